@@ -1,0 +1,27 @@
+const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+/**
+ * Parses `90m`, `36h`, `7d`, `2w` (also `30s`) into seconds.
+ * Returns undefined for anything else, so callers can word their own usage error.
+ */
+export function parseDuration(text: string): number | undefined {
+  const match = /^\s*(\d+)\s*([smhdw])\s*$/i.exec(text);
+  if (!match) return undefined;
+  const seconds = Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
+  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
+}
+
+/** A short human duration: `6d 23h`, `4h 10m`, `45s`; negative values read `-2d 1h`. */
+export function formatDuration(totalSeconds: number): string {
+  const sign = totalSeconds < 0 ? '-' : '';
+  let rest = Math.floor(Math.abs(totalSeconds));
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= size || (unit === 's' && parts.length === 0)) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+    if (parts.length === 2) break;
+  }
+  return sign + parts.join(' ');
+}
