@@ -1,0 +1,132 @@
+import { DEFAULT_SCOPES, fetchToken, scopesMissing } from '../auth.js';
+import type { Context } from '../context.js';
+import { authError, usageError } from '../errors.js';
+import { defaultHosts, type Environment } from '../hosts.js';
+import { fields, type View } from '../output.js';
+import { oneLine, promptSecret, readSecretFile, readStdin } from '../prompt.js';
+import { checkUrl } from '../urls.js';
+
+export interface LoginOptions {
+  tenant?: string;
+  clientId?: string;
+  clientSecretStdin: boolean;
+  /** --client-secret-file, else PROTIME_CLIENT_SECRET_FILE. */
+  clientSecretFile?: string;
+  /** PROTIME_CLIENT_SECRET (never a flag: argv is visible to every user of the machine). */
+  clientSecretEnv?: string;
+  environment: Environment;
+  apiUrl?: string;
+  tokenUrl?: string;
+  userAgent?: string;
+  /** Added to the default webhooks read/write scopes. */
+  scopes: string[];
+}
+
+export interface LoginResult {
+  profile: string;
+  tenant: string;
+  environment: Environment;
+  apiUrl: string;
+  tokenUrl: string;
+  clientId: string;
+  scopes: string[];
+  tokenExpiresAt: string;
+}
+
+const SECRET_FLAGS = '--client-secret-stdin, --client-secret-file <path>, or PROTIME_CLIENT_SECRET_FILE / PROTIME_CLIENT_SECRET';
+
+/** Proves the credentials with a token request, checks the granted scopes, then stores everything. */
+export async function run(options: LoginOptions, ctx: Context): Promise<LoginResult> {
+  const tenant = checkTenant(options.tenant);
+  const clientId = options.clientId?.trim();
+  if (!clientId) throw usageError('missing-client-id', 'The client id is required.', 'Pass --client-id <id> or set PROTIME_CLIENT_ID.');
+  const hosts = defaultHosts(options.environment, tenant);
+  const apiUrl = checkUrl(options.apiUrl ?? hosts.apiUrl, '--api-url').replace(/\/$/, '');
+  const tokenUrl = checkUrl(options.tokenUrl ?? hosts.tokenUrl, '--token-url');
+  const scopes = [...new Set([...DEFAULT_SCOPES, ...options.scopes.flatMap((s) => s.split(/\s+/)).filter(Boolean)])];
+  const profile = ctx.globals.profile;
+  refuseTenantSwitch(ctx, profile, tenant);
+
+  const clientSecret = await resolveSecret(options, ctx);
+  ctx.scrubber.add(clientSecret);
+  const settings = options.userAgent ? { ...ctx.http, userAgent: options.userAgent } : ctx.http;
+  const token = await fetchToken({ tokenUrl, clientId, clientSecret, scopes }, settings, ctx.now());
+  ctx.scrubber.add(token.accessToken);
+  const missing = scopesMissing(scopes, token.scopes);
+  if (missing.length > 0) {
+    throw authError('scope-missing', `The API client was not granted: ${missing.join(', ')}.`, {
+      hint: 'Ask the tenant administrator to grant these scopes to the API client. Nothing was stored.',
+    });
+  }
+  await ctx.store.update((data) => {
+    data.profiles[profile] = {
+      tenant,
+      environment: options.environment,
+      apiUrl,
+      tokenUrl,
+      clientId,
+      userAgent: options.userAgent ?? null,
+      scopes,
+      createdAt: data.profiles[profile]?.createdAt ?? ctx.now().toISOString(),
+      clientSecret,
+      token,
+    };
+  });
+  ctx.log.success(`Logged in to tenant ${tenant} (${options.environment}) as ${clientId}; profile "${profile}".`);
+  return { profile, tenant, environment: options.environment, apiUrl, tokenUrl, clientId, scopes: token.scopes, tokenExpiresAt: token.expiresAt };
+}
+
+export function render(result: LoginResult, _view: View): string {
+  return fields([
+    ['profile', result.profile],
+    ['tenant', result.tenant],
+    ['environment', result.environment],
+    ['api url', result.apiUrl],
+    ['token url', result.tokenUrl],
+    ['client id', result.clientId],
+    ['scopes', result.scopes.join(' ')],
+    ['token expires', result.tokenExpiresAt],
+  ]);
+}
+
+function checkTenant(value: string | undefined): string {
+  const tenant = value?.trim().toLowerCase();
+  if (!tenant) throw usageError('missing-tenant', 'The tenant is required.', 'Pass --tenant <name> (acme for acme.myprotime.eu) or set PROTIME_TENANT.');
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(tenant)) {
+    throw usageError('bad-tenant', `"${value}" is not a tenant name: use the subdomain of your myProtime URL (acme for acme.myprotime.eu).`);
+  }
+  return tenant;
+}
+
+/** Keys of one tenant must never end up under credentials of another. */
+function refuseTenantSwitch(ctx: Context, profile: string, tenant: string): void {
+  const data = ctx.store.read();
+  const existing = data.profiles[profile];
+  const live = Object.values(data.subscriptions[profile] ?? {}).filter((record) => !record.deletedAt).length;
+  if (existing && existing.tenant !== tenant && live > 0) {
+    throw usageError(
+      'profile-in-use',
+      `Profile "${profile}" belongs to tenant ${existing.tenant} and holds ${live} subscription(s); it cannot switch to ${tenant}.`,
+      `Use another profile: protime-hooks login --profile ${tenant} ...`,
+    );
+  }
+}
+
+async function resolveSecret(options: LoginOptions, ctx: Context): Promise<string> {
+  if (options.clientSecretStdin && options.clientSecretFile) {
+    throw usageError('secret-twice', 'Give the client secret one way: --client-secret-stdin or --client-secret-file, not both.');
+  }
+  let secret: string;
+  if (options.clientSecretStdin) {
+    if (ctx.io.stdinIsTTY) ctx.log.info('Reading the client secret from stdin; end with Ctrl-D.');
+    secret = oneLine(await readStdin(ctx.io.stdin));
+  } else if (options.clientSecretFile) {
+    secret = readSecretFile(options.clientSecretFile, 'client secret file', (m) => ctx.log.warn(m));
+  } else if (options.clientSecretEnv !== undefined && options.clientSecretEnv !== '') {
+    secret = options.clientSecretEnv;
+  } else {
+    secret = await promptSecret(ctx, 'Client secret', SECRET_FLAGS);
+  }
+  if (secret.trim() === '') throw usageError('empty-secret', 'The client secret is empty.', `Pass it with ${SECRET_FLAGS}.`);
+  return secret;
+}

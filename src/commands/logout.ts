@@ -1,0 +1,50 @@
+import type { Context } from '../context.js';
+import { usageError } from '../errors.js';
+import type { View } from '../output.js';
+import { confirm } from '../prompt.js';
+
+export interface LogoutOptions {
+  /** Also forget the profile and its subscription records, keys included. */
+  purge: boolean;
+  yes: boolean;
+}
+
+export interface LogoutResult {
+  profile: string;
+  loggedOut: true;
+  purged: boolean;
+}
+
+export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutResult> {
+  const profile = ctx.globals.profile;
+  const data = ctx.store.read();
+  if (!data.profiles[profile]) {
+    throw usageError('unknown-profile', `No profile named "${profile}".`, 'See `protime-hooks profiles`.');
+  }
+  const keys = Object.values(data.subscriptions[profile] ?? {}).filter((r) => !r.deletedAt && r.key).length;
+  if (options.purge && keys > 0 && !options.yes) {
+    // Purging destroys keys that Protime will never show again: ask, or demand --yes.
+    const question = `Purge profile "${profile}" and the ${keys} webhook key(s) it holds? The webhooks keep running on Protime.`;
+    if (!(await confirm(ctx, question))) {
+      throw usageError('confirmation-required', `Not purged: profile "${profile}" holds ${keys} webhook key(s).`, 'Pass --yes to purge without asking.');
+    }
+  }
+  await ctx.store.update((current) => {
+    if (options.purge) {
+      delete current.profiles[profile];
+      delete current.subscriptions[profile];
+      return;
+    }
+    const entry = current.profiles[profile];
+    if (entry) {
+      delete entry.clientSecret;
+      delete entry.token;
+    }
+  });
+  ctx.log.success(options.purge ? `Profile "${profile}" and its subscription records were removed.` : `Logged out of profile "${profile}"; its subscription records and keys are kept.`);
+  return { profile, loggedOut: true, purged: options.purge };
+}
+
+export function render(_result: LogoutResult, _view: View): string {
+  return '';
+}

@@ -1,0 +1,42 @@
+import type { Context } from '../context.js';
+import { table, type View } from '../output.js';
+import { liveRecords } from '../subscriptions.js';
+
+export interface ProfileSummary {
+  name: string;
+  tenant: string;
+  environment: string;
+  clientId: string;
+  apiUrl: string;
+  loggedIn: boolean;
+  /** When the cached token expires; null when none is cached. */
+  tokenExpiresAt: string | null;
+  subscriptions: number;
+  /** The profile this run selected (--profile / PROTIME_PROFILE / default). */
+  current: boolean;
+}
+
+export async function run(_options: unknown, ctx: Context): Promise<ProfileSummary[]> {
+  const data = ctx.store.read();
+  return Object.entries(data.profiles)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, p]) => ({
+      name,
+      tenant: p.tenant,
+      environment: p.environment,
+      clientId: p.clientId,
+      apiUrl: p.apiUrl,
+      loggedIn: Boolean(p.clientSecret),
+      tokenExpiresAt: p.token?.expiresAt ?? null,
+      subscriptions: liveRecords(data.subscriptions[name]).length,
+      current: name === ctx.globals.profile,
+    }));
+}
+
+export function render(result: ProfileSummary[], view: View): string {
+  return table(
+    view,
+    ['', 'PROFILE', 'TENANT', 'ENVIRONMENT', 'LOGGED IN', 'TOKEN EXPIRES', 'SUBSCRIPTIONS'],
+    result.map((p) => [p.current ? '*' : '', p.name, p.tenant, p.environment, p.loggedIn ? 'yes' : 'no', p.tokenExpiresAt ?? '-', String(p.subscriptions)]),
+  );
+}

@@ -1,0 +1,157 @@
+import { createWebhook, formatExternalReferences, IncompleteCreateError, listWebhooks } from '../api.js';
+import type { Context } from '../context.js';
+import { failure, usageError } from '../errors.js';
+import { fields, paint, type View } from '../output.js';
+import type { SubscriptionRecord } from '../schemas.js';
+import { checkCollection, parseExternalReference, referencesJson, renewAfterText, sameDestination } from '../subscriptions.js';
+import { checkUrl } from '../urls.js';
+import { formatDuration } from '../duration.js';
+
+export interface SubscribeOptions {
+  collection: string;
+  url?: string;
+  externalRefs: string[];
+  force: boolean;
+  dryRun: boolean;
+}
+
+export interface SubscriptionResult {
+  created: boolean;
+  id: string;
+  collection: string;
+  destinationUrl: string;
+  /** Null only when an existing webhook's key is not held here. */
+  key: string | null;
+  validUntil: string;
+  status: string;
+  externalReferences: Array<{ collection: string; reference: string }>;
+  renewAfter: string;
+}
+
+export interface DryRunResult {
+  dryRun: true;
+  request: { method: 'POST'; url: string; query: Record<string, string>; body: { destinationUrl: string; collectionName: string } };
+}
+
+export type SubscribeResult = SubscriptionResult | DryRunResult;
+
+export async function run(options: SubscribeOptions, ctx: Context): Promise<SubscribeResult> {
+  const collection = checkCollection(options.collection);
+  if (!options.url) throw usageError('missing-url', 'The destination URL is required.', 'Pass --url https://your-host/path.');
+  const destinationUrl = checkUrl(options.url, '--url');
+  const externalReferences = options.externalRefs.map(parseExternalReference);
+  const client = ctx.client();
+
+  if (options.dryRun) {
+    const query: Record<string, string> = externalReferences.length > 0 ? { externalReferences: formatExternalReferences(externalReferences) } : {};
+    return { dryRun: true, request: { method: 'POST', url: client.resolve('/webhooks'), query, body: { destinationUrl, collectionName: collection } } };
+  }
+
+  if (!options.force) {
+    const existing = await findExisting(ctx, client, collection, destinationUrl);
+    if (existing) return existing;
+  }
+
+  const createdAt = ctx.now().toISOString();
+  let webhook;
+  try {
+    webhook = await createWebhook(client, { collection, destinationUrl, externalReferences });
+  } catch (error) {
+    if (error instanceof IncompleteCreateError) await keepUnreadable(ctx, error);
+    throw error;
+  }
+  ctx.scrubber.add(webhook.key);
+  const record: SubscriptionRecord = {
+    id: webhook.id,
+    collection,
+    destinationUrl,
+    externalReferences,
+    key: webhook.key,
+    validUntil: webhook.validUntil,
+    createdAt: serverCreatedAt(webhook.raw) ?? createdAt,
+    status: webhook.status,
+    raw: webhook.raw,
+  };
+  // The key exists nowhere else: it is on disk (fsync'ed) before anything is printed.
+  await ctx.store.update((data) => {
+    (data.subscriptions[ctx.globals.profile] ??= {})[record.id] = record;
+  });
+  if (!webhook.key) {
+    throw failure('no-key-in-answer', `Webhook ${webhook.id} was created, but Protime's answer held no key field we know (key, privateKey, webhookKey, secret).`, {
+      hint: `The full answer is saved with the subscription in ${ctx.store.file}; look for the key there.`,
+    });
+  }
+  ctx.log.warn(`Protime shows this key only once. It is stored in ${ctx.store.file}; keep a copy in your secret manager.`);
+  return toResult(record, true);
+}
+
+async function findExisting(ctx: Context, client: ReturnType<Context['client']>, collection: string, destinationUrl: string): Promise<SubscriptionResult | undefined> {
+  const now = ctx.now().getTime();
+  const match = (await listWebhooks(client)).find(
+    (w) => w.collectionName === collection && w.status === 'Enabled' && Date.parse(w.validUntil) > now && sameDestination(w.destinationUrl, destinationUrl),
+  );
+  if (!match) return undefined;
+  const record = ctx.store.read().subscriptions[ctx.globals.profile]?.[match.id];
+  if (!record?.key) ctx.log.warn(`Webhook ${match.id} already sends ${collection} to this URL, but its key is not held here. Use --force to create one whose key you keep.`);
+  else ctx.log.info(`A ${collection} subscription to this URL already exists; nothing was created (--force creates another).`);
+  return {
+    created: false,
+    id: match.id,
+    collection,
+    destinationUrl: match.destinationUrl,
+    key: record?.key ?? null,
+    validUntil: match.validUntil,
+    status: match.status,
+    externalReferences: referencesJson(record?.externalReferences ?? []),
+    renewAfter: renewAfterText(match.validUntil, record?.createdAt),
+  };
+}
+
+function toResult(record: SubscriptionRecord, created: boolean): SubscriptionResult {
+  return {
+    created,
+    id: record.id,
+    collection: record.collection,
+    destinationUrl: record.destinationUrl,
+    key: record.key,
+    validUntil: record.validUntil,
+    status: record.status,
+    externalReferences: referencesJson(record.externalReferences),
+    renewAfter: renewAfterText(record.validUntil, record.createdAt),
+  };
+}
+
+function serverCreatedAt(raw: unknown): string | undefined {
+  const value = (raw as { createdAt?: unknown } | null)?.createdAt;
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : undefined;
+}
+
+/** An answer we could not read may still hold the key: keep it where the user can find it. */
+async function keepUnreadable(ctx: Context, error: IncompleteCreateError): Promise<void> {
+  await ctx.store.update((data) => {
+    const list = ((data as Record<string, unknown>).unreadableAnswers ??= []) as unknown[];
+    list.push({ profile: ctx.globals.profile, receivedAt: ctx.now().toISOString(), body: error.raw });
+  });
+  throw failure('unreadable-create-answer', `Protime created the webhook, but ${error.problem}.`, {
+    hint: `The answer is saved under "unreadableAnswers" in ${ctx.store.file}; run \`protime-hooks status\` to see the webhook.`,
+  });
+}
+
+export function render(result: SubscribeResult, view: View): string {
+  if ('dryRun' in result) {
+    const query = new URLSearchParams(result.request.query).toString();
+    return `${result.request.method} ${result.request.url}${query ? `?${query}` : ''}\n${JSON.stringify(result.request.body, null, 2)}\n`;
+  }
+  const left = (Date.parse(result.validUntil) - view.now.getTime()) / 1000;
+  return fields([
+    ['id', result.id],
+    ['collection', result.collection],
+    ['destination', result.destinationUrl],
+    ['key', result.key ?? paint(view, 'yellow', '(not held here)')],
+    ['valid until', `${result.validUntil} (${formatDuration(left)} left)`],
+    ['renew after', result.renewAfter],
+    ...(result.externalReferences.length > 0
+      ? [['external refs', result.externalReferences.map((r) => `${r.collection},${r.reference}`).join(' ')] as [string, string]]
+      : []),
+  ]);
+}

@@ -1,0 +1,123 @@
+import { createConsola, type ConsolaInstance } from 'consola';
+import { TokenProvider } from './auth.js';
+import { ProtimeClient } from './client.js';
+import { authError, usageError } from './errors.js';
+import type { HttpSettings } from './http.js';
+import type { ProfileEntry } from './schemas.js';
+import { SecretScrubber } from './redact.js';
+import { Store } from './store.js';
+import { VERSION } from './version.js';
+
+/** The process's streams and whether each is a terminal. Tests pass in-memory ones. */
+export interface IO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  stdinIsTTY: boolean;
+}
+
+export type Env = Record<string, string | undefined>;
+
+/** The contract's global options, resolved (flag > environment > default) by cli.ts. */
+export interface GlobalOptions {
+  profile: string;
+  configDir: string;
+  json: boolean;
+  quiet: boolean;
+  debug: boolean;
+  color: boolean;
+  /** False under --no-input: never prompt. */
+  input: boolean;
+}
+
+/** Everything a command may touch. Built here for real runs; tests build their own. */
+export interface Context {
+  io: IO;
+  env: Env;
+  globals: GlobalOptions;
+  /** Messages for people, on stderr only; silent under --quiet except errors. */
+  log: ConsolaInstance;
+  now: () => Date;
+  http: HttpSettings;
+  /** Every secret seen is registered here so no stderr text can carry it. */
+  scrubber: SecretScrubber;
+  /** The state store, opened on first use (commands like `collections` never touch disk). */
+  readonly store: Store;
+  /** The selected profile's stored entry; throws `not-logged-in` (exit 4) when there is none. */
+  profileEntry(): ProfileEntry;
+  /** An API client for the selected profile; throws `not-logged-in` when it has no credentials. */
+  client(): ProtimeClient;
+}
+
+export interface ContextOverrides {
+  now?: () => Date;
+  http?: Partial<HttpSettings>;
+  /** Shared with cli.ts so error reports are scrubbed of the secrets this run saw. */
+  scrubber?: SecretScrubber;
+}
+
+/** Per-request timeout from PROTIME_HOOKS_TIMEOUT (seconds), default 15 s. */
+export function timeoutMs(env: Env): number {
+  const raw = env.PROTIME_HOOKS_TIMEOUT;
+  if (raw === undefined || raw.trim() === '') return 15_000;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw usageError('bad-timeout', `PROTIME_HOOKS_TIMEOUT must be a positive number of seconds, not "${raw}".`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+export function createContext(globals: GlobalOptions, io: IO, env: Env, overrides: ContextOverrides = {}): Context {
+  const scrubber = overrides.scrubber ?? new SecretScrubber();
+  const now = overrides.now ?? (() => new Date());
+  const http: HttpSettings = {
+    userAgent: `protime-hooks/${VERSION}`,
+    timeoutMs: timeoutMs(env),
+    maxRetries: 3,
+    retryBaseMs: 500,
+    maxDelayMs: 60_000,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    trace: globals.debug ? (line) => io.stderr.write(`[debug] ${scrubber.scrub(line)}\n`) : undefined,
+    ...overrides.http,
+  };
+  let store: Store | undefined;
+  const context: Context = {
+    io,
+    env,
+    globals,
+    now,
+    http,
+    scrubber,
+    log: createConsola({
+      stdout: io.stderr as NodeJS.WriteStream,
+      stderr: io.stderr as NodeJS.WriteStream,
+      // Set explicitly: consola lowers its default under NODE_ENV=test, which child processes inherit.
+      level: globals.quiet ? 0 : globals.debug ? 4 : 3,
+      fancy: io.stderrIsTTY && globals.color,
+      formatOptions: { colors: globals.color, date: false },
+    }),
+    get store() {
+      store ??= new Store(globals.configDir);
+      return store;
+    },
+    profileEntry() {
+      const entry = context.store.read().profiles[globals.profile];
+      if (!entry) {
+        throw authError('not-logged-in', `No profile named "${globals.profile}".`, {
+          hint: `Run \`protime-hooks login${globals.profile === 'default' ? '' : ` --profile ${globals.profile}`}\`, or list profiles with \`protime-hooks profiles\`.`,
+        });
+      }
+      return entry;
+    },
+    client() {
+      const entry = context.profileEntry();
+      const settings = { ...http, userAgent: entry.userAgent ?? http.userAgent };
+      const tokens = new TokenProvider(context.store, globals.profile, settings, now, (secret) => scrubber.add(secret));
+      return new ProtimeClient(entry.apiUrl, tokens, settings);
+    },
+  };
+  return context;
+}

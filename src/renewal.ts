@@ -1,0 +1,68 @@
+/** Pure time logic: how healthy a subscription is and when it should be replaced. */
+
+export type SubscriptionState = 'ok' | 'renew-due' | 'expired' | 'disabled' | 'missing' | 'unknown-key';
+
+export const DEFAULT_WINDOW_SECONDS = 7 * 86_400;
+
+/**
+ * How long before `validUntil` renewal becomes due: min(7 days, a third of the lifetime), or 7 days
+ * when the creation time is unknown. A third keeps short-lived webhooks (say 3 days) from being due
+ * the moment they are created.
+ */
+export function renewalWindowSeconds(validUntil: Date, createdAt?: Date): number {
+  if (!createdAt) return DEFAULT_WINDOW_SECONDS;
+  const lifetime = (validUntil.getTime() - createdAt.getTime()) / 1000;
+  if (!(lifetime > 0)) return DEFAULT_WINDOW_SECONDS;
+  return Math.min(DEFAULT_WINDOW_SECONDS, Math.floor(lifetime / 3));
+}
+
+/** The instant from which renewal is due. `windowSeconds` (from --renew-within) overrides the default. */
+export function renewAfter(validUntil: Date, createdAt?: Date, windowSeconds?: number): Date {
+  const window = windowSeconds ?? renewalWindowSeconds(validUntil, createdAt);
+  return new Date(validUntil.getTime() - window * 1000);
+}
+
+export interface StateInput {
+  now: Date;
+  validUntil: Date;
+  createdAt?: Date;
+  /** Server status (`Enabled`, `Disabled`, or anything else Protime may add); undefined offline. */
+  serverStatus?: string;
+  /** False when we looked at the server and the webhook was not there. */
+  onServer: boolean;
+  hasKey: boolean;
+  windowSeconds?: number;
+}
+
+/**
+ * Worst applicable state first: a gone, disabled or expired webhook already lost events, which
+ * matters more than a missing key or an approaching renewal.
+ */
+export function subscriptionState(input: StateInput): SubscriptionState {
+  if (!input.onServer) return 'missing';
+  if (input.serverStatus?.toLowerCase() === 'disabled') return 'disabled';
+  if (input.now.getTime() >= input.validUntil.getTime()) return 'expired';
+  if (!input.hasKey) return 'unknown-key';
+  const due = renewAfter(input.validUntil, input.createdAt, input.windowSeconds);
+  return input.now.getTime() >= due.getTime() ? 'renew-due' : 'ok';
+}
+
+const SEVERITY: Record<SubscriptionState, 'ok' | 'attention' | 'critical'> = {
+  ok: 'ok',
+  'renew-due': 'attention',
+  'unknown-key': 'attention',
+  expired: 'critical',
+  disabled: 'critical',
+  missing: 'critical',
+};
+
+/** The worst severity among states; `ok` for none. cli.ts maps it to an exit code. */
+export function worstSeverity(states: Iterable<SubscriptionState>): 'ok' | 'attention' | 'critical' {
+  let worst: 'ok' | 'attention' | 'critical' = 'ok';
+  for (const state of states) {
+    const severity = SEVERITY[state];
+    if (severity === 'critical') return severity;
+    if (severity === 'attention') worst = severity;
+  }
+  return worst;
+}

@@ -1,0 +1,134 @@
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Conf from 'conf';
+import lockfile from 'proper-lockfile';
+import { failure, temporary } from './errors.js';
+import { STORE_VERSION, describeIssue, storeSchema, type StoreData } from './schemas.js';
+
+const FILE_NAME = 'state';
+
+function emptyStore(): StoreData {
+  return { schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} };
+}
+
+/**
+ * Everything protime-hooks remembers — profiles, client secrets, cached tokens and webhook keys —
+ * in one JSON file (0600) in one folder (0700). Reads are lock-free snapshots; every change goes
+ * through `update`, which holds an inter-process lock around read-modify-write so concurrent runs
+ * (cron plus a human) never lose each other's writes.
+ */
+export class Store {
+  readonly dir: string;
+  readonly file: string;
+  readonly #conf: Conf<StoreData>;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    ensurePrivateDir(dir);
+    try {
+      this.#conf = new Conf<StoreData>({
+        cwd: dir,
+        configName: FILE_NAME,
+        projectName: 'protime-hooks',
+        projectSuffix: '',
+        configFileMode: 0o600,
+        clearInvalidConfig: false,
+        accessPropertiesByDotNotation: false,
+      });
+    } catch (error) {
+      throw unreadable(join(dir, `${FILE_NAME}.json`), error);
+    }
+    this.file = this.#conf.path;
+  }
+
+  /** A validated snapshot of the store (an empty one when nothing was saved yet). */
+  read(): StoreData {
+    let raw: unknown;
+    try {
+      raw = this.#conf.store;
+    } catch (error) {
+      throw unreadable(this.file, error);
+    }
+    if (raw && typeof raw === 'object' && Object.keys(raw).length === 0) return emptyStore();
+    const parsed = storeSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw failure('store-invalid', `The state file ${this.file} is damaged (${describeIssue(parsed.error)}).`, {
+        hint: 'It was left untouched. Restore it from a backup, or move it aside to start afresh (its webhook keys would be lost).',
+      });
+    }
+    if (parsed.data.schemaVersion > STORE_VERSION) {
+      throw failure('store-too-new', `The state file ${this.file} was written by a newer protime-hooks (format ${parsed.data.schemaVersion}).`, {
+        hint: 'Upgrade protime-hooks; this version leaves the file untouched.',
+      });
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Locks, reads the current file, lets `change` mutate it, and writes it back atomically and
+   * durably (file and folder fsync'ed) before releasing the lock. Returns what `change` returns.
+   * Nothing is written when `change` throws.
+   */
+  async update<T>(change: (data: StoreData) => T | Promise<T>): Promise<T> {
+    const release = await this.#lock();
+    try {
+      const data = this.read();
+      const result = await change(data);
+      this.#conf.store = data;
+      chmodSync(this.file, 0o600);
+      fsyncDir(this.dir);
+      return result;
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  async #lock(): Promise<() => Promise<void>> {
+    try {
+      return await lockfile.lock(this.file, {
+        lockfilePath: join(this.dir, `${FILE_NAME}.lock`),
+        realpath: false,
+        // Writers hold the lock for milliseconds; a lock older than this belongs to a dead process.
+        stale: 10_000,
+        retries: { retries: 200, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
+      });
+    } catch (error) {
+      throw temporary('store-locked', `Could not lock ${this.file}: another protime-hooks process keeps it busy.`, {
+        hint: 'Try again in a moment.',
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Creates the folder 0700, and tightens an existing one we own that is more open than that. */
+export function ensurePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const { mode, uid } = statSync(dir);
+    if ((mode & 0o077) !== 0 && uid === process.getuid?.()) chmodSync(dir, 0o700);
+  } catch (error) {
+    throw failure('config-dir', `Cannot use ${dir} for protime-hooks state: ${(error as Error).message}`, {
+      hint: 'Choose another folder with --config-dir or PROTIME_HOOKS_CONFIG_DIR.',
+      cause: error,
+    });
+  }
+}
+
+/** Makes a rename inside `dir` survive a power cut, not only the file's bytes. */
+function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unreadable(file: string, error: unknown) {
+  const reason = error instanceof SyntaxError ? 'it is not valid JSON' : (error as Error).message;
+  return failure('store-unreadable', `Cannot read the state file ${file}: ${reason}.`, {
+    hint: 'It was left untouched. Restore it from a backup, or move it aside to start afresh (its webhook keys would be lost).',
+    cause: error,
+  });
+}
