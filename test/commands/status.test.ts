@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { NOW, makeRecord, makeWebhook, mockList, mockToken, seedStore, API_ORIGIN, API_PATH, TOKEN } from '../helpers/protime.js';
+import nock from 'nock';
+
+const DAY = 86_400_000;
+const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
+
+describe('status', () => {
+  it('merges the server list with local records and reports each state, exiting 5 on the worst', async () => {
+    const dir = tempDir();
+    const ok = makeRecord({ validUntil: at(20 * DAY), createdAt: at(-10 * DAY) });
+    const due = makeRecord({ validUntil: at(2 * DAY), createdAt: at(-28 * DAY) });
+    const gone = makeRecord({ validUntil: at(20 * DAY) });
+    await seedStore(dir, { records: [ok, due, gone] });
+    const foreign = makeWebhook({ validUntil: at(25 * DAY) });
+    mockList([
+      makeWebhook({ id: ok.id, validUntil: '2026-06-21T14:00:00+02:00' }),
+      makeWebhook({ id: due.id, validUntil: at(2 * DAY) }),
+      foreign,
+    ]);
+
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+
+    expect(result.code).toBe(5);
+    const doc = result.json();
+    expect(doc.profile).toBe('default');
+    expect(doc.tenant).toBe('acme');
+    expect(doc.checkedAt).toBe(NOW.toISOString());
+    const states = Object.fromEntries(doc.subscriptions.map((s: any) => [s.id, s.state]));
+    expect(states).toEqual({ [ok.id]: 'ok', [due.id]: 'renew-due', [gone.id]: 'missing', [foreign.id]: 'unknown-key' });
+    expect(doc.summary).toEqual({ ok: 1, renewDue: 1, expired: 0, disabled: 0, missing: 1, unknownKey: 1 });
+    const okEntry = doc.subscriptions.find((s: any) => s.id === ok.id);
+    expect(okEntry).toEqual({
+      id: ok.id,
+      collection: 'contracts',
+      destinationUrl: 'https://hooks.example.com/protime',
+      status: 'Enabled',
+      validUntil: '2026-06-21T12:00:00.000Z',
+      secondsLeft: 20 * 86_400,
+      state: 'ok',
+      hasKey: true,
+      renewAfter: '2026-06-14T12:00:00.000Z',
+    });
+    expect(doc.subscriptions.find((s: any) => s.id === gone.id).status).toBeNull();
+    // Keys never appear in status output.
+    expect(result.stdout).not.toContain(ok.key!);
+    expect(result.stdout).not.toContain(due.key!);
+    expect(result.stderr).toContain('4 subscription(s): 1 ok, 1 renew-due, 1 unknown-key, 1 missing');
+  });
+
+  it('exits 3 when a renewal is due and 0 when everything is healthy', async () => {
+    const dir = tempDir();
+    const due = makeRecord({ validUntil: at(3 * DAY), createdAt: at(-27 * DAY) });
+    await seedStore(dir, { records: [due] });
+    mockList([makeWebhook({ id: due.id, validUntil: due.validUntil })]);
+    expect((await runCli(['status', '--config-dir', dir], { now: NOW })).code).toBe(3);
+
+    mockList([makeWebhook({ id: due.id, validUntil: due.validUntil })]);
+    const later = await runCli(['status', '--config-dir', dir], { now: new Date(NOW.getTime() - 10 * DAY) });
+    expect(later.code).toBe(0);
+  });
+
+  it('reports expired and disabled webhooks as critical', async () => {
+    const dir = tempDir();
+    const expired = makeRecord({ validUntil: at(-1000) });
+    const disabled = makeRecord({ validUntil: at(10 * DAY) });
+    await seedStore(dir, { records: [expired, disabled] });
+    mockList([makeWebhook({ id: expired.id, validUntil: expired.validUntil }), makeWebhook({ id: disabled.id, status: 'Disabled', validUntil: disabled.validUntil })]);
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(5);
+    expect(result.json().summary).toMatchObject({ expired: 1, disabled: 1 });
+    expect(result.stderr).toContain('re-sync');
+  });
+
+  it('leaves out disabled webhooks it holds nothing for', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockList([makeWebhook({ status: 'Disabled' })]);
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.json().subscriptions).toEqual([]);
+  });
+
+  it('--renew-within widens the window', async () => {
+    const dir = tempDir();
+    const record = makeRecord({ validUntil: at(20 * DAY), createdAt: at(-10 * DAY) });
+    await seedStore(dir, { records: [record] });
+    mockList([makeWebhook({ id: record.id, validUntil: record.validUntil })]);
+    const result = await runCli(['status', '--json', '--renew-within', '3w', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(3);
+    expect(result.json().subscriptions[0]).toMatchObject({ state: 'renew-due', renewAfter: at(-1 * DAY) });
+  });
+
+  it('rejects a bad --renew-within as a usage error', async () => {
+    const result = await runCli(['status', '--renew-within', '7 days', '--json', '--config-dir', tempDir()], { now: NOW });
+    expect(result.code).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'bad-duration' });
+    expect(result.json().error.message).toContain('90m, 36h, 7d or 2w');
+  });
+
+  it('--offline reads local records only and makes no request', async () => {
+    const dir = tempDir();
+    const record = makeRecord({ validUntil: at(2 * DAY), createdAt: at(-28 * DAY) });
+    await seedStore(dir, { records: [record] });
+    const result = await runCli(['status', '--offline', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(3);
+    expect(result.json().offline).toBe(true);
+    expect(result.json().subscriptions).toMatchObject([{ id: record.id, state: 'renew-due', status: 'Enabled', hasKey: true }]);
+  });
+
+  it('--collection filters and validates the name', async () => {
+    const dir = tempDir();
+    await seedStore(dir, { records: [makeRecord({ collection: 'people' }), makeRecord()] });
+    const filtered = await runCli(['status', '--offline', '--collection', 'people', '--json', '--config-dir', dir], { now: NOW });
+    expect(filtered.json().subscriptions.map((s: any) => s.collection)).toEqual(['people']);
+    const typo = await runCli(['status', '--offline', '--collection', 'peple', '--config-dir', dir], { now: NOW });
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('Did you mean "people"?');
+  });
+
+  it('follows nextLink across pages, empty pages included', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    const first = makeWebhook({ validUntil: at(20 * DAY) });
+    const last = makeWebhook({ validUntil: at(21 * DAY) });
+    mockList([first], [], [last]);
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.json().subscriptions.map((s: any) => s.id)).toEqual([first.id, last.id]);
+  });
+
+  it('prints an aligned plain table when stdout is not a terminal', async () => {
+    const dir = tempDir();
+    const record = makeRecord({ id: 'a7d853ea-0000-4000-8000-000000000001', validUntil: at(20 * DAY), createdAt: at(-10 * DAY) });
+    await seedStore(dir, { records: [record] });
+    const result = await runCli(['status', '--offline', '--config-dir', dir], { now: NOW });
+    expect(result.stdout).toMatchInlineSnapshot(`
+      "ID                                    COLLECTION  DESTINATION                        STATE  VALID UNTIL               LEFT  RENEW AFTER               KEY
+      a7d853ea-0000-4000-8000-000000000001  contracts   https://hooks.example.com/protime  ok     2026-06-21T12:00:00.000Z  20d   2026-06-14T12:00:00.000Z  held
+      "
+    `);
+    expect(result.code).toBe(0);
+  });
+
+  it('prints [] and exits 0 when there are no subscriptions', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockList([]);
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.json().subscriptions).toEqual([]);
+    const human = await runCli(['status', '--offline', '--config-dir', dir], { now: NOW });
+    expect(human.stdout).toBe('');
+    expect(human.stderr).toContain('No subscriptions for profile "default"');
+  });
+
+  it('reuses the cached token across two runs: one token request', async () => {
+    const dir = tempDir();
+    await seedStore(dir, { token: false });
+    mockToken();
+    mockList([]);
+    mockList([]);
+    expect((await runCli(['status', '--config-dir', dir], { now: NOW })).code).toBe(0);
+    expect((await runCli(['status', '--config-dir', dir], { now: NOW })).code).toBe(0);
+  });
+
+  it('gets a fresh token once after a 401 and retries', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    nock(API_ORIGIN).get(`${API_PATH}/webhooks`).matchHeader('authorization', `Bearer ${TOKEN}`).reply(401, { error: { code: 'Unauthorized', message: 'expired' } });
+    nock('https://authentication.myprotime.eu')
+      .post('/tenants/acme/connect/token')
+      .reply(200, { access_token: 'second-token-123', expires_in: 1800, scope: 'connector-protimeapi-webhooks.read connector-protimeapi-webhooks.write' });
+    nock(API_ORIGIN).get(`${API_PATH}/webhooks`).matchHeader('authorization', 'Bearer second-token-123').reply(200, { value: [] });
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+  });
+
+  it('exits 4 with a login hint when the profile does not exist', async () => {
+    const result = await runCli(['status', '--profile', 'nope', '--config-dir', tempDir()], { now: NOW });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('No profile named "nope"');
+    expect(result.stderr).toContain('protime-hooks login --profile nope');
+    expect(result.stdout).toBe('');
+  });
+
+  it('exits 75 when the server keeps failing', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    nock(API_ORIGIN).get(`${API_PATH}/webhooks`).times(4).reply(503, '<html><title>Service Unavailable</title></html>', { 'content-type': 'text/html' });
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(75);
+    expect(result.json().error).toMatchObject({ code: 'server-error', status: 503 });
+    expect(result.json().error.message).toContain('Service Unavailable');
+    expect(result.sleeps).toHaveLength(3);
+  });
+});

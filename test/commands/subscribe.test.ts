@@ -1,0 +1,236 @@
+import nock from 'nock';
+import { describe, expect, it } from 'vitest';
+import { Store } from '../../src/store.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { API_ORIGIN, API_PATH, NOW, api, makeRecord, makeWebhook, mockList, seedStore } from '../helpers/protime.js';
+
+const URL = 'https://hooks.example.com/protime';
+const CREATED = {
+  id: 'b1c2d3e4-0000-4000-8000-00000000000a',
+  key: 'webhook-key-Zm9vYmFyYmF6cXV4',
+  validUntil: '2026-07-01T14:00:00+02:00',
+  status: 'Enabled',
+  destinationUrl: URL,
+  collectionName: 'contracts',
+};
+
+function mockCreate(reply: { status?: number; body?: unknown; headers?: Record<string, string> } = {}, query: Record<string, string> | true = true) {
+  return api()
+    .post(`${API_PATH}/webhooks`, { destinationUrl: URL, collectionName: 'contracts' })
+    .query(query)
+    .reply(reply.status ?? 201, (reply.body ?? CREATED) as nock.Body, { location: `${API_ORIGIN}${API_PATH}/webhooks/${CREATED.id}`, ...reply.headers });
+}
+
+describe('subscribe', () => {
+  it('creates the webhook, stores its key before printing, and prints id, key, validUntil and renewAfter', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockList([]);
+    mockCreate({}, { externalReferences: '(people,@employee-number)(contracts,erp-id)' });
+
+    const result = await runCli(
+      ['subscribe', 'contracts', '--url', URL, '--external-ref', 'people,@employee-number', '--external-ref', 'contracts, erp-id', '--json', '--config-dir', dir],
+      { now: NOW },
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.json()).toEqual({
+      created: true,
+      id: CREATED.id,
+      collection: 'contracts',
+      destinationUrl: URL,
+      key: CREATED.key,
+      validUntil: CREATED.validUntil,
+      status: 'Enabled',
+      externalReferences: [
+        { collection: 'people', reference: '@employee-number' },
+        { collection: 'contracts', reference: 'erp-id' },
+      ],
+      // Lifetime 30 days minus 2 h: the window is the 7-day cap.
+      renewAfter: '2026-06-24T12:00:00.000Z',
+    });
+    const record = new Store(dir).read().subscriptions.default![CREATED.id]!;
+    expect(record).toMatchObject({ key: CREATED.key, collection: 'contracts', createdAt: NOW.toISOString(), raw: CREATED });
+    expect(record.externalReferences).toEqual([['people', '@employee-number'], ['contracts', 'erp-id']]);
+    expect(result.stderr).toContain('Protime shows this key only once');
+  });
+
+  it('prints readable fields for people', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockList([]);
+    mockCreate();
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatchInlineSnapshot(`
+      "id           b1c2d3e4-0000-4000-8000-00000000000a
+      collection   contracts
+      destination  https://hooks.example.com/protime
+      key          webhook-key-Zm9vYmFyYmF6cXV4
+      valid until  2026-07-01T14:00:00+02:00 (30d left)
+      renew after  2026-06-24T12:00:00.000Z
+      "
+    `);
+  });
+
+  it('is idempotent: an enabled subscription to the same URL is shown, not created again', async () => {
+    const dir = tempDir();
+    const record = makeRecord({ destinationUrl: URL });
+    await seedStore(dir, { records: [record] });
+    mockList([makeWebhook({ id: record.id, destinationUrl: 'https://HOOKS.example.com:443/protime' })]);
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.json()).toMatchObject({ created: false, id: record.id, key: record.key });
+    expect(result.stderr).toContain('already exists');
+  });
+
+  it('warns when the existing subscription has no key held here', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    const webhook = makeWebhook({ destinationUrl: URL });
+    mockList([webhook]);
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
+    expect(result.json()).toMatchObject({ created: false, id: webhook.id, key: null });
+    expect(result.stderr).toContain('--force');
+  });
+
+  it('--force creates another without listing', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockCreate();
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.json()).toMatchObject({ created: true, id: CREATED.id });
+  });
+
+  it('--dry-run shows the request and sends nothing', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    const result = await runCli(['subscribe', 'people', '--url', URL, '--external-ref', 'people,@badge-number', '--dry-run', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.json()).toEqual({
+      dryRun: true,
+      request: {
+        method: 'POST',
+        url: `${API_ORIGIN}${API_PATH}/webhooks`,
+        query: { externalReferences: '(people,@badge-number)' },
+        body: { destinationUrl: URL, collectionName: 'people' },
+      },
+    });
+    expect(new Store(dir).read().subscriptions).toEqual({});
+  });
+
+  it('rejects an unknown collection with a suggestion and the valid list (exit 2)', async () => {
+    const result = await runCli(['subscribe', 'contract', '--url', URL, '--config-dir', tempDir()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Unknown collection "contract". Did you mean "contracts"?');
+    expect(result.stderr).toContain('work-interruptions');
+  });
+
+  it.each([
+    ['http://hooks.example.com/x', 'must use https'],
+    ['hooks.example.com/x', 'absolute URL'],
+    ['https://user:pw@hooks.example.com/x', 'user name or password'],
+  ])('rejects the destination %s (exit 2)', async (url, message) => {
+    const result = await runCli(['subscribe', 'contracts', '--url', url, '--config-dir', tempDir()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+
+  it('accepts plain http for loopback destinations', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    const result = await runCli(['subscribe', 'contracts', '--url', 'http://127.0.0.1:8787/', '--dry-run', '--json', '--config-dir', dir]);
+    expect(result.code).toBe(0);
+    expect(result.json().request.body.destinationUrl).toBe('http://127.0.0.1:8787/');
+  });
+
+  it('rejects a malformed --external-ref (exit 2)', async () => {
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--external-ref', 'people', '--config-dir', tempDir()]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('<collection>,<reference>');
+  });
+
+  it('takes the key from privateKey and the id from Location when the body has no id', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    const { id: _id, key: _key, ...rest } = CREATED;
+    mockCreate({ body: { ...rest, privateKey: 'private-key-abcdef' } });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.json()).toMatchObject({ id: CREATED.id, key: 'private-key-abcdef' });
+  });
+
+  it('saves the raw answer and fails when no key can be found in it', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    const { key: _key, ...rest } = CREATED;
+    mockCreate({ body: { ...rest, signingMaterial: 'abc' } });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(1);
+    expect(result.json().error.code).toBe('no-key-in-answer');
+    const record = new Store(dir).read().subscriptions.default![CREATED.id]!;
+    expect(record.key).toBeNull();
+    expect(record.raw).toMatchObject({ signingMaterial: 'abc' });
+  });
+
+  it('never retries a create that timed out, and says a webhook may exist (exit 75)', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    api().post(`${API_PATH}/webhooks`).delay(3000).reply(201, CREATED);
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
+    expect(result.code).toBe(75);
+    expect(result.json().error.code).toBe('create-timeout');
+    expect(result.json().error.message).toContain('may have been created');
+    expect(result.json().error.hint).toContain('protime-hooks status');
+    expect(result.sleeps).toEqual([]);
+  });
+
+  it('retries a create answered 429 after Retry-After, then stores it', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    api().post(`${API_PATH}/webhooks`).reply(429, { error: { code: 'TooManyRequests', message: 'slow down' } }, { 'retry-after': '7' });
+    mockCreate();
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.sleeps).toEqual([7000]);
+  });
+
+  it('names the collection read scope on a 403 (exit 4)', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockCreate({ status: 403, body: { error: { code: 'Forbidden', message: 'Insufficient scope', reasons: ['scope'] } } });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('connector-protimeapi-contracts.read');
+    expect(result.stderr).toContain('Insufficient scope');
+  });
+
+  it('shows Protime validation reasons on a 400 (exit 1)', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockCreate({ status: 400, body: { error: { code: 'BadRequest', message: 'Invalid webhook', reasons: ['destinationUrl is not reachable'] } } });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('Protime answered 400 BadRequest while creating the webhook: Invalid webhook');
+    expect(result.stderr).toContain('  - destinationUrl is not reachable');
+  });
+
+  it('exits 4 when not logged in', async () => {
+    const dir = tempDir();
+    await seedStore(dir, { loggedIn: false });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('is not logged in');
+  });
+
+  it('keeps the key out of --debug traces', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockCreate();
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--debug', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`POST ${API_ORIGIN}${API_PATH}/webhooks -> 201`);
+    expect(result.stderr).not.toContain(CREATED.key);
+    expect(result.stderr).not.toContain('access-token-0b1c2d3e');
+    expect(nock.isDone()).toBe(true);
+  });
+});
