@@ -186,6 +186,8 @@ export async function run(argv: string[], deps: RunDeps): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return EXIT.ok;
+      // No command at all: commander already printed the help on stderr; that is the message.
+      if (error.code === 'commander.help') return EXIT.usage;
       const usage = usageError('usage', parseMessage || error.message.replace(/^error: /, ''), 'Run `protime-hooks --help` (or `<command> --help`) for usage.');
       return report(usage, io, json, debug, scrubber);
     }
