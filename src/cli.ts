@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Command, CommanderError, Option } from 'commander';
-import type { Context, ContextOverrides, Env, GlobalOptions, IO } from './context.js';
+import type { Context, ContextOverrides, Env, GlobalOptions, Interrupts, IO } from './context.js';
 import { parseDuration } from './duration.js';
 import { CliError, EXIT, errorDocument, usageError } from './errors.js';
 import type { View } from './output.js';
@@ -17,6 +17,8 @@ interface CommandModule {
   exitKind?(result: never): 'ok' | 'attention' | 'critical';
   /** One line for people on stderr. */
   summarize?(result: never): string;
+  /** The command wrote its own output as it ran (servers): the result is not printed again. */
+  streaming?: boolean;
 }
 
 const COMMANDS = {
@@ -26,6 +28,9 @@ const COMMANDS = {
   status: () => import('./commands/status.js'),
   collections: () => import('./commands/collections.js'),
   profiles: () => import('./commands/profiles.js'),
+  emulator: () => import('./commands/emulator.js'),
+  trigger: () => import('./commands/trigger.js'),
+  listen: () => import('./commands/listen.js'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -40,7 +45,17 @@ export interface RunDeps {
   overrides?: ContextOverrides;
 }
 
+export type { Interrupts };
+
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+function integer(flag: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || !Number.isSafeInteger(n)) throw usageError('bad-number', `${flag} takes a whole number of at least ${min}, not "${value}".`);
+    return n;
+  };
+}
 
 function duration(flag: string) {
   return (value: string): number => {
@@ -161,6 +176,54 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
     .option('--offline', 'local records only; no network')
     .action(act('status', (o) => ({ collection: o.collection, renewWithinSeconds: o.renewWithin, offline: Boolean(o.offline) })));
 
+  const emulator = program
+    .command('emulator')
+    .description('run a local stand-in for Protime (token endpoint, webhooks API, signed deliveries) until Ctrl-C')
+    .option('--port <port>', 'port on 127.0.0.1 (0 = a free port)', integer('--port', 0), 4010)
+    .option('--tenant <name>', 'tenant name', 'demo')
+    .option('--client-id <id>', 'client id it accepts', 'demo')
+    .option('--client-secret <secret>', 'client secret it accepts (a test value, not a real secret)', 'demo-secret')
+    .option('--validity <duration>', 'lifetime of a new webhook', duration('--validity'), 30 * 86_400)
+    .option('--token-ttl <seconds>', 'access token lifetime', integer('--token-ttl', 1), 1800)
+    .option('--page-size <n>', 'webhooks per list page', integer('--page-size', 1), 50)
+    .option('--max-failures <n>', 'failed deliveries before a webhook is disabled', integer('--max-failures', 1), 5)
+    .option('--state-file <path>', 'keep webhooks across restarts in this file (in memory otherwise)')
+    .action(
+      act('emulator', (o) => ({
+        port: o.port, tenant: o.tenant, clientId: o.clientId, clientSecret: o.clientSecret, validitySeconds: o.validity,
+        tokenTtlSeconds: o.tokenTtl, pageSize: o.pageSize, maxFailures: o.maxFailures, stateFile: o.stateFile,
+      })),
+    );
+  emulator
+    .command('trigger')
+    .description('make a running emulator emit change events to its webhooks')
+    .argument('<collection>', 'collection of the events')
+    .option('--count <n>', 'how many events', integer('--count', 1), 1)
+    .addOption(new Option('--change-type <type>', 'kind of change').choices(['InsertOrUpdate', 'Delete']).default('InsertOrUpdate'))
+    .option('--emulator-url <url>', 'the emulator (env PROTIME_EMULATOR_URL)')
+    .action(
+      act('trigger', (o, args) => ({
+        collection: args[0], count: o.count, changeType: o.changeType, emulatorUrl: o.emulatorUrl ?? env.PROTIME_EMULATOR_URL ?? 'http://127.0.0.1:4010',
+      })),
+    );
+
+  program
+    .command('listen')
+    .description('receive deliveries locally, verify their signatures with the keys held, print one NDJSON line each')
+    .option('--port <port>', 'port to listen on (0 = a free port)', integer('--port', 0), 8787)
+    .option('--host <address>', 'address to bind', '127.0.0.1')
+    .option('--path <path>', 'path deliveries are posted to', '/')
+    .option('--signature-header <name>', 'header carrying the signature', 'X-Protime-Signature')
+    .addOption(new Option('--algorithm <name>', 'HMAC hash').choices(['sha256', 'sha512']).default('sha256'))
+    .addOption(new Option('--encoding <name>', 'signature encoding').choices(['base64', 'hex']).default('base64'))
+    .option('--count <n>', 'stop after this many deliveries', integer('--count', 1))
+    .action(
+      act('listen', (o) => ({
+        port: o.port, host: o.host, path: o.path.startsWith('/') ? o.path : `/${o.path}`, signatureHeader: o.signatureHeader,
+        algorithm: o.algorithm, encoding: o.encoding, count: o.count,
+      })),
+    );
+
   program.command('collections').description('list the 18 collections that support webhooks').action(act('collections', () => ({})));
   program.command('profiles').description('list stored profiles').action(act('profiles', () => ({})));
   return program;
@@ -199,7 +262,9 @@ async function execute(name: CommandName, options: object, globals: GlobalOption
   const [{ createContext }, module] = await Promise.all([import('./context.js'), COMMANDS[name]() as Promise<CommandModule>]);
   const ctx = createContext(globals, deps.io, deps.env, { ...deps.overrides, scrubber });
   const result = await module.run(options as never, ctx);
-  if (globals.json) {
+  if (module.streaming) {
+    // Already written while running.
+  } else if (globals.json) {
     deps.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } else {
     const view: View = { tty: deps.io.stdoutIsTTY, color: globals.color && deps.io.stdoutIsTTY, now: ctx.now() };
@@ -270,10 +335,20 @@ function processIO(): IO {
 
 /** The binary's entry point: the one place that exits the process. */
 export async function main(): Promise<void> {
-  process.on('SIGINT', () => process.exit(EXIT.interrupted));
+  let claimed: ((signal: string) => void) | undefined;
+  const onSignal = (signal: string) => {
+    // A server that claimed the signal shuts down cleanly; otherwise (or at a second Ctrl-C) stop now.
+    const resume = claimed;
+    claimed = undefined;
+    if (resume) resume(signal);
+    else process.exit(EXIT.interrupted);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const interrupts: Interrupts = { claim: () => new Promise((resolve) => (claimed = resolve)) };
   // `protime-hooks status | head -1` closes the pipe early; that is not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? EXIT.ok : EXIT.failure));
-  const code = await run(process.argv.slice(2), { io: processIO(), env: process.env });
+  const code = await run(process.argv.slice(2), { io: processIO(), env: process.env, overrides: { interrupts } });
   // Let piped stdout drain before exiting; idle keep-alive sockets would otherwise hold the process.
   process.stdout.write('', () => process.exit(code));
 }

@@ -49,9 +49,18 @@ export interface Context {
   profileEntry(): ProfileEntry;
   /** An API client for the selected profile; throws `not-logged-in` when it has no credentials. */
   client(): ProtimeClient;
+  /** For servers: resolves at SIGINT/SIGTERM so they can shut down cleanly. */
+  untilInterrupted(): Promise<string>;
+}
+
+/** How a long-running command (emulator, listen) learns of Ctrl-C or SIGTERM instead of being killed. */
+export interface Interrupts {
+  /** Resolves with the signal's name at the next SIGINT/SIGTERM; until then they no longer exit. */
+  claim(): Promise<string>;
 }
 
 export interface ContextOverrides {
+  interrupts?: Interrupts;
   now?: () => Date;
   http?: Partial<HttpSettings>;
   /** Shared with cli.ts so error reports are scrubbed of the secrets this run saw. */
@@ -112,6 +121,7 @@ export function createContext(globals: GlobalOptions, io: IO, env: Env, override
       }
       return entry;
     },
+    untilInterrupted: () => overrides.interrupts?.claim() ?? new Promise<string>(() => undefined),
     client() {
       const entry = context.profileEntry();
       const settings = { ...http, userAgent: entry.userAgent ?? http.userAgent };

@@ -81,6 +81,18 @@ export class TokenIssuer {
     };
   }
 
+  /** Every token issued so far stops working: what an expiry or a revocation looks like to a client. */
+  revokeAll(): number {
+    const count = this.tokens.size;
+    this.tokens.clear();
+    return count;
+  }
+
+  /** A rotated secret: the old one is refused from now on (tokens already issued stay valid). */
+  rotateSecret(secret: string): void {
+    this.settings.clientSecret = secret;
+  }
+
   /** Checks an `Authorization` header; the problem text goes into the 401 body. */
   verify(authorization: string | undefined): TokenCheck {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');

@@ -156,3 +156,25 @@ describe('emulator control endpoints', () => {
     expect(reply).toContain('loopback callers only');
   });
 });
+
+describe('emulator credential controls', () => {
+  it('revokes every issued token: the API answers 401 until a new token is fetched', async () => {
+    const emulator = await startTestEmulator();
+    const token = await getToken(emulator);
+    expect((await api(emulator, token, 'GET', '/webhooks')).status).toBe(200);
+    const revoked = await control(emulator, 'POST', '/tokens/revoke');
+    expect(revoked.body).toEqual({ revoked: 1 });
+    expect((await api(emulator, token, 'GET', '/webhooks')).status).toBe(401);
+    expect((await api(emulator, await getToken(emulator), 'GET', '/webhooks')).status).toBe(200);
+  });
+
+  it('rotates the client secret: the old one is refused, the new one accepted', async () => {
+    const emulator = await startTestEmulator();
+    expect((await control(emulator, 'POST', '/client-secret', { clientSecret: 'rotated-secret' })).status).toBe(204);
+    const old = await requestToken(emulator);
+    expect(old.status).toBe(401);
+    expect(old.body.error).toBe('invalid_client');
+    expect((await requestToken(emulator, { client_secret: 'rotated-secret' })).status).toBe(200);
+    expect((await control(emulator, 'POST', '/client-secret', { clientSecret: '' })).status).toBe(400);
+  });
+});

@@ -1,0 +1,79 @@
+import type { Context } from '../context.js';
+import { failure, usageError } from '../errors.js';
+import { fields, type View } from '../output.js';
+
+export interface EmulatorCommandOptions {
+  port: number;
+  tenant: string;
+  clientId: string;
+  clientSecret: string;
+  validitySeconds: number;
+  tokenTtlSeconds: number;
+  pageSize: number;
+  maxFailures: number;
+  stateFile?: string;
+}
+
+/** What to pass to `login`; printed on stdout as soon as the emulator listens. */
+export interface EmulatorInfo {
+  url: string;
+  apiUrl: string;
+  tokenUrl: string;
+  tenant: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Serves until SIGINT/SIGTERM, then shuts down cleanly (exit 0). */
+export async function run(options: EmulatorCommandOptions, ctx: Context): Promise<EmulatorInfo> {
+  const { startEmulator } = await import('../emulator/index.js');
+  let emulator;
+  try {
+    emulator = await startEmulator({
+      port: options.port,
+      tenant: options.tenant,
+      clientId: options.clientId,
+      clientSecret: options.clientSecret,
+      validitySeconds: options.validitySeconds,
+      tokenTtlSeconds: options.tokenTtlSeconds,
+      pageSize: options.pageSize,
+      maxFailures: options.maxFailures,
+      stateFile: options.stateFile,
+      log: (line) => ctx.log.info(line),
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw usageError('port-in-use', `Port ${options.port} is already in use.`, 'Pick another with --port (0 = any free port).');
+    throw failure('emulator-start', `The emulator could not start: ${(error as Error).message}`);
+  }
+  const info: EmulatorInfo = {
+    url: emulator.url,
+    apiUrl: emulator.apiUrl,
+    tokenUrl: emulator.tokenUrl,
+    tenant: emulator.tenant,
+    clientId: emulator.clientId,
+    clientSecret: emulator.clientSecret,
+  };
+  // Streamed at once (one JSON line under --json) so a script can read it while the server runs.
+  ctx.io.stdout.write(ctx.globals.json ? `${JSON.stringify(info)}\n` : render(info));
+  ctx.log.info(
+    `Protime emulator on ${info.url}. Log in with:\n  protime-hooks login --tenant ${info.tenant} --client-id ${info.clientId} --api-url ${info.apiUrl} --token-url ${info.tokenUrl} --client-secret-stdin <<< ${info.clientSecret}\nCtrl-C to stop.`,
+  );
+  const signal = await ctx.untilInterrupted();
+  ctx.log.info(`${signal}: shutting down.`);
+  await emulator.close();
+  return info;
+}
+
+export const streaming = true;
+
+export function render(info: EmulatorInfo, _view?: View): string {
+  return fields([
+    ['url', info.url],
+    ['api url', info.apiUrl],
+    ['token url', info.tokenUrl],
+    ['tenant', info.tenant],
+    ['client id', info.clientId],
+    ['client secret', info.clientSecret],
+  ]);
+}

@@ -1,0 +1,150 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Context } from '../context.js';
+import { usageError } from '../errors.js';
+import type { View } from '../output.js';
+import { verify, type Algorithm, type Encoding } from '../signature.js';
+
+export interface ListenOptions {
+  port: number;
+  host: string;
+  path: string;
+  signatureHeader: string;
+  algorithm: Algorithm;
+  encoding: Encoding;
+  /** Stop after this many deliveries (scripts, demos); run until interrupted when absent. */
+  count?: number;
+}
+
+export interface Delivery {
+  receivedAt: string;
+  /** The subscription whose key verified the signature; else the id the sender named; else null. */
+  subscriptionId: string | null;
+  verified: boolean;
+  changeType: string | null;
+  changeVersion: string | null;
+  event: unknown;
+}
+
+export interface ListenResult {
+  url: string;
+  deliveries: number;
+  verified: number;
+  rejected: number;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+/**
+ * A local receiver: verifies each delivery against the keys this profile holds, answers 204 or 401,
+ * and writes one NDJSON line per delivery to stdout as it arrives.
+ */
+export async function run(options: ListenOptions, ctx: Context): Promise<ListenResult> {
+  const profile = ctx.globals.profile;
+  const keyCount = keysOf(ctx).length;
+  const result = { url: '', deliveries: 0, verified: 0, rejected: 0 };
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finish = resolve));
+
+  const server = createServer((request, response) => {
+    void handle(request, response).catch((error) => {
+      ctx.log.error(`Delivery could not be handled: ${(error as Error).message}`);
+      if (!response.headersSent) response.writeHead(500).end();
+    });
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const path = new URL(request.url ?? '/', 'http://receiver').pathname;
+    if (path !== options.path) return void response.writeHead(404).end();
+    if (request.method !== 'POST') return void response.writeHead(405, { allow: 'POST' }).end();
+    const body = await readBody(request);
+    if (body === undefined) return void response.writeHead(413).end();
+    const signature = request.headers[options.signatureHeader.toLowerCase()];
+    const named = header(request, 'x-protime-webhook-id');
+    // Keys are read per delivery: a renewal running meanwhile adds the new key without a restart.
+    const keys = keysOf(ctx).sort((a, b) => Number(b.id === named) - Number(a.id === named));
+    const match = typeof signature === 'string' ? keys.find((k) => verify(k.key, body, signature, options.algorithm, options.encoding)) : undefined;
+    const event = parseJson(body);
+    const data = (event as { data?: { changeVersion?: unknown } } | null)?.data;
+    const delivery: Delivery = {
+      receivedAt: ctx.now().toISOString(),
+      subscriptionId: match?.id ?? named ?? null,
+      verified: Boolean(match),
+      changeType: stringOrNull((event as { changeType?: unknown } | null)?.changeType),
+      changeVersion: stringOrNull(data?.changeVersion ?? (event as { changeVersion?: unknown } | null)?.changeVersion),
+      event,
+    };
+    response.writeHead(match ? 204 : 401).end();
+    ctx.io.stdout.write(`${JSON.stringify(delivery)}\n`);
+    result.deliveries++;
+    if (match) result.verified++;
+    else {
+      result.rejected++;
+      ctx.log.warn(typeof signature === 'string' ? `Rejected a delivery: its ${options.signatureHeader} matches none of the ${keys.length} key(s) held.` : `Rejected a delivery without a ${options.signatureHeader} header.`);
+    }
+    if (options.count !== undefined && result.deliveries >= options.count) finish();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? usageError('port-in-use', `Port ${options.port} is already in use.`, 'Pick another with --port (0 = any free port).') : error),
+    );
+    server.listen(options.port, options.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  result.url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}${options.path}`;
+  ctx.log.info(`Listening on ${result.url} with ${keyCount} key(s) of profile "${profile}"; ${options.count ? `stopping after ${options.count} deliveries` : 'Ctrl-C to stop'}.`);
+  if (keyCount === 0) ctx.log.warn('No webhook keys are held for this profile: every delivery will be rejected.');
+
+  await Promise.race([done, ctx.untilInterrupted()]);
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return result;
+}
+
+function keysOf(ctx: Context): Array<{ id: string; key: string }> {
+  const records = ctx.store.read().subscriptions[ctx.globals.profile] ?? {};
+  // Replaced and unsubscribed webhooks keep their key for a while: late deliveries still verify.
+  return Object.values(records).flatMap((r) => (r.key ? [{ id: r.id, key: r.key }] : []));
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(size > MAX_BODY ? undefined : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return body.toString('utf8');
+  }
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+/** Deliveries were already streamed as NDJSON; a final summary goes to stderr only. */
+export const streaming = true;
+
+export function summarize(result: ListenResult): string {
+  return `Stopped: ${result.deliveries} deliveries, ${result.verified} verified, ${result.rejected} rejected.`;
+}
+
+export function render(_result: ListenResult, _view: View): string {
+  return '';
+}
