@@ -35,11 +35,8 @@ export const createdWebhookSchema = z.looseObject({
   status: z.string().optional(),
 });
 
-const tokenSchema = z.object({
-  accessToken: z.string(),
-  expiresAt: z.string(),
-  scopes: z.array(z.string()),
-});
+// Loose like the rest of the store: a field a newer version adds survives this version's writes.
+const tokenSchema = z.looseObject({ accessToken: z.string(), expiresAt: z.string(), scopes: z.array(z.string()) });
 
 export const profileSchema = z.looseObject({
   tenant: z.string(),

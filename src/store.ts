@@ -50,15 +50,18 @@ export class Store {
       throw unreadable(this.file, error);
     }
     if (raw && typeof raw === 'object' && Object.keys(raw).length === 0) return emptyStore();
+    // Checked before the schema: a newer format may not match this version's schema at all, and
+    // must then read as "upgrade", not as "damaged".
+    const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
+    if (typeof version === 'number' && version > STORE_VERSION) {
+      throw failure('store-too-new', `The state file ${this.file} was written by a newer protime-hooks (format ${version}).`, {
+        hint: 'Upgrade protime-hooks; this version leaves the file untouched.',
+      });
+    }
     const parsed = storeSchema.safeParse(raw);
     if (!parsed.success) {
       throw failure('store-invalid', `The state file ${this.file} is damaged (${describeIssue(parsed.error)}).`, {
         hint: 'It was left untouched. Restore it from a backup, or move it aside to start afresh (its webhook keys would be lost).',
-      });
-    }
-    if (parsed.data.schemaVersion > STORE_VERSION) {
-      throw failure('store-too-new', `The state file ${this.file} was written by a newer protime-hooks (format ${parsed.data.schemaVersion}).`, {
-        hint: 'Upgrade protime-hooks; this version leaves the file untouched.',
       });
     }
     return parsed.data;

@@ -94,7 +94,7 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
   const { port } = server.address() as AddressInfo;
   result.url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}${options.path}`;
   ctx.log.info(`Listening on ${result.url} with ${keyCount} key(s) of profile "${profile}"; ${options.count ? `stopping after ${options.count} deliveries` : 'Ctrl-C to stop'}.`);
-  if (keyCount === 0) ctx.log.warn('No webhook keys are held for this profile: every delivery will be rejected.');
+  if (keyCount === 0) ctx.log.warn('No webhook keys are held for this profile yet; deliveries verify once one of its subscriptions exists.');
 
   await Promise.race([done, ctx.untilInterrupted()]);
   server.closeAllConnections();

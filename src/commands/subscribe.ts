@@ -142,7 +142,7 @@ export function render(result: SubscribeResult, view: View): string {
     const query = new URLSearchParams(result.request.query).toString();
     return `${result.request.method} ${result.request.url}${query ? `?${query}` : ''}\n${JSON.stringify(result.request.body, null, 2)}\n`;
   }
-  const left = (Date.parse(result.validUntil) - view.now.getTime()) / 1000;
+  const left = Math.floor((Date.parse(result.validUntil) - view.now.getTime()) / 1000);
   return fields([
     ['id', result.id],
     ['collection', result.collection],
