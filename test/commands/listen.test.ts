@@ -1,0 +1,107 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { sign, verify } from '../../src/signature.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { makeRecord, seedStore } from '../helpers/protime.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Posts until the listener is up (it starts asynchronously inside runCli). */
+async function post(url: string, body: string, headers: Record<string, string>, method = 'POST'): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await fetch(url, { method, body: method === 'POST' ? body : undefined, headers })).status;
+    } catch (error) {
+      if (attempt > 100) throw error;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+describe('signature', () => {
+  it('verifies base64 and hex HMACs, in constant time, and rejects others', () => {
+    const body = Buffer.from('{"changeType":"Delete"}');
+    const b64 = sign('k1-secret', body, 'sha256', 'base64');
+    // Computed independently: printf '%s' BODY | openssl dgst -sha256 -hmac k1-secret -binary | base64
+    expect(b64).toBe('kL2SrHHwAcc/beaM1PNC478LqgO1HnRmO/VPbLSz4ko=');
+    expect(verify('k1-secret', body, b64, 'sha256', 'base64')).toBe(true);
+    expect(verify('k1-secret', body, `sha256=${sign('k1-secret', body, 'sha256', 'hex').toUpperCase()}`, 'sha256', 'hex')).toBe(true);
+    expect(verify('k1-secret', body, sign('k1-secret', body, 'sha512', 'base64'), 'sha512', 'base64')).toBe(true);
+    expect(verify('other-key', body, b64, 'sha256', 'base64')).toBe(false);
+    expect(verify('k1-secret', Buffer.from('{"changeType":"Delete"} '), b64, 'sha256', 'base64')).toBe(false);
+    expect(verify('k1-secret', body, '', 'sha256', 'base64')).toBe(false);
+  });
+});
+
+describe('listen', () => {
+  it('answers 204 for a delivery signed with a held key and 401 otherwise, one NDJSON line each', async () => {
+    const dir = tempDir();
+    const record = makeRecord({ key: 'held-key-123456' });
+    await seedStore(dir, { records: [record] });
+    const port = await freePort();
+    const running = runCli(['listen', '--port', String(port), '--path', 'hook', '--count', '3', '--config-dir', dir]);
+    const url = `http://127.0.0.1:${port}/hook`;
+    const body = JSON.stringify({ changeType: 'InsertOrUpdate', data: { id: 7, changeVersion: '0000000000000000000A' } });
+
+    expect(await post(`http://127.0.0.1:${port}/elsewhere`, body, {})).toBe(404);
+    expect(await post(url, body, {}, 'GET')).toBe(405);
+    expect(await post(url, body, { 'x-protime-signature': sign('held-key-123456', body, 'sha256', 'base64') })).toBe(204);
+    expect(await post(url, body, { 'x-protime-signature': sign('wrong-key-999999', body, 'sha256', 'base64'), 'x-protime-webhook-id': 'w-1' })).toBe(401);
+    expect(await post(url, body, {})).toBe(401);
+
+    const result = await running;
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatchObject({ subscriptionId: record.id, verified: true, changeType: 'InsertOrUpdate', changeVersion: '0000000000000000000A', event: { data: { id: 7 } } });
+    expect(lines[1]).toMatchObject({ subscriptionId: 'w-1', verified: false });
+    expect(lines[2]).toMatchObject({ subscriptionId: null, verified: false });
+    expect(Date.parse(lines[0].receivedAt)).not.toBeNaN();
+    expect(result.stderr).toContain('Stopped: 3 deliveries, 1 verified, 2 rejected.');
+    expect(result.stderr).not.toContain('held-key-123456');
+  });
+
+  it('honours --signature-header, --algorithm and --encoding', async () => {
+    const dir = tempDir();
+    await seedStore(dir, { records: [makeRecord({ key: 'held-key-abcdef' })] });
+    const port = await freePort();
+    const running = runCli(['listen', '--port', String(port), '--count', '1', '--signature-header', 'X-Sig', '--algorithm', 'sha512', '--encoding', 'hex', '--config-dir', dir]);
+    const body = '{"changeType":"Delete","data":{"changeVersion":"01"}}';
+    expect(await post(`http://127.0.0.1:${port}/`, body, { 'x-sig': sign('held-key-abcdef', body, 'sha512', 'hex') })).toBe(204);
+    expect((await running).stdout).toContain('"verified":true');
+  });
+
+  it('reports a port in use as a usage error', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const { port } = blocker.address() as { port: number };
+    const dir = tempDir();
+    await seedStore(dir);
+    const result = await runCli(['listen', '--port', String(port), '--config-dir', dir]);
+    blocker.close();
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`Port ${port} is already in use`);
+  });
+});
+
+describe('emulator trigger', () => {
+  it('exits 75 when no emulator answers', async () => {
+    const port = await freePort();
+    const result = await runCli(['emulator', 'trigger', 'contracts', '--emulator-url', `http://127.0.0.1:${port}`, '--json']);
+    expect(result.code).toBe(75);
+    expect(result.json().error.code).toBe('emulator-unreachable');
+  });
+
+  it('validates the collection before calling anything', async () => {
+    const result = await runCli(['emulator', 'trigger', 'contrcts']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Did you mean "contracts"?');
+  });
+});
