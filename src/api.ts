@@ -1,5 +1,5 @@
 import type { ProtimeClient } from './client.js';
-import { failure } from './errors.js';
+import { failure, usageError } from './errors.js';
 import { createdWebhookSchema, describeIssue, webhookPageSchema, webhookSchema, type Webhook } from './schemas.js';
 
 /** [collection, reference], e.g. ['people', '@employee-number']. */
@@ -46,7 +46,7 @@ export async function createWebhook(
   });
   const raw = response.data;
   const parsed = createdWebhookSchema.safeParse(raw);
-  if (!parsed.success) throw new IncompleteCreateError(raw, `the answer had no usable validUntil (${describeIssue(parsed.error)})`);
+  if (!parsed.success) throw new IncompleteCreateError(raw, `the answer could not be read (${describeIssue(parsed.error)})`);
   const location = response.headers.get('location');
   const id = parsed.data.id ?? location?.split('?')[0]?.split('/').filter(Boolean).pop();
   if (!id) throw new IncompleteCreateError(raw, 'the answer named no webhook id (no `id` field, no Location header)');
@@ -68,9 +68,11 @@ export async function listWebhooks(client: ProtimeClient, options: { filter?: st
   let next: string | undefined = '/webhooks';
   let query: Record<string, string> | undefined = options.filter ? { filter: options.filter } : undefined;
   while (next) {
-    // A server that hands back a link it already gave would otherwise loop forever.
-    if (seen.has(next) || seen.size >= 1000) throw failure('paging-loop', `Protime's webhook list did not end (nextLink ${next} repeats or exceeds 1000 pages).`);
-    seen.add(next);
+    // A server that hands back a link it already gave would otherwise loop forever. Compared as
+    // resolved URLs: the first page is '/webhooks' + query, a nextLink back to it is absolute.
+    const key = pageKey(client, next, query);
+    if (seen.has(key) || seen.size >= 1000) throw failure('paging-loop', `Protime's webhook list did not end (nextLink ${next} repeats or exceeds 1000 pages).`);
+    seen.add(key);
     const response = await client.request({ method: 'GET', path: next, query, retry: 'idempotent', purpose: 'listing webhooks', scopeHint: WEBHOOKS_SCOPE_HINT });
     const page = webhookPageSchema.safeParse(response.data);
     if (!page.success) throw badResponse('GET /webhooks', describeIssue(page.error));
@@ -81,15 +83,30 @@ export async function listWebhooks(client: ProtimeClient, options: { filter?: st
   return all;
 }
 
+/** One spelling per page (absolute, query decoded and re-encoded), whatever form the link had. */
+function pageKey(client: ProtimeClient, path: string, query: Record<string, string> | undefined): string {
+  const url = new URL(client.resolve(path));
+  const params = new URLSearchParams(url.search);
+  for (const [name, value] of Object.entries(query ?? {})) params.set(name, value);
+  url.search = params.toString();
+  return url.href;
+}
+
 export async function getWebhook(client: ProtimeClient, id: string): Promise<Webhook> {
-  const response = await client.request({ method: 'GET', path: `/webhooks/${encodeURIComponent(id)}`, retry: 'idempotent', purpose: `reading webhook ${id}`, scopeHint: WEBHOOKS_SCOPE_HINT });
+  const response = await client.request({ method: 'GET', path: webhookPath(id), retry: 'idempotent', purpose: `reading webhook ${id}`, scopeHint: WEBHOOKS_SCOPE_HINT });
   const parsed = webhookSchema.safeParse(response.data);
   if (!parsed.success) throw badResponse(`GET /webhooks/${id}`, describeIssue(parsed.error));
   return parsed.data;
 }
 
 export async function deleteWebhook(client: ProtimeClient, id: string): Promise<void> {
-  await client.request({ method: 'DELETE', path: `/webhooks/${encodeURIComponent(id)}`, retry: 'idempotent', purpose: `deleting webhook ${id}`, scopeHint: WEBHOOKS_SCOPE_HINT });
+  await client.request({ method: 'DELETE', path: webhookPath(id), retry: 'idempotent', purpose: `deleting webhook ${id}`, scopeHint: WEBHOOKS_SCOPE_HINT });
+}
+
+/** `/webhooks/<id>`: an empty or dot-segment id would address the list or the API root instead. */
+function webhookPath(id: string): string {
+  if (id === '' || id === '.' || id === '..') throw usageError('bad-webhook-id', `"${id}" is not a webhook id.`);
+  return `/webhooks/${encodeURIComponent(id)}`;
 }
 
 function badResponse(what: string, issue: string) {

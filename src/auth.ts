@@ -16,12 +16,13 @@ export interface Credentials {
   scopes: string[];
 }
 
-export interface Token {
+// A type, not an interface: it must fit the store's loose (index-signature) token schema.
+export type Token = {
   accessToken: string;
   expiresAt: string;
   /** Scopes the server granted (the requested ones when it did not say). */
   scopes: string[];
-}
+};
 
 /** One client-credentials exchange. Rejected credentials are an auth error (exit 4). */
 export async function fetchToken(credentials: Credentials, http: HttpSettings, now: Date): Promise<Token> {

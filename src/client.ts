@@ -33,7 +33,9 @@ export class ProtimeClient {
   /** Joins a path to the API root; absolute URLs must stay on the API's origin so the token never leaks. */
   resolve(path: string): string {
     const root = new URL(this.apiUrl.endsWith('/') ? this.apiUrl : `${this.apiUrl}/`);
-    const url = new URL(path.replace(/^\//, ''), root);
+    // `/webhooks` is relative to the API root; a server-relative link that already starts with the
+    // root's path (`/connector/protimeapi/api/v1/webhooks?page=2`) is taken as it is.
+    const url = path.startsWith(root.pathname) ? new URL(path, root.origin) : new URL(path.replace(/^\//, ''), root);
     if (url.origin !== root.origin) {
       throw failure('foreign-link', `Protime pointed to ${url.origin}, outside the API at ${root.origin}; not following it.`, {
         hint: 'Check --api-url; protime-hooks only sends the token to the API host.',
@@ -52,9 +54,11 @@ export function apiError(response: HttpResponse, request: Pick<ApiRequest, 'purp
   const details = { status, reasons: body.reasons };
   const label = body.code ? `${status} ${body.code}` : `${status}`;
   if (status === 401) {
+    // Some Protime pages answer 401, not 403, for a missing scope: name the likely one too.
+    const login = 'Run `protime-hooks login` again; the API client may have been revoked.';
     return authError('unauthorized', `Protime refused the access token (${label})${doing}${said}`, {
       ...details,
-      hint: 'Run `protime-hooks login` again; the API client may have been revoked.',
+      hint: request.scopeHint ? `${login} Or it lacks a scope: ${request.scopeHint}` : login,
     });
   }
   if (status === 403) {

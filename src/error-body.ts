@@ -32,7 +32,8 @@ export function parseErrorBody(data: unknown): ErrorBody {
     result.message ??= 'The request did not pass validation.';
     result.reasons.push(...listOf(data.validationErrors));
   }
-  if (isRecord(data.errors)) {
+  if (Array.isArray(data.errors)) result.reasons.push(...listOf(data.errors));
+  else if (isRecord(data.errors)) {
     for (const [field, messages] of Object.entries(data.errors)) {
       for (const message of listOf(messages)) result.reasons.push(field ? `${field}: ${message}` : message);
     }

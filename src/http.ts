@@ -107,7 +107,8 @@ async function attemptOnce(request: HttpRequest, settings: HttpSettings): Promis
     query: request.query,
     headers,
     body,
-    timeout: settings.timeoutMs,
+    // Not ofetch's `timeout`: that one stops at the headers, and a body that stalls would hang.
+    signal: AbortSignal.timeout(settings.timeoutMs),
     retry: 0,
     ignoreResponseError: true,
     ...(settings.fetch ? { fetch: settings.fetch } : {}),
@@ -142,8 +143,17 @@ function describeTarget(request: HttpRequest): string {
 
 function traceBody(data: unknown): string {
   if (data === undefined || data === '') return '';
-  const text = typeof data === 'string' ? data : JSON.stringify(redactBody(data));
+  const text = typeof data === 'string' ? redactJsonText(data) : JSON.stringify(redactBody(data));
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+/** A text answer may still be JSON under a wrong content type: its secret fields are hidden too. */
+function redactJsonText(text: string): string {
+  try {
+    return JSON.stringify(redactBody(JSON.parse(text)));
+  } catch {
+    return text;
+  }
 }
 
 function isTimeout(error: unknown): boolean {
