@@ -65,8 +65,34 @@ export const subscriptionRecordSchema = z.looseObject({
   status: z.string(),
   /** The 201 body as received, kept in case the key sits in a field we did not know. */
   raw: z.unknown(),
+  /** Deleted on the server (unsubscribed, or replaced and cleaned up); kept for the audit trail. */
   deletedAt: z.string().nullable().optional(),
+  /** The webhook that replaced this one. Until deletedAt is set, its delete is still owed. */
+  replacedBy: z.string().nullable().optional(),
+  /** Replaced with --keep-old: left to expire on the server instead of being deleted. */
+  keepOld: z.boolean().optional(),
+  /** Found on the server for an interrupted create of ours: its key was lost, renew replaces it. */
+  adopted: z.boolean().optional(),
 });
+
+/**
+ * A write-ahead record of a create: written before the POST, removed once the answer (and key) is
+ * stored. One left open means the process died or lost the answer; reconciliation then looks for
+ * the webhook it may have created.
+ */
+export const intentSchema = z.looseObject({
+  id: z.string(),
+  kind: z.enum(['subscribe', 'renew']),
+  collection: z.string(),
+  destinationUrl: z.string(),
+  externalReferences: z.array(z.tuple([z.string(), z.string()])),
+  startedAt: z.string(),
+  /** The webhook a renewal replaces. */
+  replaces: z.string().nullable(),
+  pid: z.number(),
+  host: z.string(),
+});
+export type Intent = z.infer<typeof intentSchema>;
 export type SubscriptionRecord = z.infer<typeof subscriptionRecordSchema>;
 
 export const STORE_VERSION = 1;
@@ -75,6 +101,8 @@ export const storeSchema = z.looseObject({
   schemaVersion: z.number().int(),
   profiles: z.record(z.string(), profileSchema),
   subscriptions: z.record(z.string(), z.record(z.string(), subscriptionRecordSchema)),
+  /** Open create intents per profile (absent in files written before the journal existed). */
+  intents: z.record(z.string(), z.array(intentSchema)).optional(),
 });
 export type StoreData = z.infer<typeof storeSchema>;
 

@@ -18,6 +18,11 @@ export interface Fault {
   latencyMs?: number;
   /** Destroy the socket without answering, like a dead proxy. */
   drop?: boolean;
+  /**
+   * Handle the request now but hold the answer this long: the webhook exists before its creator
+   * hears of it, which is the window a killed or timed-out client must survive.
+   */
+  holdAnswerMs?: number;
 }
 
 /** Faults in the order they were added; the first match wins and uses up one of its count. */
@@ -47,7 +52,7 @@ export class FaultList {
 /** Checks a fault request body; a fault that could never do anything is refused. */
 export function parseFault(body: Record<string, unknown>): Fault {
   const reasons: string[] = [];
-  const { method, path, status, retryAfter, count = 1, latencyMs, drop } = body;
+  const { method, path, status, retryAfter, count = 1, latencyMs, drop, holdAnswerMs } = body;
   if (typeof path !== 'string' || !path.startsWith('/')) reasons.push("path must be a string starting with '/'");
   if (method !== undefined && typeof method !== 'string') reasons.push('method must be a string');
   if (status !== undefined && !(Number.isInteger(status) && (status as number) >= 100 && (status as number) <= 599)) {
@@ -59,7 +64,10 @@ export function parseFault(body: Record<string, unknown>): Fault {
   if (!Number.isInteger(count) || ((count as number) < 1 && count !== -1)) reasons.push('count must be a positive integer, or -1 for every request');
   if (latencyMs !== undefined && !(typeof latencyMs === 'number' && latencyMs >= 0)) reasons.push('latencyMs must be a number >= 0');
   if (drop !== undefined && typeof drop !== 'boolean') reasons.push('drop must be a boolean');
-  if (status === undefined && latencyMs === undefined && drop !== true) reasons.push('a fault needs status, latencyMs or drop');
+  if (holdAnswerMs !== undefined && !(typeof holdAnswerMs === 'number' && holdAnswerMs >= 0)) reasons.push('holdAnswerMs must be a number >= 0');
+  if (status === undefined && latencyMs === undefined && drop !== true && holdAnswerMs === undefined) {
+    reasons.push('a fault needs status, latencyMs, holdAnswerMs or drop');
+  }
   if (reasons.length > 0) throw new HttpError(400, 'BadRequest', 'The fault is not valid', reasons);
 
   const fault: Fault = { path: path as string, count: count as number };
@@ -69,5 +77,6 @@ export function parseFault(body: Record<string, unknown>): Fault {
   if ('body' in body) fault.body = body.body;
   if (latencyMs !== undefined) fault.latencyMs = latencyMs as number;
   if (drop === true) fault.drop = true;
+  if (holdAnswerMs !== undefined) fault.holdAnswerMs = holdAnswerMs as number;
   return fault;
 }

@@ -83,6 +83,15 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, ctx: S
 /** Plays a fault. Returns false when the request should still be answered normally (latency only). */
 async function applyFault(req: IncomingMessage, res: ServerResponse, fault: Fault, timers: Timers): Promise<boolean> {
   if (fault.latencyMs) await timers.sleep(fault.latencyMs);
+  if (fault.holdAnswerMs) {
+    // Headers and body leave together at end(), so delaying end() holds the whole answer.
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    const hold = fault.holdAnswerMs;
+    res.end = ((...args: unknown[]) => {
+      void timers.sleep(hold).then(() => end(...args), () => end(...args));
+      return res;
+    }) as typeof res.end;
+  }
   if (fault.drop) {
     req.socket.destroy();
     return true;

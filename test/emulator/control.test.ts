@@ -49,6 +49,20 @@ describe('emulator faults', () => {
     expect(answer.status).toBe(200);
   });
 
+  it('holdAnswerMs creates the webhook at once but holds the 201', async () => {
+    const emulator = await startTestEmulator();
+    const token = await getToken(emulator);
+    await control(emulator, 'POST', '/faults', { method: 'POST', path: WEBHOOKS_PATH, holdAnswerMs: 300 });
+    const started = Date.now();
+    const pending = api(emulator, token, 'POST', '/webhooks', { destinationUrl: 'https://example.test/h', collectionName: 'contracts' });
+    await new Promise((r) => setTimeout(r, 100));
+    // Already on the server while its creator still waits for the answer.
+    expect((await control(emulator, 'GET', '/webhooks')).body).toHaveLength(1);
+    const answer = await pending;
+    expect(answer.status).toBe(201);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
   it('drops the connection without answering, and logs the request as dropped', async () => {
     const emulator = await startTestEmulator();
     const token = await getToken(emulator);
@@ -68,7 +82,7 @@ describe('emulator faults', () => {
     expect((await api(emulator, token, 'GET', '/webhooks')).status).toBe(200);
     const bad = await control(emulator, 'POST', '/faults', { path: WEBHOOKS_PATH });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.reasons).toEqual(['a fault needs status, latencyMs or drop']);
+    expect(bad.body.error.reasons).toEqual(['a fault needs status, latencyMs, holdAnswerMs or drop']);
   });
 });
 
