@@ -65,9 +65,11 @@ function duration(flag: string) {
   };
 }
 
+/** An environment switch: set and not '', 0, false or no. */
+const truthy = (value: string | undefined) => value !== undefined && !['', '0', 'false', 'no'].includes(value.toLowerCase());
+
 /** The global options, resolved flag > environment > default. */
 export function resolveGlobals(raw: Record<string, unknown>, env: Env): GlobalOptions {
-  const truthy = (value: string | undefined) => value !== undefined && !['', '0', 'false', 'no'].includes(value.toLowerCase());
   return {
     profile: (raw.profile as string | undefined) ?? (env.PROTIME_PROFILE || 'default'),
     configDir: (raw.configDir as string | undefined) ?? (env.PROTIME_HOOKS_CONFIG_DIR || defaultConfigDir(env)),
@@ -254,7 +256,7 @@ export async function run(argv: string[], deps: RunDeps): Promise<number> {
       const usage = usageError('usage', parseMessage || error.message.replace(/^error: /, ''), 'Run `protime-hooks --help` (or `<command> --help`) for usage.');
       return report(usage, io, json, debug, scrubber);
     }
-    return report(error, io, json, debug || ['1', 'true', 'yes'].includes(env.PROTIME_HOOKS_DEBUG ?? ''), scrubber);
+    return report(error, io, json, debug || truthy(env.PROTIME_HOOKS_DEBUG), scrubber);
   }
 }
 
