@@ -4,7 +4,7 @@ import { parseEnv } from 'node:util';
 import { Command, CommanderError, Option } from 'commander';
 import type { Context, ContextOverrides, Env, GlobalOptions, Interrupts, IO } from './context.js';
 import { parseDuration } from './duration.js';
-import { CliError, EXIT, errorDocument, usageError } from './errors.js';
+import { CliError, EXIT, errorDocument, usageError, type ExitKind } from './errors.js';
 import type { View } from './output.js';
 import { SecretScrubber } from './redact.js';
 import { VERSION } from './version.js';
@@ -14,7 +14,7 @@ interface CommandModule {
   run(options: never, ctx: Context): Promise<unknown>;
   render(result: never, view: View): string;
   /** Severity of the result when success alone does not say enough (status: due or expired). */
-  exitKind?(result: never): 'ok' | 'attention' | 'critical';
+  exitKind?(result: never): ExitKind;
   /** One line for people on stderr. */
   summarize?(result: never): string;
   /** The command wrote its own output as it ran (servers): the result is not printed again. */
@@ -23,6 +23,8 @@ interface CommandModule {
 
 const COMMANDS = {
   login: () => import('./commands/login.js'),
+  renew: () => import('./commands/renew.js'),
+  unsubscribe: () => import('./commands/unsubscribe.js'),
   logout: () => import('./commands/logout.js'),
   subscribe: () => import('./commands/subscribe.js'),
   status: () => import('./commands/status.js'),
@@ -166,9 +168,33 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
     .option('--external-ref <collection,reference>', 'add an external reference, e.g. people,@employee-number (repeatable)', collect, [])
     .option('--force', 'create even if an enabled subscription to the same URL exists')
     .option('--dry-run', 'show the request that would be sent; send nothing')
+    .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'))
     .action(
-      act('subscribe', (o, args) => ({ collection: args[0], url: o.url, externalRefs: o.externalRef, force: Boolean(o.force), dryRun: Boolean(o.dryRun) })),
+      act('subscribe', (o, args) => ({ collection: args[0], url: o.url, externalRefs: o.externalRef, force: Boolean(o.force), dryRun: Boolean(o.dryRun), waitSeconds: o.wait })),
     );
+
+  program
+    .command('renew')
+    .description('replace due subscriptions before they expire (for cron: silent and exit 0 when nothing is due)')
+    .argument('[id...]', 'renew these, due or not (default: every due subscription)')
+    .option('--keep-old', 'leave the old webhook to expire instead of deleting it')
+    .option('--recreate', 'also replace expired, disabled and missing ones (after re-syncing the collection)')
+    .option('--renew-within <duration>', 'due when less than this is left (default: min(7d, a third of the lifetime))', duration('--renew-within'))
+    .option('--dry-run', 'show the plan; change nothing')
+    .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'))
+    .action(
+      act('renew', (o, args) => ({
+        ids: args, keepOld: Boolean(o.keepOld), recreate: Boolean(o.recreate), dryRun: Boolean(o.dryRun), renewWithinSeconds: o.renewWithin, waitSeconds: o.wait,
+      })),
+    );
+
+  program
+    .command('unsubscribe')
+    .description('delete a webhook on Protime; the local record is kept, its key removed')
+    .argument('<id>', 'the webhook id (see status)')
+    .option('-y, --yes', 'do not ask (required without a terminal)')
+    .option('--wait <duration>', 'wait this long for another run holding the profile', duration('--wait'))
+    .action(act('unsubscribe', (o, args) => ({ id: args[0], yes: Boolean(o.yes), waitSeconds: o.wait })));
 
   program
     .command('status')
@@ -275,7 +301,7 @@ async function execute(name: CommandName, options: object, globals: GlobalOption
   }
   const kind = module.exitKind?.(result as never) ?? 'ok';
   const summary = module.summarize?.(result as never);
-  if (summary) (kind === 'ok' ? ctx.log.info : kind === 'attention' ? ctx.log.warn : ctx.log.error)(summary);
+  if (summary) (kind === 'ok' ? ctx.log.info : kind === 'attention' || kind === 'temporary' ? ctx.log.warn : ctx.log.error)(summary);
   return EXIT[kind];
 }
 

@@ -39,9 +39,14 @@ export function referencesJson(pairs: ExternalReference[]) {
   return pairs.map(([collection, reference]) => ({ collection, reference }));
 }
 
-/** Records of a profile that are still in force (not unsubscribed or replaced). */
+/** A record still in force: not deleted, not replaced by a newer webhook. */
+export function isLive(record: SubscriptionRecord): boolean {
+  return !record.deletedAt && !record.replacedBy;
+}
+
+/** Records of a profile that are still in force. */
 export function liveRecords(records: Record<string, SubscriptionRecord> | undefined): SubscriptionRecord[] {
-  return Object.values(records ?? {}).filter((record) => !record.deletedAt);
+  return Object.values(records ?? {}).filter(isLive);
 }
 
 /** When renewal becomes due, as ISO text; an unknown creation time means the default 7-day window. */

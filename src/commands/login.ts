@@ -4,6 +4,7 @@ import { authError, usageError } from '../errors.js';
 import { defaultHosts, type Environment } from '../hosts.js';
 import { fields, type View } from '../output.js';
 import { oneLine, promptSecret, readSecretFile, readStdin } from '../prompt.js';
+import { liveRecords } from '../subscriptions.js';
 import { checkUrl } from '../urls.js';
 
 export interface LoginOptions {
@@ -102,7 +103,7 @@ function checkTenant(value: string | undefined): string {
 function refuseTenantSwitch(ctx: Context, profile: string, tenant: string): void {
   const data = ctx.store.read();
   const existing = data.profiles[profile];
-  const live = Object.values(data.subscriptions[profile] ?? {}).filter((record) => !record.deletedAt).length;
+  const live = liveRecords(data.subscriptions[profile]).length;
   if (existing && existing.tenant !== tenant && live > 0) {
     throw usageError(
       'profile-in-use',

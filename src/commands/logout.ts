@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import { usageError } from '../errors.js';
 import type { View } from '../output.js';
 import { confirm } from '../prompt.js';
+import { liveRecords } from '../subscriptions.js';
 
 export interface LogoutOptions {
   /** Also forget the profile and its subscription records, keys included. */
@@ -21,7 +22,7 @@ export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutR
   if (!data.profiles[profile]) {
     throw usageError('unknown-profile', `No profile named "${profile}".`, 'See `protime-hooks profiles`.');
   }
-  const keys = Object.values(data.subscriptions[profile] ?? {}).filter((r) => !r.deletedAt && r.key).length;
+  const keys = liveRecords(data.subscriptions[profile]).filter((r) => r.key).length;
   if (options.purge && keys > 0 && !options.yes) {
     // Purging destroys keys that Protime will never show again: ask, or demand --yes.
     const question = `Purge profile "${profile}" and the ${keys} webhook key(s) it holds? The webhooks keep running on Protime.`;

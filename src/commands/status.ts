@@ -2,9 +2,12 @@ import { listWebhooks } from '../api.js';
 import type { Context } from '../context.js';
 import { formatDuration } from '../duration.js';
 import { paint, table, type View } from '../output.js';
-import { subscriptionState, worstSeverity, type SubscriptionState } from '../renewal.js';
+import { assess, type Assessed } from '../assess.js';
+import { reconcile } from '../journal.js';
+import { worstSeverity, type SubscriptionState } from '../renewal.js';
+import { acquireRunLock } from '../runlock.js';
 import type { Webhook } from '../schemas.js';
-import { checkCollection, liveRecords, renewAfterText } from '../subscriptions.js';
+import { checkCollection } from '../subscriptions.js';
 
 export interface StatusOptions {
   collection?: string;
@@ -13,18 +16,7 @@ export interface StatusOptions {
   offline: boolean;
 }
 
-export interface StatusEntry {
-  id: string;
-  collection: string;
-  destinationUrl: string;
-  /** Protime's status; the last one seen when offline; null when the server no longer lists it. */
-  status: string | null;
-  validUntil: string;
-  secondsLeft: number;
-  state: SubscriptionState;
-  hasKey: boolean;
-  renewAfter: string;
-}
+export type StatusEntry = Omit<Assessed, 'record' | 'webhook'>;
 
 export interface StatusResult {
   profile: string;
@@ -39,44 +31,17 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
   const collection = options.collection === undefined ? undefined : checkCollection(options.collection);
   const profile = ctx.globals.profile;
   const entry = ctx.profileEntry();
-  const data = ctx.store.read();
   const now = ctx.now();
-  const records = liveRecords(data.subscriptions[profile]);
-  const deleted = new Set(Object.values(data.subscriptions[profile] ?? {}).filter((r) => r.deletedAt).map((r) => r.id));
-  const server = options.offline ? undefined : await listWebhooks(ctx.client());
-  const window = options.renewWithinSeconds;
-
-  const entries: StatusEntry[] = [];
-  const add = (base: Omit<StatusEntry, 'secondsLeft' | 'state' | 'renewAfter'>, createdAt: string | undefined, onServer: boolean) => {
-    const validUntil = new Date(base.validUntil);
-    const state = subscriptionState({
-      now,
-      validUntil,
-      createdAt: createdAt ? new Date(createdAt) : undefined,
-      serverStatus: base.status ?? undefined,
-      onServer,
-      hasKey: base.hasKey,
-      windowSeconds: window,
-    });
-    entries.push({ ...base, secondsLeft: Math.floor((validUntil.getTime() - now.getTime()) / 1000), state, renewAfter: renewAfterText(base.validUntil, createdAt, window) });
-  };
-
-  const byId = new Map(records.map((r) => [r.id, r]));
-  if (server) {
-    for (const webhook of server) {
-      const record = byId.get(webhook.id);
-      if (!record && (deleted.has(webhook.id) || isDead(webhook))) continue;
-      add(fromServer(webhook, Boolean(record?.key)), record?.createdAt, true);
-    }
+  let server: Webhook[] | undefined;
+  if (!options.offline) {
+    server = await listWebhooks(ctx.client());
+    await settleInterruptedCreates(ctx, server);
   }
-  const onServer = new Set(server?.map((w) => w.id));
-  for (const record of records) {
-    if (server && onServer.has(record.id)) continue;
-    const base = { id: record.id, collection: record.collection, destinationUrl: record.destinationUrl, status: server ? null : record.status, validUntil: record.validUntil, hasKey: Boolean(record.key) };
-    add(base, record.createdAt, !server);
-  }
-
-  const shown = entries.filter((e) => !collection || e.collection === collection).sort(byUrgency);
+  const entries = assess(ctx.store.read().subscriptions[profile], server, now, options.renewWithinSeconds);
+  const shown = entries
+    .filter((e) => !collection || e.collection === collection)
+    .sort(byUrgency)
+    .map(({ record: _record, webhook: _webhook, ...rest }) => rest);
   const count = (state: SubscriptionState) => shown.filter((e) => e.state === state).length;
   return {
     profile,
@@ -88,13 +53,24 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
   };
 }
 
-/** A disabled webhook we hold nothing for is someone else's history, not a subscription to watch. */
-function isDead(webhook: Webhook): boolean {
-  return webhook.status.toLowerCase() === 'disabled';
-}
-
-function fromServer(webhook: Webhook, hasKey: boolean) {
-  return { id: webhook.id, collection: webhook.collectionName, destinationUrl: webhook.destinationUrl, status: webhook.status, validUntil: new Date(webhook.validUntil).toISOString(), hasKey };
+/**
+ * Open create intents mean a run died or lost an answer: record what it created (as unknown-key).
+ * Only when no renew/subscribe holds the profile: a running one may still be waiting for its answer.
+ */
+async function settleInterruptedCreates(ctx: Context, server: Webhook[]): Promise<void> {
+  if (!ctx.store.read().intents?.[ctx.globals.profile]?.length) return;
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await acquireRunLock({ dir: ctx.store.dir, profile: ctx.globals.profile, waitMs: 0 }, 'status');
+  } catch {
+    return;
+  }
+  try {
+    const adopted = await ctx.store.update((data) => reconcile(data, ctx.globals.profile, server));
+    if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) were created by an interrupted run and their keys were lost; \`protime-hooks renew\` replaces them.`);
+  } finally {
+    await release();
+  }
 }
 
 const ORDER: SubscriptionState[] = ['missing', 'disabled', 'expired', 'unknown-key', 'renew-due', 'ok'];

@@ -1,8 +1,11 @@
-import { createWebhook, formatExternalReferences, IncompleteCreateError, listWebhooks } from '../api.js';
+import { formatExternalReferences, listWebhooks } from '../api.js';
+import { createAndStore } from '../create.js';
+import { reconcile } from '../journal.js';
+import { acquireRunLock } from '../runlock.js';
 import type { Context } from '../context.js';
 import { failure, usageError } from '../errors.js';
 import { fields, paint, type View } from '../output.js';
-import type { SubscriptionRecord } from '../schemas.js';
+import type { SubscriptionRecord, Webhook } from '../schemas.js';
 import { checkCollection, parseExternalReference, referencesJson, renewAfterText, sameDestination } from '../subscriptions.js';
 import { checkUrl } from '../urls.js';
 import { formatDuration } from '../duration.js';
@@ -13,6 +16,8 @@ export interface SubscribeOptions {
   externalRefs: string[];
   force: boolean;
   dryRun: boolean;
+  /** --wait: how long to wait for another run holding the profile (default: fail at once). */
+  waitSeconds?: number;
 }
 
 export interface SubscriptionResult {
@@ -47,47 +52,32 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
     return { dryRun: true, request: { method: 'POST', url: client.resolve('/webhooks'), query, body: { destinationUrl, collectionName: collection } } };
   }
 
-  if (!options.force) {
-    const existing = await findExisting(ctx, client, collection, destinationUrl);
-    if (existing) return existing;
-  }
-
-  const createdAt = ctx.now().toISOString();
-  let webhook;
+  const release = await acquireRunLock({ dir: ctx.store.dir, profile: ctx.globals.profile, waitMs: (options.waitSeconds ?? 0) * 1000 }, 'subscribe');
   try {
-    webhook = await createWebhook(client, { collection, destinationUrl, externalReferences });
-  } catch (error) {
-    if (error instanceof IncompleteCreateError) await keepUnreadable(ctx, error);
-    throw error;
+    // Listing also settles what an interrupted earlier run may have created.
+    const needList = !options.force || Boolean(ctx.store.read().intents?.[ctx.globals.profile]?.length);
+    if (needList) {
+      const webhooks = await listWebhooks(client);
+      await ctx.store.update((data) => reconcile(data, ctx.globals.profile, webhooks));
+      const existing = options.force ? undefined : findExisting(ctx, webhooks, collection, destinationUrl);
+      if (existing) return existing;
+    }
+    const record = await createAndStore(ctx, client, { kind: 'subscribe', collection, destinationUrl, externalReferences, replaces: null });
+    if (!record.key) {
+      throw failure('no-key-in-answer', `Webhook ${record.id} was created, but Protime's answer held no key field we know (key, privateKey, webhookKey, secret).`, {
+        hint: `The full answer is saved with the subscription in ${ctx.store.file}; look for the key there.`,
+      });
+    }
+    ctx.log.warn(`Protime shows this key only once. It is stored in ${ctx.store.file}; keep a copy in your secret manager.`);
+    return toResult(record, true);
+  } finally {
+    await release();
   }
-  ctx.scrubber.add(webhook.key);
-  const record: SubscriptionRecord = {
-    id: webhook.id,
-    collection,
-    destinationUrl,
-    externalReferences,
-    key: webhook.key,
-    validUntil: webhook.validUntil,
-    createdAt: serverCreatedAt(webhook.raw) ?? createdAt,
-    status: webhook.status,
-    raw: webhook.raw,
-  };
-  // The key exists nowhere else: it is on disk (fsync'ed) before anything is printed.
-  await ctx.store.update((data) => {
-    (data.subscriptions[ctx.globals.profile] ??= {})[record.id] = record;
-  });
-  if (!webhook.key) {
-    throw failure('no-key-in-answer', `Webhook ${webhook.id} was created, but Protime's answer held no key field we know (key, privateKey, webhookKey, secret).`, {
-      hint: `The full answer is saved with the subscription in ${ctx.store.file}; look for the key there.`,
-    });
-  }
-  ctx.log.warn(`Protime shows this key only once. It is stored in ${ctx.store.file}; keep a copy in your secret manager.`);
-  return toResult(record, true);
 }
 
-async function findExisting(ctx: Context, client: ReturnType<Context['client']>, collection: string, destinationUrl: string): Promise<SubscriptionResult | undefined> {
+function findExisting(ctx: Context, webhooks: Webhook[], collection: string, destinationUrl: string): SubscriptionResult | undefined {
   const now = ctx.now().getTime();
-  const match = (await listWebhooks(client)).find(
+  const match = webhooks.find(
     (w) => w.collectionName === collection && w.status === 'Enabled' && Date.parse(w.validUntil) > now && sameDestination(w.destinationUrl, destinationUrl),
   );
   if (!match) return undefined;
@@ -119,22 +109,6 @@ function toResult(record: SubscriptionRecord, created: boolean): SubscriptionRes
     externalReferences: referencesJson(record.externalReferences),
     renewAfter: renewAfterText(record.validUntil, record.createdAt),
   };
-}
-
-function serverCreatedAt(raw: unknown): string | undefined {
-  const value = (raw as { createdAt?: unknown } | null)?.createdAt;
-  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : undefined;
-}
-
-/** An answer we could not read may still hold the key: keep it where the user can find it. */
-async function keepUnreadable(ctx: Context, error: IncompleteCreateError): Promise<void> {
-  await ctx.store.update((data) => {
-    const list = ((data as Record<string, unknown>).unreadableAnswers ??= []) as unknown[];
-    list.push({ profile: ctx.globals.profile, receivedAt: ctx.now().toISOString(), body: error.raw });
-  });
-  throw failure('unreadable-create-answer', `Protime created the webhook, but ${error.problem}.`, {
-    hint: `The answer is saved under "unreadableAnswers" in ${ctx.store.file}; run \`protime-hooks status\` to see the webhook.`,
-  });
 }
 
 export function render(result: SubscribeResult, view: View): string {

@@ -40,7 +40,8 @@ describe('subscribe', () => {
       collection: 'contracts',
       destinationUrl: URL,
       key: CREATED.key,
-      validUntil: CREATED.validUntil,
+      // Times in JSON are UTC, whatever offset Protime used.
+      validUntil: '2026-07-01T12:00:00.000Z',
       status: 'Enabled',
       externalReferences: [
         { collection: 'people', reference: '@employee-number' },
@@ -67,7 +68,7 @@ describe('subscribe', () => {
       collection   contracts
       destination  https://hooks.example.com/protime
       key          webhook-key-Zm9vYmFyYmF6cXV4
-      valid until  2026-07-01T14:00:00+02:00 (30d left)
+      valid until  2026-07-01T12:00:00.000Z (30d left)
       renew after  2026-06-24T12:00:00.000Z
       "
     `);

@@ -1,0 +1,211 @@
+import { listWebhooks, type ExternalReference } from '../api.js';
+import { assess, type Assessed } from '../assess.js';
+import type { ProtimeClient } from '../client.js';
+import type { Context } from '../context.js';
+import { createAndStore } from '../create.js';
+import { CliError, type ExitKind } from '../errors.js';
+import { settleIntents } from '../journal.js';
+import { table, type View } from '../output.js';
+import { forgetExpiredKeys, retire } from '../retire.js';
+import { acquireRunLock } from '../runlock.js';
+import { sameDestination } from '../subscriptions.js';
+
+export interface RenewOptions {
+  /** Given ids are renewed due or not; none means every due subscription. */
+  ids: string[];
+  keepOld: boolean;
+  recreate: boolean;
+  dryRun: boolean;
+  renewWithinSeconds?: number;
+  waitSeconds?: number;
+}
+
+export interface RenewItem {
+  action: 'renewed' | 'recreated' | 'skipped' | 'failed' | 'planned';
+  oldId: string;
+  newId: string | null;
+  collection: string | null;
+  destinationUrl: string | null;
+  key: string | null;
+  validUntil: string | null;
+  error: string | null;
+  errorCode: string | null;
+}
+
+export interface RenewResult {
+  profile: string;
+  results: RenewItem[];
+}
+
+/** What the plan does with one subscription. `discard` deletes a keyless leftover of an interrupted run. */
+export type Step =
+  | { kind: 'replace'; entry: Assessed; action: 'renewed' | 'recreated' }
+  | { kind: 'skip'; entry: Assessed; reason: string }
+  | { kind: 'discard'; entry: Assessed }
+  | { kind: 'fail'; id: string; reason: string; code: string };
+
+const CRITICAL = new Set(['expired', 'disabled', 'missing']);
+/** Failures that only need a later try (exit 75) rather than a person (exit 1); kept out of JSON. */
+const temporaryFailures = new WeakSet<RenewItem>();
+
+export async function run(options: RenewOptions, ctx: Context): Promise<RenewResult> {
+  const profile = ctx.globals.profile;
+  const client = ctx.client();
+  const release = options.dryRun ? async () => undefined : await acquireRunLock({ dir: ctx.store.dir, profile, waitMs: (options.waitSeconds ?? 0) * 1000 }, 'renew');
+  try {
+    const server = await listWebhooks(client);
+    if (!options.dryRun) {
+      const adopted = await settleIntents(ctx.store, profile, server);
+      if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) created by an interrupted run lost their keys; replacing them.`);
+      await finishReplacements(ctx, client);
+      await forgetExpiredKeys(ctx);
+    }
+    const entries = assess(ctx.store.read().subscriptions[profile], server, ctx.now(), options.renewWithinSeconds);
+    const results: RenewItem[] = [];
+    for (const step of plan(entries, options)) {
+      const item = options.dryRun ? planned(step) : await execute(step, options, ctx, client);
+      if (item) results.push(item);
+    }
+    return { profile, results };
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * Pure: which subscriptions to replace, skip or discard. Keyless webhooks left by an interrupted
+ * run are replaced only when nothing else with a key serves their destination, so each destination
+ * ends with exactly one keyed webhook.
+ */
+export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'recreate'>): Step[] {
+  const byId = new Map(entries.map((e) => [e.id, e]));
+  const steps: Step[] = [];
+  const targets: Assessed[] = [];
+  if (options.ids.length > 0) {
+    for (const id of new Set(options.ids)) {
+      const entry = byId.get(id);
+      if (entry) targets.push(entry);
+      else steps.push({ kind: 'fail', id, reason: `No subscription ${id} on the server or in this profile's records.`, code: 'not-found' });
+    }
+  } else {
+    targets.push(...entries.filter((e) => e.state === 'renew-due' || e.record?.adopted || CRITICAL.has(e.state)));
+  }
+  const served = new Set<Assessed>();
+  const sameGroup = (a: Assessed, b: Assessed) => a.collection === b.collection && sameDestination(a.destinationUrl, b.destinationUrl);
+  for (const entry of targets) {
+    if (CRITICAL.has(entry.state) && !options.recreate) {
+      steps.push({ kind: 'skip', entry, reason: `${entry.state}: events were missed. Protime requires a full re-sync of ${entry.collection} first; then run renew --recreate.` });
+      continue;
+    }
+    if (entry.record?.adopted) {
+      const keyed = entries.some((e) => e !== entry && e.hasKey && !CRITICAL.has(e.state) && sameGroup(e, entry));
+      const taken = [...served].some((e) => sameGroup(e, entry));
+      if (keyed || taken) {
+        steps.push({ kind: 'discard', entry });
+        continue;
+      }
+    }
+    served.add(entry);
+    steps.push({ kind: 'replace', entry, action: CRITICAL.has(entry.state) ? 'recreated' : 'renewed' });
+  }
+  return steps;
+}
+
+async function execute(step: Step, options: RenewOptions, ctx: Context, client: ProtimeClient): Promise<RenewItem | undefined> {
+  if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
+  const { entry } = step;
+  if (step.kind === 'skip') {
+    ctx.log.warn(`Skipped ${entry.id} (${entry.collection}), ${step.reason}`);
+    return item('skipped', entry.id, entry, { error: step.reason, errorCode: entry.state });
+  }
+  if (step.kind === 'discard') {
+    const outcome = await retire(ctx, client, entry.id, { dropKey: true });
+    if (outcome instanceof CliError) ctx.log.warn(`Could not delete keyless webhook ${entry.id} (${outcome.message}); the next run tries again.`);
+    else ctx.log.info(`Deleted webhook ${entry.id}, left without a key by an interrupted run.`);
+    return undefined;
+  }
+  try {
+    const record = await createAndStore(ctx, client, {
+      kind: 'renew',
+      collection: entry.collection,
+      destinationUrl: entry.destinationUrl,
+      externalReferences: entry.record?.externalReferences ?? referencesOf(entry.webhook?.externalReferences),
+      replaces: entry.id,
+      keepOld: options.keepOld,
+    });
+    if (!options.keepOld) {
+      const outcome = await retire(ctx, client, entry.id, { dropKey: false });
+      if (outcome instanceof CliError) ctx.log.warn(`Renewed ${entry.id}, but deleting it failed (${outcome.message}); the next run deletes it.`);
+    }
+    return { action: step.action, oldId: entry.id, newId: record.id, collection: record.collection, destinationUrl: record.destinationUrl, key: record.key, validUntil: record.validUntil, error: null, errorCode: null };
+  } catch (error) {
+    // Credentials gone: every other renewal would fail the same way; stop with exit 4.
+    if (!(error instanceof CliError) || error.kind === 'auth') throw error;
+    const failed = item('failed', entry.id, entry, { error: error.message, errorCode: error.code });
+    if (error.kind === 'temporary') temporaryFailures.add(failed);
+    ctx.log.error(`Renewing ${entry.id} failed: ${error.message}`);
+    return failed;
+  }
+}
+
+/** Renewals whose old webhook's delete failed earlier: delete it now. */
+async function finishReplacements(ctx: Context, client: ProtimeClient): Promise<void> {
+  const owed = Object.values(ctx.store.read().subscriptions[ctx.globals.profile] ?? {}).filter((r) => r.replacedBy && !r.deletedAt && !r.keepOld);
+  for (const record of owed) {
+    const outcome = await retire(ctx, client, record.id, { dropKey: false });
+    if (outcome instanceof CliError) ctx.log.warn(`Still cannot delete replaced webhook ${record.id} (${outcome.message}).`);
+    else ctx.log.info(`Deleted webhook ${record.id}, replaced earlier by ${record.replacedBy}.`);
+  }
+}
+
+function planned(step: Step): RenewItem | undefined {
+  if (step.kind === 'discard') return undefined;
+  if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
+  if (step.kind === 'skip') return item('skipped', step.entry.id, step.entry, { error: step.reason, errorCode: step.entry.state });
+  return item('planned', step.entry.id, step.entry, {});
+}
+
+function item(action: RenewItem['action'], oldId: string, entry: Assessed | null, extra: Partial<RenewItem>): RenewItem {
+  return {
+    action,
+    oldId,
+    newId: null,
+    collection: entry?.collection ?? null,
+    destinationUrl: entry?.destinationUrl ?? null,
+    key: null,
+    validUntil: null,
+    error: null,
+    errorCode: null,
+    ...extra,
+  };
+}
+
+/** Protime echoes external references in an undocumented shape: an object or a list of pairs. */
+function referencesOf(value: unknown): ExternalReference[] {
+  if (Array.isArray(value)) return value.filter((p): p is ExternalReference => Array.isArray(p) && p.length === 2 && p.every((s) => typeof s === 'string'));
+  if (value && typeof value === 'object') return Object.entries(value).filter((p): p is ExternalReference => typeof p[1] === 'string');
+  return [];
+}
+
+/** Worst result first: lost events (5), then a failure needing a person (1), then one worth retrying (75). */
+export function exitKind(result: RenewResult): ExitKind {
+  if (result.results.some((r) => r.action === 'skipped')) return 'critical';
+  const failed = result.results.filter((r) => r.action === 'failed');
+  if (failed.some((r) => !temporaryFailures.has(r))) return 'failure';
+  return failed.length > 0 ? 'temporary' : 'ok';
+}
+
+export function summarize(result: RenewResult): string {
+  if (result.results.length === 0) return '';
+  const counts = new Map<string, number>();
+  for (const r of result.results) counts.set(r.action, (counts.get(r.action) ?? 0) + 1);
+  return [...counts].map(([action, n]) => `${n} ${action}`).join(', ') + '.';
+}
+
+export function render(result: RenewResult, view: View): string {
+  return table(
+    view,
+    ['ACTION', 'COLLECTION', 'DESTINATION', 'OLD ID', 'NEW ID', 'VALID UNTIL', 'KEY'],
+    result.results.map((r) => [r.action, r.collection ?? '-', r.destinationUrl ?? '-', r.oldId, r.newId ?? '-', r.validUntil ?? '-', r.key ?? '-']),
+  );
+}

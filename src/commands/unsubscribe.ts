@@ -1,0 +1,48 @@
+import type { Context } from '../context.js';
+import { CliError, failure, usageError } from '../errors.js';
+import type { View } from '../output.js';
+import { confirm } from '../prompt.js';
+import { retire } from '../retire.js';
+import { acquireRunLock } from '../runlock.js';
+
+export interface UnsubscribeOptions {
+  id: string;
+  yes: boolean;
+  waitSeconds?: number;
+}
+
+export interface UnsubscribeResult {
+  id: string;
+  deleted: true;
+}
+
+/** Deletes the webhook on Protime; the local record stays for the audit trail, without its key. */
+export async function run(options: UnsubscribeOptions, ctx: Context): Promise<UnsubscribeResult> {
+  const profile = ctx.globals.profile;
+  const client = ctx.client();
+  const record = ctx.store.read().subscriptions[profile]?.[options.id];
+  if (record?.deletedAt) throw usageError('already-deleted', `Subscription ${options.id} was already deleted (${record.deletedAt}).`);
+  if (!options.yes) {
+    const what = record ? `the ${record.collection} webhook to ${record.destinationUrl}` : `webhook ${options.id}`;
+    if (!(await confirm(ctx, `Delete ${what}? Protime stops sending its events.`))) {
+      throw usageError('confirmation-required', `Not deleted: ${options.id}.`, ctx.io.stdinIsTTY ? undefined : 'Pass --yes to delete without a terminal to confirm on.');
+    }
+  }
+  const release = await acquireRunLock({ dir: ctx.store.dir, profile, waitMs: (options.waitSeconds ?? 0) * 1000 }, 'unsubscribe');
+  try {
+    const outcome = await retire(ctx, client, options.id, { dropKey: true });
+    if (outcome instanceof CliError) throw outcome;
+    if (outcome === 'absent') {
+      if (!record) throw failure('not-found', `No webhook ${options.id} on the server or in profile "${profile}".`, { status: 404 });
+      ctx.log.warn(`Protime no longer knows ${options.id}; the local record is marked deleted.`);
+    }
+    ctx.log.success(`Deleted ${options.id}${record ? ` (${record.collection} → ${record.destinationUrl})` : ''}.`);
+    return { id: options.id, deleted: true };
+  } finally {
+    await release();
+  }
+}
+
+export function render(_result: UnsubscribeResult, _view: View): string {
+  return '';
+}
