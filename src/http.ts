@@ -1,4 +1,3 @@
-import { FetchError, ofetch } from 'ofetch';
 import { temporary } from './errors.js';
 import { redactBody, redactHeaders } from './redact.js';
 
@@ -102,6 +101,8 @@ async function attemptOnce(request: HttpRequest, settings: HttpSettings): Promis
     `${describeTarget(request)} headers=${JSON.stringify(redactHeaders(headers))}` +
       (body === undefined ? '' : ` body=${traceBody(request.form ?? request.json)}`),
   );
+  // Loaded on the first request: offline commands never pay for it.
+  const { ofetch } = await import('ofetch');
   const raw = await ofetch.raw(request.url, {
     method: request.method,
     query: request.query,
@@ -156,13 +157,18 @@ function redactJsonText(text: string): string {
   }
 }
 
+/** ofetch's FetchError, recognised without importing ofetch. */
+function isFetchError(error: unknown): error is Error & { cause?: unknown } {
+  return error instanceof Error && error.name === 'FetchError';
+}
+
 function isTimeout(error: unknown): boolean {
-  const cause = error instanceof FetchError ? error.cause : error;
+  const cause = isFetchError(error) ? error.cause : error;
   return (cause as Error | undefined)?.name === 'TimeoutError';
 }
 
 function networkReason(error: unknown): string {
-  let cause: unknown = error instanceof FetchError ? error.cause : error;
+  let cause: unknown = isFetchError(error) ? error.cause : error;
   // undici wraps the system error (ECONNREFUSED, ENOTFOUND…) one level down.
   while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;

@@ -1,7 +1,6 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { temporary } from './errors.js';
 
 export interface RunLockOptions {
@@ -32,6 +31,8 @@ export async function acquireRunLock(options: RunLockOptions, command: string): 
   const lockOptions = { lockfilePath: `${target}.lock`, realpath: false, stale: 30_000, update: 5_000, onCompromised: () => undefined };
   const deadline = Date.now() + options.waitMs;
   const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  // Loaded on use: read-only commands never need it.
+  const { default: lockfile } = await import('proper-lockfile');
   for (;;) {
     try {
       const release = await lockfile.lock(target, lockOptions);

@@ -1,7 +1,6 @@
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Conf from 'conf';
-import lockfile from 'proper-lockfile';
+import type Conf from 'conf';
 import { failure, temporary } from './errors.js';
 import { STORE_VERSION, describeIssue, storeSchema, type StoreData } from './schemas.js';
 
@@ -20,33 +19,22 @@ function emptyStore(): StoreData {
 export class Store {
   readonly dir: string;
   readonly file: string;
-  readonly #conf: Conf<StoreData>;
+  #conf?: Conf<StoreData>;
 
   constructor(dir: string) {
     this.dir = dir;
     ensurePrivateDir(dir);
-    try {
-      this.#conf = new Conf<StoreData>({
-        cwd: dir,
-        configName: FILE_NAME,
-        projectName: 'protime-hooks',
-        projectSuffix: '',
-        configFileMode: 0o600,
-        clearInvalidConfig: false,
-        accessPropertiesByDotNotation: false,
-      });
-    } catch (error) {
-      throw unreadable(join(dir, `${FILE_NAME}.json`), error);
-    }
-    this.file = this.#conf.path;
+    this.file = join(dir, `${FILE_NAME}.json`);
   }
 
   /** A validated snapshot of the store (an empty one when nothing was saved yet). */
   read(): StoreData {
+    // Read as conf itself reads it (the whole file, JSON), without loading conf: most commands only read.
     let raw: unknown;
     try {
-      raw = this.#conf.store;
+      raw = JSON.parse(readFileSync(this.file, 'utf8'));
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyStore();
       throw unreadable(this.file, error);
     }
     if (raw && typeof raw === 'object' && Object.keys(raw).length === 0) return emptyStore();
@@ -77,7 +65,7 @@ export class Store {
     try {
       const data = this.read();
       const result = await change(data);
-      this.#conf.store = data;
+      (await this.#writer()).store = data;
       chmodSync(this.file, 0o600);
       fsyncDir(this.dir);
       return result;
@@ -86,7 +74,25 @@ export class Store {
     }
   }
 
+  /** conf does the atomic, fsync'ed write; it is loaded on the first write only (it costs start-up time). */
+  async #writer(): Promise<Conf<StoreData>> {
+    if (!this.#conf) {
+      const { default: Conf } = await import('conf');
+      this.#conf = new Conf<StoreData>({
+        cwd: this.dir,
+        configName: FILE_NAME,
+        projectName: 'protime-hooks',
+        projectSuffix: '',
+        configFileMode: 0o600,
+        clearInvalidConfig: false,
+        accessPropertiesByDotNotation: false,
+      });
+    }
+    return this.#conf;
+  }
+
   async #lock(): Promise<() => Promise<void>> {
+    const { default: lockfile } = await import('proper-lockfile');
     try {
       return await lockfile.lock(this.file, {
         lockfilePath: join(this.dir, `${FILE_NAME}.lock`),

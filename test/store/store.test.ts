@@ -147,9 +147,12 @@ describe('Store.update', () => {
 });
 
 describe('Store with a damaged or foreign file', () => {
-  it('refuses a file that is not JSON with store-unreadable, at construction, and leaves it untouched', async () => {
+  it('refuses a file that is not JSON with store-unreadable on first read, and leaves it untouched', async () => {
     const before = writeState('{"schemaVersion": 1, "profiles": {');
-    const error = await cliErrorOf(() => new Store(dir));
+    // Opening is lazy (start-up cost); the damage is reported by the first read or update.
+    const store = new Store(dir);
+    await expect(store.update(() => undefined)).rejects.toMatchObject({ code: 'store-unreadable' });
+    const error = await cliErrorOf(() => store.read());
     expect(error.code).toBe('store-unreadable');
     expect(error.exitCode).toBe(1);
     expect(error.message).toContain(file);
