@@ -33,8 +33,8 @@ describe('binary against the emulator: HTTP behaviour', { timeout: 30_000 }, () 
     const user = new CliUser(emulator);
     expectExit(await user.login(), 0, 'login');
     const urls = [1, 2, 3, 4, 5].map((n) => `http://127.0.0.1:9/hook-${n}`);
-    // Concurrent runs on one config dir: the store's lock must keep every key.
-    const runs = await Promise.all(urls.map((url) => user.run(['subscribe', 'contracts', '--url', url, '--json'])));
+    // Concurrent runs on one config dir take turns on the profile's run lock (--wait) and keep every key.
+    const runs = await Promise.all(urls.map((url) => user.run(['subscribe', 'contracts', '--url', url, '--json', '--wait', '30s'])));
     const created = runs.map((run, i) => {
       expectExit(run, 0, `subscribe ${urls[i]}`);
       const doc = run.json();
