@@ -29,6 +29,7 @@ const COMMANDS = {
   subscribe: () => import('./commands/subscribe.js'),
   status: () => import('./commands/status.js'),
   collections: () => import('./commands/collections.js'),
+  keys: () => import('./commands/keys.js'),
   profiles: () => import('./commands/profiles.js'),
   emulator: () => import('./commands/emulator.js'),
   trigger: () => import('./commands/trigger.js'),
@@ -251,6 +252,12 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
         algorithm: o.algorithm, encoding: o.encoding, count: o.count,
       })),
     );
+
+  program
+    .command('keys')
+    .description('print the webhook keys a receiver should accept now (current ones, and replaced ones until they expire)')
+    .option('--collection <name>', 'only this collection')
+    .action(act('keys', (o) => ({ collection: o.collection })));
 
   program.command('collections').description('list the 18 collections that support webhooks').action(act('collections', () => ({})));
   program.command('profiles').description('list stored profiles').action(act('profiles', () => ({})));

@@ -105,3 +105,25 @@ describe('emulator trigger', () => {
     expect(result.stderr).toContain('Did you mean "contracts"?');
   });
 });
+
+describe('keys', () => {
+  it('lists current keys and replaced ones until they expire, never unsubscribed or expired ones', async () => {
+    const { NOW } = await import('../helpers/protime.js');
+    const dir = tempDir();
+    const current = makeRecord({ id: 'cur', destinationUrl: 'https://a.example/h', key: 'key-current-1' });
+    const replaced = makeRecord({ id: 'old', destinationUrl: 'https://a.example/h', key: 'key-replaced-1', replacedBy: 'cur', deletedAt: NOW.toISOString() });
+    const expired = makeRecord({ id: 'exp', key: 'key-expired-1', replacedBy: 'x', validUntil: '2026-05-01T00:00:00.000Z' });
+    const unsubscribed = makeRecord({ id: 'gone', key: null, deletedAt: NOW.toISOString() });
+    const people = makeRecord({ id: 'ppl', collection: 'people', destinationUrl: 'https://b.example/h', key: 'key-people-1' });
+    await seedStore(dir, { records: [current, replaced, expired, unsubscribed, people] });
+    const result = await runCli(['keys', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.json()).toEqual([
+      { id: 'cur', collection: 'contracts', destinationUrl: 'https://a.example/h', key: 'key-current-1', validUntil: current.validUntil, current: true },
+      { id: 'old', collection: 'contracts', destinationUrl: 'https://a.example/h', key: 'key-replaced-1', validUntil: replaced.validUntil, current: false },
+      { id: 'ppl', collection: 'people', destinationUrl: 'https://b.example/h', key: 'key-people-1', validUntil: people.validUntil, current: true },
+    ]);
+    const filtered = await runCli(['keys', '--collection', 'people', '--json', '--config-dir', dir], { now: NOW });
+    expect(filtered.json().map((k: { id: string }) => k.id)).toEqual(['ppl']);
+  });
+});
