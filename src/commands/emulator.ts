@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import type { RunningEmulator } from '../emulator/index.js';
 import { failure, usageError } from '../errors.js';
 import { fields, type View } from '../output.js';
 
@@ -15,14 +16,7 @@ export interface EmulatorCommandOptions {
 }
 
 /** What to pass to `login`; printed on stdout as soon as the emulator listens. */
-export interface EmulatorInfo {
-  url: string;
-  apiUrl: string;
-  tokenUrl: string;
-  tenant: string;
-  clientId: string;
-  clientSecret: string;
-}
+export type EmulatorInfo = Omit<RunningEmulator, 'close'>;
 
 /** Serves until SIGINT/SIGTERM, then shuts down cleanly (exit 0). */
 export async function run(options: EmulatorCommandOptions, ctx: Context): Promise<EmulatorInfo> {
