@@ -1,12 +1,13 @@
 import { formatExternalReferences, listWebhooks } from '../api.js';
 import { createAndStore } from '../create.js';
-import { reconcile } from '../journal.js';
+import { settleIntents } from '../journal.js';
+import { retire } from '../retire.js';
 import { acquireRunLock } from '../runlock.js';
 import type { Context } from '../context.js';
-import { failure, usageError } from '../errors.js';
+import { CliError, failure, usageError } from '../errors.js';
 import { fields, paint, type View } from '../output.js';
 import type { SubscriptionRecord, Webhook } from '../schemas.js';
-import { checkCollection, parseExternalReference, referencesJson, renewAfterText, sameDestination } from '../subscriptions.js';
+import { checkCollection, isLive, parseExternalReference, referencesJson, renewAfterText, sameDestination } from '../subscriptions.js';
 import { checkUrl } from '../urls.js';
 import { formatDuration } from '../duration.js';
 
@@ -55,12 +56,13 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
   const release = await acquireRunLock({ dir: ctx.store.dir, profile: ctx.globals.profile, waitMs: (options.waitSeconds ?? 0) * 1000 }, 'subscribe');
   try {
     // Listing also settles what an interrupted earlier run may have created.
-    const needList = !options.force || Boolean(ctx.store.read().intents?.[ctx.globals.profile]?.length);
-    if (needList) {
+    let orphans: string[] = [];
+    if (!options.force || ctx.store.read().intents?.[ctx.globals.profile]?.length) {
       const webhooks = await listWebhooks(client);
-      await ctx.store.update((data) => reconcile(data, ctx.globals.profile, webhooks));
-      const existing = options.force ? undefined : findExisting(ctx, webhooks, collection, destinationUrl);
-      if (existing) return existing;
+      await settleIntents(ctx.store, ctx.globals.profile, webhooks);
+      const found = findExisting(ctx, webhooks, collection, destinationUrl);
+      if (found.existing && !options.force) return found.existing;
+      orphans = found.orphans;
     }
     const record = await createAndStore(ctx, client, { kind: 'subscribe', collection, destinationUrl, externalReferences, replaces: null });
     if (!record.key) {
@@ -69,32 +71,48 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
       });
     }
     ctx.log.warn(`Protime shows this key only once. It is stored in ${ctx.store.file}; keep a copy in your secret manager.`);
+    // Keyless leftovers of an interrupted subscribe to this destination are replaced by this one.
+    for (const id of orphans) {
+      if (!((await retire(ctx, client, id, { dropKey: true })) instanceof CliError)) ctx.log.info(`Deleted webhook ${id}, left without a key by an interrupted run.`);
+    }
     return toResult(record, true);
   } finally {
     await release();
   }
 }
 
-function findExisting(ctx: Context, webhooks: Webhook[], collection: string, destinationUrl: string): SubscriptionResult | undefined {
+/**
+ * An enabled, unexpired webhook already sending this collection to this destination: a kept one
+ * first, else one created elsewhere (its key not held here). Keyless leftovers of our own
+ * interrupted creates do not count: a new subscription replaces them.
+ */
+function findExisting(ctx: Context, webhooks: Webhook[], collection: string, destinationUrl: string): { existing?: SubscriptionResult; orphans: string[] } {
   const now = ctx.now().getTime();
-  const match = webhooks.find(
-    (w) => w.collectionName === collection && w.status === 'Enabled' && Date.parse(w.validUntil) > now && sameDestination(w.destinationUrl, destinationUrl),
-  );
-  if (!match) return undefined;
-  const record = ctx.store.read().subscriptions[ctx.globals.profile]?.[match.id];
+  const records = ctx.store.read().subscriptions[ctx.globals.profile] ?? {};
+  const candidates = webhooks.filter((w) => {
+    const record = records[w.id];
+    return w.collectionName === collection && w.status.toLowerCase() === 'enabled' && Date.parse(w.validUntil) > now &&
+      sameDestination(w.destinationUrl, destinationUrl) && (!record || isLive(record));
+  });
+  const orphans = candidates.filter((w) => records[w.id]?.adopted).map((w) => w.id);
+  const match = candidates.find((w) => records[w.id]?.key) ?? candidates.find((w) => !records[w.id]?.adopted);
+  if (!match) return { orphans };
+  const record = records[match.id];
   if (!record?.key) ctx.log.warn(`Webhook ${match.id} already sends ${collection} to this URL, but its key is not held here. Use --force to create one whose key you keep.`);
   else ctx.log.info(`A ${collection} subscription to this URL already exists; nothing was created (--force creates another).`);
-  return {
+  const validUntil = new Date(match.validUntil).toISOString();
+  const existing: SubscriptionResult = {
     created: false,
     id: match.id,
     collection,
     destinationUrl: match.destinationUrl,
     key: record?.key ?? null,
-    validUntil: match.validUntil,
+    validUntil,
     status: match.status,
     externalReferences: referencesJson(record?.externalReferences ?? []),
-    renewAfter: renewAfterText(match.validUntil, record?.createdAt),
+    renewAfter: renewAfterText(validUntil, record?.createdAt),
   };
+  return { existing, orphans };
 }
 
 function toResult(record: SubscriptionRecord, created: boolean): SubscriptionResult {

@@ -95,6 +95,32 @@ describe('subscribe', () => {
     expect(result.stderr).toContain('--force');
   });
 
+  it('replaces a keyless leftover of an interrupted subscribe instead of reporting it as existing', async () => {
+    const dir = tempDir();
+    const orphan = makeRecord({ id: 'orphan-1', destinationUrl: URL, key: null, adopted: true });
+    await seedStore(dir, { records: [orphan] });
+    mockList([makeWebhook({ id: 'orphan-1', destinationUrl: URL })]);
+    mockCreate();
+    api().delete(`${API_PATH}/webhooks/orphan-1`).reply(204);
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.json()).toMatchObject({ created: true, id: CREATED.id, key: CREATED.key });
+    const records = new Store(dir).read().subscriptions.default!;
+    expect(records['orphan-1']).toMatchObject({ key: null });
+    expect(records['orphan-1']!.deletedAt).toBe(NOW.toISOString());
+    expect(result.stderr).toContain('Deleted webhook orphan-1');
+  });
+
+  it('does not count a replaced webhook kept until expiry as the existing subscription', async () => {
+    const dir = tempDir();
+    const old = makeRecord({ id: 'old-1', destinationUrl: URL, replacedBy: 'gone', keepOld: true });
+    await seedStore(dir, { records: [old] });
+    mockList([makeWebhook({ id: 'old-1', destinationUrl: URL })]);
+    mockCreate();
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
+    expect(result.json()).toMatchObject({ created: true, id: CREATED.id });
+  });
+
   it('--force creates another without listing', async () => {
     const dir = tempDir();
     await seedStore(dir);
