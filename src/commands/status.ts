@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { formatDuration } from '../duration.js';
 import { paint, table, type View } from '../output.js';
 import { assess, type Assessed } from '../assess.js';
-import { reconcile } from '../journal.js';
+import { settleIntents } from '../journal.js';
 import { worstSeverity, type SubscriptionState } from '../renewal.js';
 import { acquireRunLock } from '../runlock.js';
 import type { Webhook } from '../schemas.js';
@@ -66,7 +66,7 @@ async function settleInterruptedCreates(ctx: Context, server: Webhook[]): Promis
     return;
   }
   try {
-    const adopted = await ctx.store.update((data) => reconcile(data, ctx.globals.profile, server));
+    const adopted = await settleIntents(ctx.store, ctx.globals.profile, server);
     if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) were created by an interrupted run and their keys were lost; \`protime-hooks renew\` replaces them.`);
   } finally {
     await release();
