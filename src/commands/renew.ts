@@ -63,6 +63,8 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
     const entries = assess(ctx.store.read().subscriptions[profile], server, ctx.now(), options.renewWithinSeconds);
     const results: RenewItem[] = [];
     for (const step of plan(entries, options)) {
+      // The table has no column for reasons: say on stderr why an id given could not be renewed.
+      if (step.kind === 'fail') ctx.log.error(step.reason);
       const item = options.dryRun ? planned(step) : await execute(step, options, ctx, client);
       if (item) results.push(item);
     }
@@ -90,6 +92,9 @@ export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'r
   } else {
     targets.push(...entries.filter((e) => e.state === 'renew-due' || e.record?.adopted || CRITICAL.has(e.state)));
   }
+  // Orphans last: whether one is needed depends on what the other targets (a --recreate of a
+  // missing or expired webhook of the same destination) end up replacing.
+  targets.sort((a, b) => Number(Boolean(a.record?.adopted)) - Number(Boolean(b.record?.adopted)));
   const served = new Set<Assessed>();
   const sameGroup = (a: Assessed, b: Assessed) => a.collection === b.collection && sameDestination(a.destinationUrl, b.destinationUrl);
   for (const entry of targets) {
