@@ -41,7 +41,7 @@ export interface RenewResult {
 export type Step =
   | { kind: 'replace'; entry: Assessed; action: 'renewed' | 'recreated' }
   | { kind: 'skip'; entry: Assessed; reason: string }
-  | { kind: 'discard'; entry: Assessed }
+  | { kind: 'discard'; entry: Assessed; reason: string }
   | { kind: 'fail'; id: string; reason: string; code: string };
 
 const CRITICAL = new Set(['expired', 'disabled', 'missing']);
@@ -97,18 +97,20 @@ export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'r
   targets.sort((a, b) => Number(Boolean(a.record?.adopted)) - Number(Boolean(b.record?.adopted)));
   const served = new Set<Assessed>();
   const sameGroup = (a: Assessed, b: Assessed) => a.collection === b.collection && sameDestination(a.destinationUrl, b.destinationUrl);
+  const servedBy = (entry: Assessed) =>
+    [...served].find((e) => sameGroup(e, entry)) ??
+    entries.find((e) => e !== entry && e.hasKey && !CRITICAL.has(e.state) && !e.record?.adopted && sameGroup(e, entry));
   for (const entry of targets) {
     if (CRITICAL.has(entry.state) && !options.recreate) {
       steps.push({ kind: 'skip', entry, reason: `${entry.state}: events were missed. Protime requires a full re-sync of ${entry.collection} first; then run renew --recreate.` });
       continue;
     }
-    if (entry.record?.adopted) {
-      const keyed = entries.some((e) => e !== entry && e.hasKey && !CRITICAL.has(e.state) && sameGroup(e, entry));
-      const taken = [...served].some((e) => sameGroup(e, entry));
-      if (keyed || taken) {
-        steps.push({ kind: 'discard', entry });
-        continue;
-      }
+    // A destination gets one webhook: a leftover, or a dead one being recreated, is only retired
+    // when another webhook with a held key already serves it (or will, from this run).
+    const other = CRITICAL.has(entry.state) || entry.record?.adopted ? servedBy(entry) : undefined;
+    if (other) {
+      steps.push({ kind: 'discard', entry, reason: `its destination is served by ${other.id}` });
+      continue;
     }
     served.add(entry);
     steps.push({ kind: 'replace', entry, action: CRITICAL.has(entry.state) ? 'recreated' : 'renewed' });
@@ -125,8 +127,8 @@ async function execute(step: Step, options: RenewOptions, ctx: Context, client: 
   }
   if (step.kind === 'discard') {
     const outcome = await retire(ctx, client, entry.id, { dropKey: true });
-    if (outcome instanceof CliError) ctx.log.warn(`Could not delete keyless webhook ${entry.id} (${outcome.message}); the next run tries again.`);
-    else ctx.log.info(`Deleted webhook ${entry.id}, left without a key by an interrupted run.`);
+    if (outcome instanceof CliError) ctx.log.warn(`Could not delete webhook ${entry.id} (${outcome.message}); the next run tries again.`);
+    else ctx.log.info(`Retired webhook ${entry.id} (${entry.record?.adopted ? 'left without a key by an interrupted run' : entry.state}): ${step.reason}.`);
     return undefined;
   }
   try {

@@ -116,6 +116,16 @@ describe('plan', () => {
     }
   });
 
+  it('with --recreate, an expired webhook whose destination a healthy keyed one serves is retired, not recreated', () => {
+    const expired = entry('expired', { id: 'e' });
+    const healthy = entry('ok', { id: 'h' });
+    expect(show(plan([expired, healthy], { ids: [], recreate: true }))).toEqual(['discard:e']);
+    // Without --recreate it is still reported (events were missed) until the user acknowledges it.
+    expect(show(plan([expired, healthy], none))).toEqual(['skip:e']);
+    // A healthy webhook of another destination does not count.
+    expect(show(plan([expired, entry('ok', { id: 'h2', destinationUrl: `${URL}/other` })], { ids: [], recreate: true }))).toEqual(['replace:e:recreated']);
+  });
+
   it('is pure: the same input gives the same plan and the entries are not changed', () => {
     const entries = [entry('renew-due', { id: 'd' }), entry('unknown-key', { id: 'o', adopted: true, destinationUrl: `${URL}/x` })];
     const copy = structuredClone(entries);

@@ -336,7 +336,7 @@ describe('renew: the create fails', () => {
     const cleanup = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
     expect(cleanup.code).toBe(0);
     expect(cleanup.json()).toEqual({ profile: 'default', results: [] });
-    expect(cleanup.stderr).toContain('Deleted webhook orphan-1');
+    expect(cleanup.stderr).toContain('Retired webhook orphan-1 (left without a key by an interrupted run)');
     expect(records(dir)['orphan-1']).toMatchObject({ deletedAt: NOW.toISOString(), key: null });
     expect(records(dir)[old.id]).toEqual(old);
   });
