@@ -14,11 +14,14 @@ export interface IntentInput {
   destinationUrl: string;
   externalReferences: ExternalReference[];
   replaces: string | null;
+  /** Ids the server already listed for this collection and destination before the POST. */
+  preexisting: string[];
 }
 
 /** Writes the intent durably before the POST that may create a webhook. */
 export async function openIntent(store: Store, profile: string, input: IntentInput, now: Date): Promise<Intent> {
-  const intent: Intent = { id: randomUUID(), ...input, startedAt: now.toISOString(), pid: process.pid, host: hostname() };
+  const { kind, collection, destinationUrl, externalReferences, replaces, preexisting } = input;
+  const intent: Intent = { id: randomUUID(), kind, collection, destinationUrl, externalReferences, replaces, preexisting, startedAt: now.toISOString(), pid: process.pid, host: hostname() };
   await store.update((data) => {
     ((data.intents ??= {})[profile] ??= []).push(intent);
   });
@@ -55,10 +58,16 @@ export async function commitCreate(
 
 /**
  * Settles every open intent against the server's list (call inside `store.update`, holding the run
- * lock so no create is in flight): an enabled webhook for the intent's collection and destination
- * that no record knows was created by the interrupted run, and is recorded without a key (`adopted`)
+ * lock so no create is in flight, with a list fetched after taking it): an enabled webhook for the
+ * intent's collection and destination that no record knows and that was not there before the POST
+ * was created by the interrupted run, and is recorded without a key (`adopted`)
  * so that status reports it and renew replaces and deletes it. Returns the adopted ids.
  */
+/** What a create's intent must remember of the list it was decided on. */
+export function preexistingIds(webhooks: Webhook[], collection: string, destinationUrl: string): string[] {
+  return webhooks.filter((w) => w.collectionName === collection && sameDestination(w.destinationUrl, destinationUrl)).map((w) => w.id);
+}
+
 export function reconcile(data: StoreData, profile: string, webhooks: Webhook[]): string[] {
   const intents = data.intents?.[profile] ?? [];
   if (intents.length === 0) return [];
@@ -66,7 +75,7 @@ export function reconcile(data: StoreData, profile: string, webhooks: Webhook[])
   const adopted: string[] = [];
   for (const intent of intents) {
     for (const webhook of webhooks) {
-      if (records[webhook.id] || webhook.status.toLowerCase() === 'disabled') continue;
+      if (records[webhook.id] || webhook.status.toLowerCase() === 'disabled' || intent.preexisting?.includes(webhook.id)) continue;
       if (webhook.collectionName !== intent.collection || !sameDestination(webhook.destinationUrl, intent.destinationUrl)) continue;
       const created = typeof webhook.createdAt === 'string' ? Date.parse(webhook.createdAt) : Number.NaN;
       if (!Number.isNaN(created) && created < Date.parse(intent.startedAt) - CLOCK_SKEW_MS) continue;

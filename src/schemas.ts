@@ -89,6 +89,8 @@ export const intentSchema = z.looseObject({
   startedAt: z.string(),
   /** The webhook a renewal replaces. */
   replaces: z.string().nullable(),
+  /** Webhooks of the same collection and destination that existed before the POST: never adopted. */
+  preexisting: z.array(z.string()).optional(),
   pid: z.number(),
   host: z.string(),
 });

@@ -4,7 +4,8 @@ import type { ProtimeClient } from '../client.js';
 import type { Context } from '../context.js';
 import { createAndStore } from '../create.js';
 import { CliError, type ExitKind } from '../errors.js';
-import { settleIntents } from '../journal.js';
+import { preexistingIds, settleIntents } from '../journal.js';
+import type { Webhook } from '../schemas.js';
 import { table, type View } from '../output.js';
 import { forgetExpiredKeys, retire } from '../retire.js';
 import { acquireRunLock } from '../runlock.js';
@@ -65,7 +66,7 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
     for (const step of plan(entries, options)) {
       // The table has no column for reasons: say on stderr why an id given could not be renewed.
       if (step.kind === 'fail') ctx.log.error(step.reason);
-      const item = options.dryRun ? planned(step) : await execute(step, options, ctx, client);
+      const item = options.dryRun ? planned(step) : await execute(step, options, ctx, client, server);
       if (item) results.push(item);
     }
     return { profile, results };
@@ -118,7 +119,7 @@ export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'r
   return steps;
 }
 
-async function execute(step: Step, options: RenewOptions, ctx: Context, client: ProtimeClient): Promise<RenewItem | undefined> {
+async function execute(step: Step, options: RenewOptions, ctx: Context, client: ProtimeClient, server: Webhook[]): Promise<RenewItem | undefined> {
   if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
   const { entry } = step;
   if (step.kind === 'skip') {
@@ -138,6 +139,7 @@ async function execute(step: Step, options: RenewOptions, ctx: Context, client: 
       destinationUrl: entry.destinationUrl,
       externalReferences: entry.record?.externalReferences ?? referencesOf(entry.webhook?.externalReferences),
       replaces: entry.id,
+      preexisting: preexistingIds(server, entry.collection, entry.destinationUrl),
       keepOld: options.keepOld,
     });
     if (!options.keepOld) {

@@ -32,11 +32,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
   const profile = ctx.globals.profile;
   const entry = ctx.profileEntry();
   const now = ctx.now();
-  let server: Webhook[] | undefined;
-  if (!options.offline) {
-    server = await listWebhooks(ctx.client());
-    await settleInterruptedCreates(ctx, server);
-  }
+  const server = options.offline ? undefined : await listSettled(ctx);
   const entries = assess(ctx.store.read().subscriptions[profile], server, now, options.renewWithinSeconds);
   const shown = entries
     .filter((e) => !collection || e.collection === collection)
@@ -54,20 +50,25 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
 }
 
 /**
- * Open create intents mean a run died or lost an answer: record what it created (as unknown-key).
- * Only when no renew/subscribe holds the profile: a running one may still be waiting for its answer.
+ * The server's list. Open create intents mean a run died or lost an answer: when no renew or
+ * subscribe holds the profile (a running one may still await its answer), the list is fetched
+ * under the run lock and what those runs created is recorded, as unknown-key.
  */
-async function settleInterruptedCreates(ctx: Context, server: Webhook[]): Promise<void> {
-  if (!ctx.store.read().intents?.[ctx.globals.profile]?.length) return;
+async function listSettled(ctx: Context): Promise<Webhook[]> {
+  const client = ctx.client();
+  const profile = ctx.globals.profile;
+  if (!ctx.store.read().intents?.[profile]?.length) return listWebhooks(client);
   let release: (() => Promise<void>) | undefined;
   try {
-    release = await acquireRunLock({ dir: ctx.store.dir, profile: ctx.globals.profile, waitMs: 0 }, 'status');
+    release = await acquireRunLock({ dir: ctx.store.dir, profile, waitMs: 0 }, 'status');
   } catch {
-    return;
+    return listWebhooks(client);
   }
   try {
-    const adopted = await settleIntents(ctx.store, ctx.globals.profile, server);
+    const server = await listWebhooks(client);
+    const adopted = await settleIntents(ctx.store, profile, server);
     if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) were created by an interrupted run and their keys were lost; \`protime-hooks renew\` replaces them.`);
+    return server;
   } finally {
     await release();
   }

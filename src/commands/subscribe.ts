@@ -1,6 +1,6 @@
 import { formatExternalReferences, listWebhooks } from '../api.js';
 import { createAndStore } from '../create.js';
-import { settleIntents } from '../journal.js';
+import { preexistingIds, settleIntents } from '../journal.js';
 import { retire } from '../retire.js';
 import { acquireRunLock } from '../runlock.js';
 import type { Context } from '../context.js';
@@ -55,16 +55,15 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
 
   const release = await acquireRunLock({ dir: ctx.store.dir, profile: ctx.globals.profile, waitMs: (options.waitSeconds ?? 0) * 1000 }, 'subscribe');
   try {
-    // Listing also settles what an interrupted earlier run may have created.
-    let orphans: string[] = [];
-    if (!options.force || ctx.store.read().intents?.[ctx.globals.profile]?.length) {
-      const webhooks = await listWebhooks(client);
-      await settleIntents(ctx.store, ctx.globals.profile, webhooks);
-      const found = findExisting(ctx, webhooks, collection, destinationUrl);
-      if (found.existing && !options.force) return found.existing;
-      orphans = found.orphans;
-    }
-    const record = await createAndStore(ctx, client, { kind: 'subscribe', collection, destinationUrl, externalReferences, replaces: null });
+    // Listed under the lock: settles what an interrupted earlier run created, and tells the new
+    // intent which webhooks to this destination already exist (never to be mistaken for ours).
+    const webhooks = await listWebhooks(client);
+    await settleIntents(ctx.store, ctx.globals.profile, webhooks);
+    const found = findExisting(ctx, webhooks, collection, destinationUrl);
+    if (found.existing && !options.force) return found.existing;
+    const orphans = found.orphans;
+    const preexisting = preexistingIds(webhooks, collection, destinationUrl);
+    const record = await createAndStore(ctx, client, { kind: 'subscribe', collection, destinationUrl, externalReferences, replaces: null, preexisting });
     if (!record.key) {
       throw failure('no-key-in-answer', `Webhook ${record.id} was created, but Protime's answer held no key field we know (key, privateKey, webhookKey, secret).`, {
         hint: `The full answer is saved with the subscription in ${ctx.store.file}; look for the key there.`,

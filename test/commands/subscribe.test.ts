@@ -121,9 +121,11 @@ describe('subscribe', () => {
     expect(result.json()).toMatchObject({ created: true, id: CREATED.id });
   });
 
-  it('--force creates another without listing', async () => {
+  it('--force creates another even when one exists', async () => {
     const dir = tempDir();
-    await seedStore(dir);
+    const record = makeRecord({ destinationUrl: URL });
+    await seedStore(dir, { records: [record] });
+    mockList([makeWebhook({ id: record.id, destinationUrl: URL })]);
     mockCreate();
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
     expect(result.json()).toMatchObject({ created: true, id: CREATED.id });
@@ -180,6 +182,7 @@ describe('subscribe', () => {
   it('takes the key from privateKey and the id from Location when the body has no id', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    mockList([]);
     const { id: _id, key: _key, ...rest } = CREATED;
     mockCreate({ body: { ...rest, privateKey: 'private-key-abcdef' } });
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
@@ -189,6 +192,7 @@ describe('subscribe', () => {
   it('saves the raw answer and fails when no key can be found in it', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    mockList([]);
     const { key: _key, ...rest } = CREATED;
     mockCreate({ body: { ...rest, signingMaterial: 'abc' } });
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
@@ -202,6 +206,7 @@ describe('subscribe', () => {
   it('never retries a create that timed out, and says a webhook may exist (exit 75)', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    mockList([]);
     api().post(`${API_PATH}/webhooks`).delay(3000).reply(201, CREATED);
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
     expect(result.code).toBe(75);
@@ -214,6 +219,7 @@ describe('subscribe', () => {
   it('retries a create answered 429 after Retry-After, then stores it', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    mockList([]);
     api().post(`${API_PATH}/webhooks`).reply(429, { error: { code: 'TooManyRequests', message: 'slow down' } }, { 'retry-after': '7' });
     mockCreate();
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
@@ -224,6 +230,7 @@ describe('subscribe', () => {
   it('names the collection read scope on a 403 (exit 4)', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    mockList([]);
     mockCreate({ status: 403, body: { error: { code: 'Forbidden', message: 'Insufficient scope', reasons: ['scope'] } } });
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(4);
@@ -234,6 +241,7 @@ describe('subscribe', () => {
   it('shows Protime validation reasons on a 400 (exit 1)', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    mockList([]);
     mockCreate({ status: 400, body: { error: { code: 'BadRequest', message: 'Invalid webhook', reasons: ['destinationUrl is not reachable'] } } });
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(1);
@@ -252,6 +260,7 @@ describe('subscribe', () => {
   it('keeps the key out of --debug traces', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    mockList([]);
     mockCreate();
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--debug', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);

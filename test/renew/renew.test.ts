@@ -344,6 +344,7 @@ describe('renew: the create fails', () => {
   it('an adopted webhook whose destination has no keyed one is replaced: POST, then DELETE of the orphan', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    mockList([]);
     api().post(`${API_PATH}/webhooks`, { destinationUrl: URL, collectionName: 'contracts' }).query({ externalReferences: '(people,@badge-number)' }).delay(3000).reply(201, {});
     const subscribe = await runCli(['subscribe', 'contracts', '--url', URL, '--external-ref', 'people,@badge-number', '--force', '--json', '--config-dir', dir], {
       now: NOW,
@@ -369,6 +370,24 @@ describe('renew: the create fails', () => {
     const stored = records(dir);
     expect(stored['orphan-2']).toMatchObject({ adopted: true, replacedBy: 'new-o', deletedAt: NOW.toISOString() });
     expect(stored['new-o']).toMatchObject({ key: 'key-new-o', externalReferences: [['people', '@badge-number']] });
+  });
+
+  it('never adopts a webhook to the same destination that existed before the interrupted create', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    const foreign = makeWebhook({ id: 'foreign-1', validUntil: '2026-07-01T12:00:00Z' });
+    mockList([foreign]);
+    api().post(`${API_PATH}/webhooks`).delay(3000).reply(201, {});
+    const subscribe = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
+    expect(subscribe.code).toBe(75);
+    expect(openIntents(dir)[0]).toMatchObject({ preexisting: ['foreign-1'] });
+
+    mockList([foreign, makeWebhook({ id: 'ours-1', validUntil: '2026-07-01T12:00:00Z' })]);
+    const status = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(status.json().subscriptions.map((s: { id: string; state: string }) => `${s.id}:${s.state}`).sort()).toEqual(['foreign-1:unknown-key', 'ours-1:unknown-key']);
+    expect(Object.keys(records(dir))).toEqual(['ours-1']);
+    expect(records(dir)['ours-1']).toMatchObject({ adopted: true });
+    expect(openIntents(dir)).toEqual([]);
   });
 
   it('after a timed-out --recreate of a missing webhook, the next --recreate creates one webhook for the destination, not two', async () => {
