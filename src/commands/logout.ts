@@ -34,6 +34,7 @@ export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutR
     if (options.purge) {
       delete current.profiles[profile];
       delete current.subscriptions[profile];
+      delete current.intents?.[profile];
       return;
     }
     const entry = current.profiles[profile];
