@@ -2,6 +2,7 @@ import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, sta
 import { join } from 'node:path';
 import type Conf from 'conf';
 import { failure, temporary } from './errors.js';
+import { acquireLock } from './lock.js';
 import { STORE_VERSION, describeIssue, storeSchema, type StoreData } from './schemas.js';
 
 const FILE_NAME = 'state';
@@ -91,22 +92,16 @@ export class Store {
     return this.#conf;
   }
 
-  async #lock(): Promise<() => Promise<void>> {
-    const { default: lockfile } = await import('proper-lockfile');
-    try {
-      return await lockfile.lock(this.file, {
-        lockfilePath: join(this.dir, `${FILE_NAME}.lock`),
-        realpath: false,
-        // Writers hold the lock for milliseconds; a lock older than this belongs to a dead process.
-        stale: 10_000,
-        retries: { retries: 200, factor: 1.3, minTimeout: 5, maxTimeout: 100, randomize: true },
-      });
-    } catch (error) {
-      throw temporary('store-locked', `Could not lock ${this.file}: another protime-hooks process keeps it busy.`, {
-        hint: 'Try again in a moment.',
-        cause: error,
-      });
-    }
+  #lock(): Promise<() => Promise<void>> {
+    return acquireLock({
+      base: join(this.dir, FILE_NAME),
+      command: 'store update',
+      // Writers hold the lock for milliseconds: a busy store after 20 s means something is wrong.
+      waitMs: 20_000,
+      staleMs: 10_000,
+      busy: () =>
+        temporary('store-locked', `Could not lock ${this.file}: another protime-hooks process keeps it busy.`, { hint: 'Try again in a moment.' }),
+    });
   }
 }
 
