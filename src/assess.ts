@@ -40,7 +40,10 @@ export function assess(records: Record<string, SubscriptionRecord> | undefined, 
   for (const webhook of server ?? []) {
     const known = all[webhook.id];
     const record = known && isLive(known) ? known : undefined;
-    if (known && !record) continue;
+    if (known && !record) {
+      if (known.replacedBy && !known.deletedAt && webhook.status.toLowerCase() !== 'disabled') entries.push(replacedEntry(known, webhook, now));
+      continue;
+    }
     if (!record && webhook.status.toLowerCase() === 'disabled') continue;
     add(
       {
@@ -65,4 +68,21 @@ export function assess(records: Record<string, SubscriptionRecord> | undefined, 
     );
   }
   return entries;
+}
+
+function replacedEntry(record: SubscriptionRecord, webhook: Webhook, now: Date): Assessed {
+  const validUntil = new Date(webhook.validUntil);
+  return {
+    id: webhook.id,
+    collection: webhook.collectionName,
+    destinationUrl: webhook.destinationUrl,
+    status: webhook.status,
+    validUntil: validUntil.toISOString(),
+    secondsLeft: Math.floor((validUntil.getTime() - now.getTime()) / 1000),
+    state: 'replaced',
+    hasKey: Boolean(record.key),
+    renewAfter: renewAfterText(validUntil.toISOString(), record.createdAt),
+    record,
+    webhook,
+  };
 }

@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { CliError } from './errors.js';
 
@@ -50,10 +50,43 @@ export async function acquireLock(spec: LockSpec): Promise<() => Promise<void>> 
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
     }
     const owner = readOwner(ownerFile);
-    if (owner && isDead(owner) && takeOver(ownerFile, lockDir, owner)) continue;
+    if (owner ? isDead(owner) && takeOver(ownerFile, lockDir, owner) : takeOverOrphan(lockDir)) continue;
     if (Date.now() >= deadline) throw spec.busy(owner);
     // Short first waits (writers hold the store lock for milliseconds), then up to 200 ms.
     await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 200, Math.max(1, deadline - Date.now())));
+  }
+}
+
+/**
+ * A holder writes its owner file right after taking the lock and removes it just before letting
+ * go, so a lock folder without an owner that has not been touched for this long was left by a
+ * process killed in one of those two instants.
+ */
+const ORPHAN_MS = 2000;
+
+/** Takes over an ownerless, untouched lock: the folder is renamed away (atomic: one winner), its age checked again. */
+function takeOverOrphan(lockDir: string): boolean {
+  if (!isOlderThan(lockDir, ORPHAN_MS)) return false;
+  const claimed = `${lockDir}.${process.pid}.taken`;
+  try {
+    renameSync(lockDir, claimed);
+  } catch {
+    return false;
+  }
+  // Another waiter may have replaced the orphan with a fresh lock while this one paused: give it back.
+  if (!isOlderThan(claimed, ORPHAN_MS)) {
+    renameSync(claimed, lockDir);
+    return false;
+  }
+  rmSync(claimed, { recursive: true, force: true });
+  return true;
+}
+
+function isOlderThan(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > ms;
+  } catch {
+    return false;
   }
 }
 

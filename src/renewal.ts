@@ -1,6 +1,10 @@
 /** Pure time logic: how healthy a subscription is and when it should be replaced. */
 
-export type SubscriptionState = 'ok' | 'renew-due' | 'expired' | 'disabled' | 'missing' | 'unknown-key';
+/**
+ * `replaced`: an old webhook still enabled after its replacement was stored (its delete is owed to
+ * the next renew, or it was kept with --keep-old). Shown so every live webhook is accounted for.
+ */
+export type SubscriptionState = 'ok' | 'renew-due' | 'expired' | 'disabled' | 'missing' | 'unknown-key' | 'replaced';
 
 export const DEFAULT_WINDOW_SECONDS = 7 * 86_400;
 
@@ -49,6 +53,7 @@ export function subscriptionState(input: StateInput): SubscriptionState {
 
 const SEVERITY: Record<SubscriptionState, 'ok' | 'attention' | 'critical'> = {
   ok: 'ok',
+  replaced: 'ok',
   'renew-due': 'attention',
   'unknown-key': 'attention',
   expired: 'critical',

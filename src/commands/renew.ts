@@ -87,7 +87,8 @@ export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'r
   if (options.ids.length > 0) {
     for (const id of new Set(options.ids)) {
       const entry = byId.get(id);
-      if (entry) targets.push(entry);
+      if (entry?.state === 'replaced') steps.push({ kind: 'fail', id, reason: `${id} was already replaced by ${entry.record?.replacedBy}.`, code: 'already-replaced' });
+      else if (entry) targets.push(entry);
       else steps.push({ kind: 'fail', id, reason: `No subscription ${id} on the server or in this profile's records.`, code: 'not-found' });
     }
   } else {
@@ -100,7 +101,7 @@ export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'r
   const sameGroup = (a: Assessed, b: Assessed) => a.collection === b.collection && sameDestination(a.destinationUrl, b.destinationUrl);
   const servedBy = (entry: Assessed) =>
     [...served].find((e) => sameGroup(e, entry)) ??
-    entries.find((e) => e !== entry && e.hasKey && !CRITICAL.has(e.state) && !e.record?.adopted && sameGroup(e, entry));
+    entries.find((e) => e !== entry && e.hasKey && (e.state === 'ok' || e.state === 'renew-due') && !e.record?.adopted && sameGroup(e, entry));
   for (const entry of targets) {
     if (CRITICAL.has(entry.state) && !options.recreate) {
       steps.push({ kind: 'skip', entry, reason: `${entry.state}: events were missed. Protime requires a full re-sync of ${entry.collection} first; then run renew --recreate.` });

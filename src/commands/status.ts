@@ -24,7 +24,7 @@ export interface StatusResult {
   checkedAt: string;
   offline: boolean;
   subscriptions: StatusEntry[];
-  summary: { ok: number; renewDue: number; expired: number; disabled: number; missing: number; unknownKey: number };
+  summary: { ok: number; renewDue: number; expired: number; disabled: number; missing: number; unknownKey: number; replaced: number };
 }
 
 export async function run(options: StatusOptions, ctx: Context): Promise<StatusResult> {
@@ -45,7 +45,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
     checkedAt: now.toISOString(),
     offline: options.offline,
     subscriptions: shown,
-    summary: { ok: count('ok'), renewDue: count('renew-due'), expired: count('expired'), disabled: count('disabled'), missing: count('missing'), unknownKey: count('unknown-key') },
+    summary: { ok: count('ok'), renewDue: count('renew-due'), expired: count('expired'), disabled: count('disabled'), missing: count('missing'), unknownKey: count('unknown-key'), replaced: count('replaced') },
   };
 }
 
@@ -74,7 +74,7 @@ async function listSettled(ctx: Context): Promise<Webhook[]> {
   }
 }
 
-const ORDER: SubscriptionState[] = ['missing', 'disabled', 'expired', 'unknown-key', 'renew-due', 'ok'];
+const ORDER: SubscriptionState[] = ['missing', 'disabled', 'expired', 'unknown-key', 'renew-due', 'ok', 'replaced'];
 function byUrgency(a: StatusEntry, b: StatusEntry): number {
   return ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || a.validUntil.localeCompare(b.validUntil);
 }
@@ -83,8 +83,8 @@ export function exitKind(result: StatusResult) {
   return worstSeverity(result.subscriptions.map((s) => s.state));
 }
 
-const STATE_STYLE: Record<SubscriptionState, 'green' | 'yellow' | 'red'> = {
-  ok: 'green', 'renew-due': 'yellow', 'unknown-key': 'yellow', expired: 'red', disabled: 'red', missing: 'red',
+const STATE_STYLE: Record<SubscriptionState, 'green' | 'yellow' | 'red' | 'gray'> = {
+  ok: 'green', replaced: 'gray', 'renew-due': 'yellow', 'unknown-key': 'yellow', expired: 'red', disabled: 'red', missing: 'red',
 };
 
 export function render(result: StatusResult, view: View): string {
@@ -111,7 +111,7 @@ export function summarize(result: StatusResult): string {
     return `No subscriptions for profile "${result.profile}". Create one with: protime-hooks subscribe contracts --url https://...`;
   }
   const parts = [
-    [s.ok, 'ok'], [s.renewDue, 'renew-due'], [s.unknownKey, 'unknown-key'], [s.expired, 'expired'], [s.disabled, 'disabled'], [s.missing, 'missing'],
+    [s.ok, 'ok'], [s.replaced, 'replaced'], [s.renewDue, 'renew-due'], [s.unknownKey, 'unknown-key'], [s.expired, 'expired'], [s.disabled, 'disabled'], [s.missing, 'missing'],
   ].filter(([n]) => (n as number) > 0).map(([n, label]) => `${n} ${label}`);
   const advice = s.expired + s.disabled + s.missing > 0
     ? ' Expired, disabled or missing webhooks missed events: re-sync the collection, then `protime-hooks renew --recreate`.'

@@ -126,6 +126,12 @@ describe('plan', () => {
     expect(show(plan([expired, entry('ok', { id: 'h2', destinationUrl: `${URL}/other` })], { ids: [], recreate: true }))).toEqual(['replace:e:recreated']);
   });
 
+  it('a replaced webhook does not serve its destination: an orphan beside it is still replaced', () => {
+    const orphan = entry('unknown-key', { id: 'o', adopted: true });
+    const replaced = entry('replaced', { id: 'r' });
+    expect(show(plan([replaced, orphan], none))).toEqual(['replace:o:renewed']);
+  });
+
   it('is pure: the same input gives the same plan and the entries are not changed', () => {
     const entries = [entry('renew-due', { id: 'd' }), entry('unknown-key', { id: 'o', adopted: true, destinationUrl: `${URL}/x` })];
     const copy = structuredClone(entries);

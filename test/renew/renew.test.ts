@@ -143,7 +143,7 @@ describe('renew with ids', () => {
 });
 
 describe('renew --keep-old', () => {
-  it('sends no DELETE, marks the old record replaced and kept, and status no longer lists it', async () => {
+  it('sends no DELETE, marks the old record replaced and kept, and status shows it as replaced (not due, not unknown-key)', async () => {
     const dir = tempDir();
     const old = dueRecord();
     await seedStore(dir, { records: [old] });
@@ -158,13 +158,22 @@ describe('renew --keep-old', () => {
     expect(stored).toMatchObject({ replacedBy: 'new-k', keepOld: true, key: old.key });
     expect(stored.deletedAt).toBeUndefined();
 
-    // Both still exist on the server: the old one is history, not an unknown-key subscription.
+    // Both still deliver: the old one is listed as replaced (key held), which never raises the exit code.
     const both = [serverOf(old), makeWebhook({ id: 'new-k', validUntil: '2026-07-01T12:00:00Z' })];
     mockList(both);
     const status = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(status.code).toBe(0);
-    expect(status.json().subscriptions).toMatchObject([{ id: 'new-k', state: 'ok', hasKey: true }]);
-    expect(status.json().summary).toMatchObject({ unknownKey: 0, renewDue: 0 });
+    expect(status.json().subscriptions).toMatchObject([
+      { id: 'new-k', state: 'ok', hasKey: true },
+      { id: old.id, state: 'replaced', hasKey: true },
+    ]);
+    expect(status.json().summary).toMatchObject({ ok: 1, replaced: 1, unknownKey: 0, renewDue: 0 });
+
+    // Renewing it by id is refused: it was replaced already.
+    mockList(both);
+    const byId = await runCli(['renew', old.id, '--json', '--config-dir', dir], { now: NOW });
+    expect(byId.code).toBe(1);
+    expect(byId.json().results).toMatchObject([{ action: 'failed', oldId: old.id, errorCode: 'already-replaced' }]);
 
     // A later run does not owe its delete either.
     mockList(both);

@@ -46,3 +46,23 @@ describe('acquireLock', () => {
     expect(existsSync(`${base}.lock`)).toBe(true);
   });
 });
+
+describe('acquireLock, lock without an owner', () => {
+  it('takes over a lock folder left without an owner and untouched for a while (killed while taking or releasing it)', async () => {
+    const { utimesSync } = await import('node:fs');
+    const base = join(tempDir(), 'x');
+    mkdirSync(`${base}.lock`);
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${base}.lock`, old, old);
+    const release = await acquireLock(spec(base));
+    expect(JSON.parse(readFileSync(`${base}.owner`, 'utf8')).pid).toBe(process.pid);
+    await release();
+  });
+
+  it('waits for a fresh lock folder without an owner: its holder may be about to write it', async () => {
+    const base = join(tempDir(), 'x');
+    mkdirSync(`${base}.lock`);
+    await expect(acquireLock(spec(base))).rejects.toMatchObject({ code: 'busy', message: 'held by nobody known' });
+    expect(existsSync(`${base}.lock`)).toBe(true);
+  });
+});
