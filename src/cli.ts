@@ -295,7 +295,7 @@ export async function run(argv: string[], deps: RunDeps): Promise<number> {
 
 async function execute(name: CommandName, options: object, globals: GlobalOptions, deps: RunDeps, scrubber: SecretScrubber): Promise<number> {
   const [{ createContext }, module] = await Promise.all([import('./context.js'), COMMANDS[name]() as Promise<CommandModule>]);
-  const ctx = createContext(globals, deps.io, deps.env, { ...deps.overrides, scrubber });
+  const ctx = await createContext(globals, deps.io, deps.env, { ...deps.overrides, scrubber });
   const result = await module.run(options as never, ctx);
   if (module.streaming) {
     // Already written while running.

@@ -1,4 +1,4 @@
-import { createConsola, type ConsolaInstance } from 'consola';
+import type { ConsolaInstance } from 'consola';
 import { TokenProvider } from './auth.js';
 import { ProtimeClient } from './client.js';
 import { authError, usageError } from './errors.js';
@@ -78,7 +78,7 @@ export function timeoutMs(env: Env): number {
   return Math.round(seconds * 1000);
 }
 
-export function createContext(globals: GlobalOptions, io: IO, env: Env, overrides: ContextOverrides = {}): Context {
+export async function createContext(globals: GlobalOptions, io: IO, env: Env, overrides: ContextOverrides = {}): Promise<Context> {
   const scrubber = overrides.scrubber ?? new SecretScrubber();
   const now = overrides.now ?? (() => new Date());
   const http: HttpSettings = {
@@ -92,6 +92,9 @@ export function createContext(globals: GlobalOptions, io: IO, env: Env, override
     trace: globals.debug ? (line) => io.stderr.write(`[debug] ${scrubber.scrub(line)}\n`) : undefined,
     ...overrides.http,
   };
+  // The fancy reporter (and what it pulls in) is only worth loading for a person at a terminal.
+  const fancy = io.stderrIsTTY && globals.color;
+  const { createConsola } = fancy ? await import('consola') : await import('consola/basic');
   let store: Store | undefined;
   const context: Context = {
     io,
@@ -105,7 +108,7 @@ export function createContext(globals: GlobalOptions, io: IO, env: Env, override
       stderr: io.stderr as NodeJS.WriteStream,
       // Set explicitly: consola lowers its default under NODE_ENV=test, which child processes inherit.
       level: globals.quiet ? 0 : globals.debug ? 4 : 3,
-      fancy: io.stderrIsTTY && globals.color,
+      fancy,
       formatOptions: { colors: globals.color, date: false },
     }),
     get store() {
