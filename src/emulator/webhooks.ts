@@ -3,21 +3,6 @@ import { loadState, saveState } from './state-file.js';
 
 export type WebhookStatus = 'Enabled' | 'Disabled';
 
-/** Everything the emulator keeps about a webhook, key included. */
-export interface StoredWebhook {
-  id: string;
-  key: string;
-  validUntil: string;
-  /** Stored status; expiry is applied on read by statusOf(). */
-  status: WebhookStatus;
-  destinationUrl: string;
-  collectionName: string;
-  externalReferences: Record<string, string>;
-  createdAt: string;
-  consecutiveFailures: number;
-  disabledReason?: 'Deleted' | 'DeliveryFailed' | 'Expired';
-}
-
 /** A webhook as the API shows it in GET responses (no key). */
 export interface PublicWebhook {
   id: string;
@@ -27,6 +12,15 @@ export interface PublicWebhook {
   collectionName: string;
   externalReferences: Record<string, string>;
   createdAt: string;
+}
+
+/** Everything the emulator keeps about a webhook, key included. */
+export interface StoredWebhook extends PublicWebhook {
+  key: string;
+  /** Stored status; expiry is applied on read by statusOf(). */
+  status: WebhookStatus;
+  consecutiveFailures: number;
+  disabledReason?: 'Deleted' | 'DeliveryFailed' | 'Expired';
 }
 
 export interface StoreSettings {

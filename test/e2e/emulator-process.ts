@@ -9,6 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { EmulatorInfo } from '../../src/commands/emulator.js';
+import type { LoggedRequest } from '../../src/emulator/control.js';
 import { BIN, runBinary, type BinaryRun } from './run-binary.js';
 
 export interface Exit {
@@ -137,22 +139,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface EmulatorInfo {
-  url: string;
-  apiUrl: string;
-  tokenUrl: string;
-  tenant: string;
-  clientId: string;
-  clientSecret: string;
-}
-
-export interface LoggedRequest {
-  at: string;
-  method: string;
-  path: string;
-  query: string;
-  status: number | null;
-}
+// The shapes the emulator itself declares: what the process prints, and what its control endpoints answer.
+export type { EmulatorInfo } from '../../src/commands/emulator.js';
+export type { LoggedRequest } from '../../src/emulator/control.js';
 
 export interface EmulatorWebhook {
   id: string;
