@@ -25,7 +25,7 @@ export async function run(options: UnsubscribeOptions, ctx: Context): Promise<Un
   if (!options.yes) {
     const what = record ? `the ${record.collection} webhook to ${record.destinationUrl}` : `webhook ${options.id}`;
     if (!(await confirm(ctx, `Delete ${what}? Protime stops sending its events.`))) {
-      throw usageError('confirmation-required', `Not deleted: ${options.id}.`, ctx.io.stdinIsTTY ? undefined : 'Pass --yes to delete without a terminal to confirm on.');
+      throw usageError('confirmation-required', `Not deleted: ${options.id}.`, 'Pass --yes to delete without being asked (required without a terminal, or with --no-input).');
     }
   }
   const release = await acquireRunLock({ dir: ctx.store.dir, profile, waitMs: (options.waitSeconds ?? 0) * 1000 }, 'unsubscribe');
