@@ -42,6 +42,8 @@ export async function createWebhook(
     query: input.externalReferences.length > 0 ? { externalReferences: formatExternalReferences(input.externalReferences) } : undefined,
     retry: 'create',
     purpose: 'creating the webhook',
+    // The key's field name is undocumented: trace only fields known to hold no secret.
+    traceOnly: ['id', 'validUntil', 'status', 'destinationUrl', 'collectionName', 'externalReferences', 'createdAt'],
     scopeHint: `Creating a ${input.collection} webhook likely also needs connector-protimeapi-${input.collection}.read: add it with \`protime-hooks login --scope connector-protimeapi-webhooks.read connector-protimeapi-webhooks.write connector-protimeapi-${input.collection}.read\`.`,
   });
   const raw = response.data;

@@ -36,6 +36,11 @@ export interface HttpRequest {
   retry: RetryPolicy;
   /** What the request does, for messages: "creating the webhook". */
   purpose?: string;
+  /**
+   * For answers that carry a secret under a field name nobody documented (the 201 of a create):
+   * the --debug trace of a successful answer shows only these fields' values.
+   */
+  traceOnly?: readonly string[];
 }
 
 export interface HttpResponse {
@@ -75,7 +80,7 @@ export async function send(request: HttpRequest, settings: HttpSettings): Promis
       }
       throw noAnswer(request, reason, timedOut, error);
     }
-    settings.trace?.(`${target} -> ${response.status} (${Date.now() - started} ms) ${traceBody(response.data)}`);
+    settings.trace?.(`${target} -> ${response.status} (${Date.now() - started} ms) ${traceBody(response.data, response.status < 300 ? request.traceOnly : undefined)}`);
     if (RETRY_STATUS[request.retry].has(response.status) && attempt < settings.maxRetries) {
       const delay = retryAfterMs(response.headers.get('retry-after'), Date.now(), settings.maxDelayMs) ?? backoff(attempt, settings);
       settings.trace?.(`retry ${attempt + 1}/${settings.maxRetries} of ${target} in ${delay} ms (status ${response.status})`);
@@ -142,22 +147,25 @@ function describeTarget(request: HttpRequest): string {
   return `${request.method} ${request.url}${query}`;
 }
 
-function traceBody(data: unknown): string {
+function traceBody(data: unknown, only?: readonly string[]): string {
   if (data === undefined || data === '') return '';
-  const text = typeof data === 'string' ? redactJsonText(data) : JSON.stringify(redactBody(data));
+  // JSON sent with a text content type is still JSON: read it, so its secrets are found too.
+  let value = typeof data === 'string' ? parseJson(data) : data;
+  if (only && value && typeof value === 'object' && !Array.isArray(value)) {
+    value = Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, only.includes(name) ? inner : '[redacted]']));
+  }
+  const text = typeof value === 'string' ? value : JSON.stringify(redactBody(value));
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
-/** A text answer may still be JSON under a wrong content type: its secret fields are hidden too. */
-function redactJsonText(text: string): string {
+function parseJson(text: string): unknown {
   try {
-    return JSON.stringify(redactBody(JSON.parse(text)));
+    return JSON.parse(text);
   } catch {
     return text;
   }
 }
 
-/** ofetch's FetchError, recognised without importing ofetch. */
 function isFetchError(error: unknown): error is Error & { cause?: unknown } {
   return error instanceof Error && error.name === 'FetchError';
 }

@@ -269,4 +269,19 @@ describe('subscribe', () => {
     expect(result.stderr).not.toContain('access-token-0b1c2d3e');
     expect(nock.isDone()).toBe(true);
   });
+
+  it('keeps a key under an undocumented field name out of --debug traces too', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockList([]);
+    const { key: _key, ...rest } = CREATED;
+    mockCreate({ body: { ...rest, signingSecretV2: 'undocumented-key-material-42' } });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--debug', '--json', '--config-dir', dir], { now: NOW });
+    // No known key field: the command fails, keeps the raw answer, and the trace shows the field name only.
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('"signingSecretV2":"[redacted]"');
+    expect(result.stderr).toContain(`"id":"${CREATED.id}"`);
+    expect(result.stderr).not.toContain('undocumented-key-material-42');
+    expect(result.stdout).not.toContain('undocumented-key-material-42');
+  });
 });
