@@ -45,7 +45,8 @@ export interface StateInput {
 export function subscriptionState(input: StateInput): SubscriptionState {
   if (!input.onServer) return 'missing';
   if (input.serverStatus?.toLowerCase() === 'disabled') return 'disabled';
-  if (input.now.getTime() >= input.validUntil.getTime()) return 'expired';
+  // An unreadable validUntil must not pass for healthy: treat it as the worst time can be.
+  if (Number.isNaN(input.validUntil.getTime()) || input.now.getTime() >= input.validUntil.getTime()) return 'expired';
   if (!input.hasKey) return 'unknown-key';
   const due = renewAfter(input.validUntil, input.createdAt, input.windowSeconds);
   return input.now.getTime() >= due.getTime() ? 'renew-due' : 'ok';

@@ -173,3 +173,10 @@ describe('worstSeverity', () => {
     expect(worstSeverity(new Set<SubscriptionState>(['ok', 'expired']))).toBe('critical');
   });
 });
+
+describe('subscriptionState with an unreadable validUntil', () => {
+  it('reports expired rather than ok', async () => {
+    const { subscriptionState } = await import('../../src/renewal.js');
+    expect(subscriptionState({ now: new Date('2026-01-01T00:00:00Z'), validUntil: new Date('not a date'), onServer: true, hasKey: true, serverStatus: 'Enabled' })).toBe('expired');
+  });
+});
