@@ -6,7 +6,9 @@ import type { Context, ContextOverrides, Env, GlobalOptions, Interrupts, IO } fr
 import { parseDuration } from './duration.js';
 import { CliError, EXIT, errorDocument, usageError, type ExitKind } from './errors.js';
 import type { View } from './output.js';
+import { ENVIRONMENTS } from './hosts.js';
 import { SecretScrubber } from './redact.js';
+import { ALGORITHMS, DEFAULT_SIGNATURE, ENCODINGS } from './signature.js';
 import { VERSION } from './version.js';
 
 /** What every command module provides. Modules are loaded only when their command runs. */
@@ -125,7 +127,7 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
     .option('--client-secret-stdin', 'read the client secret from stdin')
     .option('--client-secret-file <path>', 'read the client secret from a file (env PROTIME_CLIENT_SECRET_FILE; or PROTIME_CLIENT_SECRET)')
     .addOption(new Option('--client-secret <secret>').hideHelp())
-    .addOption(new Option('--environment <name>', 'picks the default hosts (env PROTIME_ENVIRONMENT)').choices(['production', 'sandbox']))
+    .addOption(new Option('--environment <name>', 'picks the default hosts (env PROTIME_ENVIRONMENT)').choices(ENVIRONMENTS))
     .option('--api-url <url>', 'override the API root (env PROTIME_API_URL)')
     .option('--token-url <url>', 'override the token endpoint (env PROTIME_TOKEN_URL)')
     .option('--user-agent <ua>', 'User-Agent sent to Protime, "Name/Version (Company)" recommended (env PROTIME_USER_AGENT)')
@@ -136,7 +138,7 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
           throw usageError('secret-in-argv', 'Refusing --client-secret: a secret on the command line is visible to every user of this machine and stays in shell history.', 'Use --client-secret-stdin, --client-secret-file <path>, PROTIME_CLIENT_SECRET_FILE, PROTIME_CLIENT_SECRET, or the prompt.');
         }
         const environment = o.environment ?? env.PROTIME_ENVIRONMENT ?? 'production';
-        if (environment !== 'production' && environment !== 'sandbox') {
+        if (!(ENVIRONMENTS as readonly string[]).includes(environment)) {
           throw usageError('bad-environment', `PROTIME_ENVIRONMENT must be production or sandbox, not "${environment}".`);
         }
         return {
@@ -242,9 +244,9 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
     .option('--port <port>', 'port to listen on (0 = a free port)', integer('--port', 0), 8787)
     .option('--host <address>', 'address to bind', '127.0.0.1')
     .option('--path <path>', 'path deliveries are posted to', '/')
-    .option('--signature-header <name>', 'header carrying the signature', 'X-Protime-Signature')
-    .addOption(new Option('--algorithm <name>', 'HMAC hash').choices(['sha256', 'sha512']).default('sha256'))
-    .addOption(new Option('--encoding <name>', 'signature encoding').choices(['base64', 'hex']).default('base64'))
+    .option('--signature-header <name>', 'header carrying the signature', DEFAULT_SIGNATURE.header)
+    .addOption(new Option('--algorithm <name>', 'HMAC hash').choices(ALGORITHMS).default(DEFAULT_SIGNATURE.algorithm))
+    .addOption(new Option('--encoding <name>', 'signature encoding').choices(ENCODINGS).default(DEFAULT_SIGNATURE.encoding))
     .option('--count <n>', 'stop after this many deliveries', integer('--count', 1))
     .action(
       act('listen', (o) => ({

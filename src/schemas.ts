@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENVIRONMENTS } from './hosts.js';
 
 /** Token endpoint answer (OAuth2 client credentials). Unknown fields are kept, not rejected. */
 export const tokenResponseSchema = z.looseObject({
@@ -40,7 +41,7 @@ const tokenSchema = z.looseObject({ accessToken: z.string(), expiresAt: z.string
 
 export const profileSchema = z.looseObject({
   tenant: z.string(),
-  environment: z.enum(['production', 'sandbox']),
+  environment: z.enum(ENVIRONMENTS),
   apiUrl: z.string(),
   tokenUrl: z.string(),
   clientId: z.string(),

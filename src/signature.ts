@@ -1,10 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-export type Algorithm = 'sha256' | 'sha512';
-export type Encoding = 'base64' | 'hex';
+export const ALGORITHMS = ['sha256', 'sha512'] as const;
+export const ENCODINGS = ['base64', 'hex'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+export type Encoding = (typeof ENCODINGS)[number];
 
 /** The emulator's documented scheme; Protime's own is not in its public docs, so all three are settings. */
-export const DEFAULT_SIGNATURE = { header: 'X-Protime-Signature', algorithm: 'sha256' as Algorithm, encoding: 'base64' as Encoding };
+export const DEFAULT_SIGNATURE: { header: string; algorithm: Algorithm; encoding: Encoding } = { header: 'X-Protime-Signature', algorithm: 'sha256', encoding: 'base64' };
 
 /** HMAC of the raw body with the webhook key (its UTF-8 text, as handed out by Protime). */
 export function sign(key: string, body: Buffer | string, algorithm: Algorithm, encoding: Encoding): string {

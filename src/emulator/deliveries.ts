@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
+import { DEFAULT_SIGNATURE, sign } from '../signature.js';
 import { sampleItem, type ChangeType } from './data.js';
 import type { Timers } from './timers.js';
 import type { WebhookStore } from './webhooks.js';
 
-export const SIGNATURE_HEADER = 'X-Protime-Signature';
+export const SIGNATURE_HEADER = DEFAULT_SIGNATURE.header;
 export const WEBHOOK_ID_HEADER = 'X-Protime-Webhook-Id';
 const USER_AGENT = 'protime-emulator/1.0 (protime-hooks)';
 /** A destination that hangs counts as a failure after this long. */
@@ -36,7 +36,7 @@ export interface DelivererSettings {
 
 /** base64(HMAC-SHA256(key, raw body)): what the emulator documents for X-Protime-Signature. */
 export function signBody(key: string, body: Buffer | string): string {
-  return createHmac('sha256', key).update(body).digest('base64');
+  return sign(key, body, 'sha256', 'base64');
 }
 
 /** POSTs events to webhooks, retries failures with exponential backoff, disables after maxFailures. */
