@@ -18,16 +18,7 @@ export async function closeAll(): Promise<void> {
   await Promise.all(running.splice(0).map((server) => server.close()));
 }
 
-/** A clock the test moves by hand. */
-export function testClock(start = '2025-01-01T00:00:00Z') {
-  let now = new Date(start);
-  return {
-    now: () => now,
-    advance(seconds: number) {
-      now = new Date(now.getTime() + seconds * 1000);
-    },
-  };
-}
+export { testClock } from '../helpers/clock.js';
 
 export async function requestToken(emulator: RunningEmulator, fields: Record<string, string> = {}) {
   const response = await fetch(emulator.tokenUrl, {

@@ -124,16 +124,7 @@ export async function storeWithProfile(overrides: Partial<ProfileEntry> = {}): P
   return store;
 }
 
-/** A clock the test moves by hand. */
-export function testClock(start = '2025-01-01T00:00:00Z') {
-  let now = new Date(start);
-  return {
-    now: () => now,
-    advance(seconds: number) {
-      now = new Date(now.getTime() + seconds * 1000);
-    },
-  };
-}
+export { testClock } from '../helpers/clock.js';
 
 /** A client with a token provider that always hands out `token` (no token endpoint involved). */
 export function clientWithToken(http: HttpSettings, token = SECRET.token): ProtimeClient {
