@@ -14,7 +14,7 @@ export interface Assessed {
   state: SubscriptionState;
   hasKey: boolean;
   renewAfter: string;
-  /** The live local record, when there is one. */
+  /** The local record, when there is one (a retired one only for state `replaced`). */
   record?: SubscriptionRecord;
   /** The server's object, when it listed one. */
   webhook?: Webhook;
@@ -27,24 +27,25 @@ export interface Assessed {
 export function assess(records: Record<string, SubscriptionRecord> | undefined, server: Webhook[] | undefined, now: Date, windowSeconds?: number): Assessed[] {
   const all = records ?? {};
   const entries: Assessed[] = [];
-  const add = (entry: Omit<Assessed, 'secondsLeft' | 'state' | 'renewAfter'>, onServer: boolean) => {
+  /** `replaced` is set, not computed: a replaced webhook is never due, whatever its time. */
+  const add = (entry: Omit<Assessed, 'secondsLeft' | 'state' | 'renewAfter'>, onServer: boolean, replaced = false) => {
     const validUntil = new Date(entry.validUntil);
     const createdAt = entry.record?.createdAt;
     entries.push({
       ...entry,
       secondsLeft: Math.floor((validUntil.getTime() - now.getTime()) / 1000),
-      state: subscriptionState({ now, validUntil, createdAt: createdAt ? new Date(createdAt) : undefined, serverStatus: entry.status ?? undefined, onServer, hasKey: entry.hasKey, windowSeconds }),
-      renewAfter: renewAfterText(entry.validUntil, createdAt, windowSeconds),
+      state: replaced
+        ? 'replaced'
+        : subscriptionState({ now, validUntil, createdAt: createdAt ? new Date(createdAt) : undefined, serverStatus: entry.status ?? undefined, onServer, hasKey: entry.hasKey, windowSeconds }),
+      renewAfter: renewAfterText(entry.validUntil, createdAt, replaced ? undefined : windowSeconds),
     });
   };
   for (const webhook of server ?? []) {
-    const known = all[webhook.id];
-    const record = known && isLive(known) ? known : undefined;
-    if (known && !record) {
-      if (known.replacedBy && !known.deletedAt && webhook.status.toLowerCase() !== 'disabled') entries.push(replacedEntry(known, webhook, now));
-      continue;
-    }
-    if (!record && webhook.status.toLowerCase() === 'disabled') continue;
+    const record = all[webhook.id];
+    const disabled = webhook.status.toLowerCase() === 'disabled';
+    const retired = record !== undefined && !isLive(record);
+    // Shown when retired: only a replaced webhook still enabled (its delete owed, or --keep-old).
+    if (retired ? !record.replacedBy || Boolean(record.deletedAt) || disabled : !record && disabled) continue;
     add(
       {
         id: webhook.id,
@@ -57,6 +58,7 @@ export function assess(records: Record<string, SubscriptionRecord> | undefined, 
         webhook,
       },
       true,
+      retired,
     );
   }
   const listed = new Set(server?.map((w) => w.id));
@@ -68,21 +70,4 @@ export function assess(records: Record<string, SubscriptionRecord> | undefined, 
     );
   }
   return entries;
-}
-
-function replacedEntry(record: SubscriptionRecord, webhook: Webhook, now: Date): Assessed {
-  const validUntil = new Date(webhook.validUntil);
-  return {
-    id: webhook.id,
-    collection: webhook.collectionName,
-    destinationUrl: webhook.destinationUrl,
-    status: webhook.status,
-    validUntil: validUntil.toISOString(),
-    secondsLeft: Math.floor((validUntil.getTime() - now.getTime()) / 1000),
-    state: 'replaced',
-    hasKey: Boolean(record.key),
-    renewAfter: renewAfterText(validUntil.toISOString(), record.createdAt),
-    record,
-    webhook,
-  };
 }
