@@ -92,7 +92,8 @@ export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'r
       else steps.push({ kind: 'fail', id, reason: `No subscription ${id} on the server or in this profile's records.`, code: 'not-found' });
     }
   } else {
-    targets.push(...entries.filter((e) => e.state === 'renew-due' || e.record?.adopted || CRITICAL.has(e.state)));
+    // A replaced webhook is never a target: finishReplacements() owes it a delete, nothing more.
+    targets.push(...entries.filter((e) => e.state !== 'replaced' && (e.state === 'renew-due' || e.record?.adopted || CRITICAL.has(e.state))));
   }
   // Orphans last: whether one is needed depends on what the other targets (a --recreate of a
   // missing or expired webhook of the same destination) end up replacing.

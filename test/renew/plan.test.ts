@@ -132,6 +132,10 @@ describe('plan', () => {
     expect(show(plan([replaced, orphan], none))).toEqual(['replace:o:renewed']);
   });
 
+  it('never targets a replaced webhook, even one that was a keyless leftover', () => {
+    expect(show(plan([entry('replaced', { id: 'r', adopted: true })], none))).toEqual([]);
+  });
+
   it('is pure: the same input gives the same plan and the entries are not changed', () => {
     const entries = [entry('renew-due', { id: 'd' }), entry('unknown-key', { id: 'o', adopted: true, destinationUrl: `${URL}/x` })];
     const copy = structuredClone(entries);
