@@ -10,10 +10,16 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HAMMER = fileURLToPath(new URL('./fixtures/hammer.ts', import.meta.url));
 const PER_WRITER = 200;
 
+/** What a writer reports: epoch ms of its first attempt and of its last write. */
+interface Span {
+  begin: number;
+  last: number;
+}
+
 interface Writer {
   child: ChildProcessWithoutNullStreams;
   ready: Promise<void>;
-  done: Promise<{ begin: number; last: number }>;
+  done: Promise<Span>;
 }
 
 /** Starts a writer process; `ready` resolves once it has opened the store and waits for "go". */
@@ -29,10 +35,10 @@ function startWriter(dir: string, name: string): Writer {
     });
     child.on('exit', () => reject(new Error(`writer ${name} exited before it was ready: ${stderr}`)));
   });
-  const done = new Promise<{ begin: number; last: number }>((resolve, reject) => {
+  const done = new Promise<Span>((resolve, reject) => {
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`writer ${name} exited with ${code}: ${stderr}`));
-      resolve(JSON.parse(stdout.slice('ready\n'.length)) as { begin: number; last: number });
+      resolve(JSON.parse(stdout.slice('ready\n'.length)) as Span);
     });
   });
   return { child, ready, done };
