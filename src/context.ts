@@ -1,12 +1,12 @@
 import type { ConsolaInstance } from 'consola';
-import { TokenProvider } from './auth.js';
-import { ProtimeClient } from './client.js';
-import { authError, usageError } from './errors.js';
-import type { HttpSettings } from './http.js';
-import type { ProfileEntry } from './schemas.js';
-import { SecretScrubber } from './redact.js';
-import { Store } from './store.js';
-import { VERSION } from './version.js';
+import { TokenProvider } from './protime/auth.js';
+import { ProtimeClient } from './protime/client.js';
+import { authError, usageError } from './shared/errors.js';
+import type { HttpSettings } from './protime/http.js';
+import type { ProfileEntry } from './state/schemas.js';
+import { SecretScrubber } from './shared/redact.js';
+import { Store } from './state/store.js';
+import { VERSION } from './shared/version.js';
 
 /** The process's streams and whether each is a terminal. Tests pass in-memory ones. */
 export interface IO {

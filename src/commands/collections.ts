@@ -1,5 +1,5 @@
-import { COLLECTIONS, type Collection } from '../collections.js';
-import { table, type View } from '../output.js';
+import { COLLECTIONS, type Collection } from '../shared/collections.js';
+import { table, type View } from '../shared/output.js';
 
 export async function run(): Promise<Collection[]> {
   return COLLECTIONS.map(({ name, label }) => ({ name, label }));

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import type { RunningEmulator } from '../emulator/index.js';
-import { failure, usageError } from '../errors.js';
-import { fields, type View } from '../output.js';
+import { failure, usageError } from '../shared/errors.js';
+import { fields, type View } from '../shared/output.js';
 
 export interface EmulatorCommandOptions {
   port: number;

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from '../context.js';
-import { usageError } from '../errors.js';
-import type { View } from '../output.js';
-import { verify, type Algorithm, type Encoding } from '../signature.js';
+import { usageError } from '../shared/errors.js';
+import type { View } from '../shared/output.js';
+import { verify, type Algorithm, type Encoding } from '../shared/signature.js';
 
 export interface ListenOptions {
   port: number;

@@ -1,11 +1,11 @@
-import { DEFAULT_SCOPES, fetchToken, scopesMissing } from '../auth.js';
+import { DEFAULT_SCOPES, fetchToken, scopesMissing } from '../protime/auth.js';
 import type { Context } from '../context.js';
-import { authError, usageError } from '../errors.js';
-import { defaultHosts, type Environment } from '../hosts.js';
-import { fields, type View } from '../output.js';
-import { oneLine, promptSecret, readSecretFile, readStdin } from '../prompt.js';
-import { liveRecords } from '../subscriptions.js';
-import { checkUrl } from '../urls.js';
+import { authError, usageError } from '../shared/errors.js';
+import { defaultHosts, type Environment } from '../shared/hosts.js';
+import { fields, type View } from '../shared/output.js';
+import { oneLine, promptSecret, readSecretFile, readStdin } from '../shared/prompt.js';
+import { liveRecords } from '../lifecycle/subscriptions.js';
+import { checkUrl } from '../shared/urls.js';
 
 export interface LoginOptions {
   tenant?: string;

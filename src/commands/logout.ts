@@ -1,8 +1,8 @@
 import type { Context } from '../context.js';
-import { usageError } from '../errors.js';
-import type { View } from '../output.js';
-import { confirm } from '../prompt.js';
-import { liveRecords } from '../subscriptions.js';
+import { usageError } from '../shared/errors.js';
+import type { View } from '../shared/output.js';
+import { confirm } from '../shared/prompt.js';
+import { liveRecords } from '../lifecycle/subscriptions.js';
 
 export interface LogoutOptions {
   /** Also forget the profile and its subscription records, keys included. */

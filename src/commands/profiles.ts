@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
-import { table, type View } from '../output.js';
-import { liveRecords } from '../subscriptions.js';
+import { table, type View } from '../shared/output.js';
+import { liveRecords } from '../lifecycle/subscriptions.js';
 
 export interface ProfileSummary {
   name: string;

@@ -1,15 +1,15 @@
-import { listWebhooks, type ExternalReference } from '../api.js';
-import { assess, type Assessed } from '../assess.js';
-import type { ProtimeClient } from '../client.js';
+import { listWebhooks, type ExternalReference } from '../protime/api.js';
+import { assess, type Assessed } from '../lifecycle/assess.js';
+import type { ProtimeClient } from '../protime/client.js';
 import type { Context } from '../context.js';
-import { createAndStore } from '../create.js';
-import { CliError, type ExitKind } from '../errors.js';
-import { preexistingIds, settleIntents } from '../journal.js';
-import type { Webhook } from '../schemas.js';
-import { table, type View } from '../output.js';
-import { forgetExpiredKeys, retire } from '../retire.js';
-import { acquireRunLock } from '../runlock.js';
-import { sameDestination } from '../subscriptions.js';
+import { createAndStore } from '../lifecycle/create.js';
+import { CliError, type ExitKind } from '../shared/errors.js';
+import { preexistingIds, settleIntents } from '../state/journal.js';
+import type { Webhook } from '../state/schemas.js';
+import { table, type View } from '../shared/output.js';
+import { forgetExpiredKeys, retire } from '../lifecycle/retire.js';
+import { acquireRunLock } from '../state/runlock.js';
+import { sameDestination } from '../lifecycle/subscriptions.js';
 
 export interface RenewOptions {
   /** Given ids are renewed due or not; none means every due subscription. */

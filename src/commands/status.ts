@@ -1,13 +1,13 @@
-import { listWebhooks } from '../api.js';
+import { listWebhooks } from '../protime/api.js';
 import type { Context } from '../context.js';
-import { formatDuration } from '../duration.js';
-import { paint, table, type View } from '../output.js';
-import { assess, type Assessed } from '../assess.js';
-import { settleIntents } from '../journal.js';
-import { worstSeverity, type SubscriptionState } from '../renewal.js';
-import { acquireRunLock } from '../runlock.js';
-import type { Webhook } from '../schemas.js';
-import { checkCollection } from '../subscriptions.js';
+import { formatDuration } from '../shared/duration.js';
+import { paint, table, type View } from '../shared/output.js';
+import { assess, type Assessed } from '../lifecycle/assess.js';
+import { settleIntents } from '../state/journal.js';
+import { worstSeverity, type SubscriptionState } from '../lifecycle/renewal.js';
+import { acquireRunLock } from '../state/runlock.js';
+import type { Webhook } from '../state/schemas.js';
+import { checkCollection } from '../lifecycle/subscriptions.js';
 
 export interface StatusOptions {
   collection?: string;

@@ -1,15 +1,15 @@
-import { formatExternalReferences, listWebhooks } from '../api.js';
-import { createAndStore } from '../create.js';
-import { preexistingIds, settleIntents } from '../journal.js';
-import { retire } from '../retire.js';
-import { acquireRunLock } from '../runlock.js';
+import { formatExternalReferences, listWebhooks } from '../protime/api.js';
+import { createAndStore } from '../lifecycle/create.js';
+import { preexistingIds, settleIntents } from '../state/journal.js';
+import { retire } from '../lifecycle/retire.js';
+import { acquireRunLock } from '../state/runlock.js';
 import type { Context } from '../context.js';
-import { CliError, failure, usageError } from '../errors.js';
-import { fields, paint, type View } from '../output.js';
-import type { SubscriptionRecord, Webhook } from '../schemas.js';
-import { checkCollection, isLive, parseExternalReference, referencesJson, renewAfterText, sameDestination } from '../subscriptions.js';
-import { checkUrl } from '../urls.js';
-import { formatDuration } from '../duration.js';
+import { CliError, failure, usageError } from '../shared/errors.js';
+import { fields, paint, type View } from '../shared/output.js';
+import type { SubscriptionRecord, Webhook } from '../state/schemas.js';
+import { checkCollection, isLive, parseExternalReference, referencesJson, renewAfterText, sameDestination } from '../lifecycle/subscriptions.js';
+import { checkUrl } from '../shared/urls.js';
+import { formatDuration } from '../shared/duration.js';
 
 export interface SubscribeOptions {
   collection: string;

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
-import { failure, temporary } from '../errors.js';
-import { fields, type View } from '../output.js';
-import { checkCollection } from '../subscriptions.js';
+import { failure, temporary } from '../shared/errors.js';
+import { fields, type View } from '../shared/output.js';
+import { checkCollection } from '../lifecycle/subscriptions.js';
 
 export interface TriggerOptions {
   collection: string;

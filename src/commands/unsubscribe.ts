@@ -1,9 +1,9 @@
 import type { Context } from '../context.js';
-import { CliError, failure, usageError } from '../errors.js';
-import type { View } from '../output.js';
-import { confirm } from '../prompt.js';
-import { retire } from '../retire.js';
-import { acquireRunLock } from '../runlock.js';
+import { CliError, failure, usageError } from '../shared/errors.js';
+import type { View } from '../shared/output.js';
+import { confirm } from '../shared/prompt.js';
+import { retire } from '../lifecycle/retire.js';
+import { acquireRunLock } from '../state/runlock.js';
 
 export interface UnsubscribeOptions {
   id: string;

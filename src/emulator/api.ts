@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isCollection } from '../collections.js';
+import { isCollection } from '../shared/collections.js';
 import { parseExternalReferences } from './external-references.js';
 import { FilterError, parseFilter, type Predicate } from './filter.js';
 import { HttpError, readJsonObject, safeDecode, sendEmpty, sendJson } from './http.js';

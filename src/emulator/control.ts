@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isCollection } from '../collections.js';
+import { isCollection } from '../shared/collections.js';
 import type { ChangeType } from './data.js';
 import type { Deliverer } from './deliveries.js';
 import { parseFault, type FaultList } from './faults.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_SIGNATURE, sign } from '../signature.js';
+import { DEFAULT_SIGNATURE, sign } from '../shared/signature.js';
 import { sampleItem, type ChangeType } from './data.js';
 import type { Timers } from './timers.js';
 import type { WebhookStore } from './webhooks.js';

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { COLLECTION_NAMES } from '../collections.js';
+import { COLLECTION_NAMES } from '../shared/collections.js';
 import { safeDecode } from './http.js';
 
 export const WEBHOOKS_READ_SCOPE = 'connector-protimeapi-webhooks.read';

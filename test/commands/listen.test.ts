@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { sign, verify } from '../../src/signature.js';
+import { sign, verify } from '../../src/shared/signature.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { makeRecord, seedStore } from '../helpers/protime.js';
 

@@ -2,7 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { Store } from '../../src/store.js';
+import { Store } from '../../src/state/store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { AUTH_ORIGIN, NOW, SCOPES, SECRET, TOKEN, TOKEN_PATH, makeRecord, seedStore } from '../helpers/protime.js';
 

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { Store } from '../../src/store.js';
+import { Store } from '../../src/state/store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { API_ORIGIN, API_PATH, NOW, api, makeRecord, makeWebhook, mockList, seedStore } from '../helpers/protime.js';
 

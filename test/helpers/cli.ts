@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterEach } from 'vitest';
-import { run } from '../../src/cli.js';
+import { run } from '../../src/cli/run.js';
 import type { Env } from '../../src/context.js';
 
 export interface CliRun {

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { randomUUID } from 'node:crypto';
-import { Store } from '../../src/store.js';
-import type { SubscriptionRecord } from '../../src/schemas.js';
+import { Store } from '../../src/state/store.js';
+import type { SubscriptionRecord } from '../../src/state/schemas.js';
 
 export const TENANT = 'acme';
 export const API_ORIGIN = 'https://acme.myprotime.eu';

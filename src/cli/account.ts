@@ -1,0 +1,54 @@
+import { type Command, Option } from 'commander';
+import type { Env } from '../context.js';
+import { usageError } from '../shared/errors.js';
+import { ENVIRONMENTS } from '../shared/hosts.js';
+import type { Act } from './commands.js';
+
+/** login, logout, profiles: the credentials a profile holds. */
+export function accountCommands(program: Command, act: Act, env: Env): void {
+  program
+    .command('login')
+    .description('store OAuth2 client credentials for a tenant and cache a token')
+    .option('--tenant <name>', 'the subdomain of your myProtime URL (env PROTIME_TENANT)')
+    .option('--client-id <id>', 'API client id (env PROTIME_CLIENT_ID)')
+    .option('--client-secret-stdin', 'read the client secret from stdin')
+    .option('--client-secret-file <path>', 'read the client secret from a file (env PROTIME_CLIENT_SECRET_FILE; or PROTIME_CLIENT_SECRET)')
+    .addOption(new Option('--client-secret <secret>').hideHelp())
+    .addOption(new Option('--environment <name>', 'picks the default hosts (env PROTIME_ENVIRONMENT)').choices(ENVIRONMENTS))
+    .option('--api-url <url>', 'override the API root (env PROTIME_API_URL)')
+    .option('--token-url <url>', 'override the token endpoint (env PROTIME_TOKEN_URL)')
+    .option('--user-agent <ua>', 'User-Agent sent to Protime, "Name/Version (Company)" recommended (env PROTIME_USER_AGENT)')
+    .option('--scope <scope...>', 'scopes to request besides connector-protimeapi-webhooks.read/.write')
+    .action(
+      act('login', (o) => {
+        if (o.clientSecret !== undefined) {
+          throw usageError('secret-in-argv', 'Refusing --client-secret: a secret on the command line is visible to every user of this machine and stays in shell history.', 'Use --client-secret-stdin, --client-secret-file <path>, PROTIME_CLIENT_SECRET_FILE, PROTIME_CLIENT_SECRET, or the prompt.');
+        }
+        const environment = o.environment ?? env.PROTIME_ENVIRONMENT ?? 'production';
+        if (!(ENVIRONMENTS as readonly string[]).includes(environment)) {
+          throw usageError('bad-environment', `PROTIME_ENVIRONMENT must be production or sandbox, not "${environment}".`);
+        }
+        return {
+          tenant: o.tenant ?? env.PROTIME_TENANT,
+          clientId: o.clientId ?? env.PROTIME_CLIENT_ID,
+          clientSecretStdin: Boolean(o.clientSecretStdin),
+          clientSecretFile: o.clientSecretFile ?? (env.PROTIME_CLIENT_SECRET_FILE || undefined),
+          clientSecretEnv: env.PROTIME_CLIENT_SECRET,
+          environment,
+          apiUrl: o.apiUrl ?? (env.PROTIME_API_URL || undefined),
+          tokenUrl: o.tokenUrl ?? (env.PROTIME_TOKEN_URL || undefined),
+          userAgent: o.userAgent ?? (env.PROTIME_USER_AGENT || undefined),
+          scopes: o.scope ?? [],
+        };
+      }),
+    );
+
+  program
+    .command('logout')
+    .description("forget the profile's client secret and cached token (subscriptions and keys stay)")
+    .option('--purge', 'also forget the profile and its subscription records, keys included')
+    .option('-y, --yes', 'do not ask before purging')
+    .action(act('logout', (o) => ({ purge: Boolean(o.purge), yes: Boolean(o.yes) })));
+
+  program.command('profiles').description('list stored profiles').action(act('profiles', () => ({})));
+}

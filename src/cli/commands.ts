@@ -1,0 +1,40 @@
+import type { Command, OptionValues } from 'commander';
+import type { Context, GlobalOptions } from '../context.js';
+import type { ExitKind } from '../shared/errors.js';
+import type { View } from '../shared/output.js';
+
+/** What every command module provides. Modules are loaded only when their command runs. */
+export interface CommandModule {
+  run(options: never, ctx: Context): Promise<unknown>;
+  render(result: never, view: View): string;
+  /** Severity of the result when success alone does not say enough (status: due or expired). */
+  exitKind?(result: never): ExitKind;
+  /** One line for people on stderr. */
+  summarize?(result: never): string;
+  /** The command wrote its own output as it ran (servers): the result is not printed again. */
+  streaming?: boolean;
+}
+
+// Each entry is an `await import()`, so starting the CLI loads no command's code (or its libraries).
+export const COMMANDS = {
+  login: () => import('../commands/login.js'),
+  renew: () => import('../commands/renew.js'),
+  unsubscribe: () => import('../commands/unsubscribe.js'),
+  logout: () => import('../commands/logout.js'),
+  subscribe: () => import('../commands/subscribe.js'),
+  status: () => import('../commands/status.js'),
+  collections: () => import('../commands/collections.js'),
+  keys: () => import('../commands/keys.js'),
+  profiles: () => import('../commands/profiles.js'),
+  emulator: () => import('../commands/emulator.js'),
+  trigger: () => import('../commands/trigger.js'),
+  listen: () => import('../commands/listen.js'),
+} satisfies Record<string, () => Promise<CommandModule>>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** Called by each command's action with its typed options; tests pass a recorder. */
+export type Dispatch = (name: CommandName, options: object, globals: GlobalOptions) => Promise<void>;
+
+/** Turns a command's parsed flags and arguments into its options and hands them to dispatch. */
+export type Act = (name: CommandName, toOptions: (opts: OptionValues, args: string[]) => object) => (this: Command) => Promise<void>;

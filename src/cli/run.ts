@@ -1,0 +1,87 @@
+import { CommanderError } from 'commander';
+import type { ContextOverrides, Env, GlobalOptions, IO } from '../context.js';
+import { CliError, EXIT, errorDocument, usageError } from '../shared/errors.js';
+import type { View } from '../shared/output.js';
+import { SecretScrubber } from '../shared/redact.js';
+import { COMMANDS, type CommandModule, type CommandName, type Dispatch } from './commands.js';
+import { loadEnvFiles } from './env-file.js';
+import { truthy } from './options.js';
+import { buildProgram } from './program.js';
+
+export interface RunDeps {
+  io: IO;
+  env: Env;
+  cwd?: string;
+  overrides?: ContextOverrides;
+}
+
+/** Runs one invocation and returns its exit code; never throws. */
+export async function run(argv: string[], deps: RunDeps): Promise<number> {
+  const { io, env } = deps;
+  const end = argv.indexOf('--');
+  const flags = end === -1 ? argv : argv.slice(0, end);
+  const json = flags.includes('--json');
+  const debug = flags.includes('--debug');
+  const scrubber = new SecretScrubber();
+  let exitCode: number = EXIT.ok;
+  let parseMessage = '';
+  try {
+    loadEnvFiles(flags, env, deps.cwd ?? process.cwd());
+    const dispatch: Dispatch = async (name, options, globals) => {
+      exitCode = await execute(name, options, globals, deps, scrubber);
+    };
+    await buildProgram(dispatch, io, env, (message) => (parseMessage = message)).parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return EXIT.ok;
+      // No command at all: commander already printed the help on stderr; that is the message.
+      if (error.code === 'commander.help') return EXIT.usage;
+      const usage = usageError('usage', parseMessage || error.message.replace(/^error: /, ''), 'Run `protime-hooks --help` (or `<command> --help`) for usage.');
+      return report(usage, io, json, debug, scrubber);
+    }
+    return report(error, io, json, debug || truthy(env.PROTIME_HOOKS_DEBUG), scrubber);
+  }
+}
+
+async function execute(name: CommandName, options: object, globals: GlobalOptions, deps: RunDeps, scrubber: SecretScrubber): Promise<number> {
+  const [{ createContext }, module] = await Promise.all([import('../context.js'), COMMANDS[name]() as Promise<CommandModule>]);
+  const ctx = await createContext(globals, deps.io, deps.env, { ...deps.overrides, scrubber });
+  const result = await module.run(options as never, ctx);
+  if (module.streaming) {
+    // Already written while running.
+  } else if (globals.json) {
+    deps.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else {
+    const view: View = { tty: deps.io.stdoutIsTTY, color: globals.color && deps.io.stdoutIsTTY, now: ctx.now() };
+    const text = module.render(result as never, view);
+    if (text) deps.io.stdout.write(text);
+  }
+  const kind = module.exitKind?.(result as never) ?? 'ok';
+  const summary = module.summarize?.(result as never);
+  if (summary) (kind === 'ok' ? ctx.log.info : kind === 'attention' || kind === 'temporary' ? ctx.log.warn : ctx.log.error)(summary);
+  return EXIT[kind];
+}
+
+/** Prints an error (one JSON document under --json) and returns its exit code. */
+function report(error: unknown, io: IO, json: boolean, debug: boolean, scrubber: SecretScrubber): number {
+  const known = error instanceof CliError
+    ? error
+    : new CliError('failure', `Unexpected error: ${(error as Error)?.message ?? String(error)}`, {
+        code: 'internal-error',
+        hint: debug ? 'This is a bug in protime-hooks; please report it with the trace above.' : 'This is a bug in protime-hooks; run again with --debug for details.',
+        cause: error,
+      });
+  if (debug && !(error instanceof CliError && error.kind === 'usage')) {
+    io.stderr.write(`${scrubber.scrub(String((error as Error)?.stack ?? error))}\n`);
+  }
+  if (json) {
+    const doc = errorDocument(known);
+    io.stdout.write(`${scrubber.scrub(JSON.stringify(doc, null, 2))}\n`);
+  } else {
+    const lines = [`Error: ${known.message}`, ...known.reasons.map((r) => `  - ${r}`), ...(known.hint ? [known.hint] : [])];
+    io.stderr.write(`${scrubber.scrub(lines.join('\n'))}\n`);
+  }
+  return known.exitCode;
+}
+

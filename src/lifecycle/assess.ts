@@ -1,0 +1,73 @@
+import { subscriptionState, type SubscriptionState } from './renewal.js';
+import type { SubscriptionRecord, Webhook } from '../state/schemas.js';
+import { isLive, renewAfterText } from './subscriptions.js';
+
+/** One subscription as status and renew see it: the server's view merged with the local record. */
+export interface Assessed {
+  id: string;
+  collection: string;
+  destinationUrl: string;
+  /** Protime's status; the last one seen when offline; null when the server no longer lists it. */
+  status: string | null;
+  validUntil: string;
+  secondsLeft: number;
+  state: SubscriptionState;
+  hasKey: boolean;
+  renewAfter: string;
+  /** The local record, when there is one (a retired one only for state `replaced`). */
+  record?: SubscriptionRecord;
+  /** The server's object, when it listed one. */
+  webhook?: Webhook;
+}
+
+/**
+ * Merges the server list (undefined = offline) with the profile's records. Server webhooks of
+ * retired records, and disabled ones we hold nothing for, are history rather than subscriptions.
+ */
+export function assess(records: Record<string, SubscriptionRecord> | undefined, server: Webhook[] | undefined, now: Date, windowSeconds?: number): Assessed[] {
+  const all = records ?? {};
+  const entries: Assessed[] = [];
+  /** `replaced` is set, not computed: a replaced webhook is never due, whatever its time. */
+  const add = (entry: Omit<Assessed, 'secondsLeft' | 'state' | 'renewAfter'>, onServer: boolean, replaced = false) => {
+    const validUntil = new Date(entry.validUntil);
+    const createdAt = entry.record?.createdAt;
+    entries.push({
+      ...entry,
+      secondsLeft: Math.floor((validUntil.getTime() - now.getTime()) / 1000),
+      state: replaced
+        ? 'replaced'
+        : subscriptionState({ now, validUntil, createdAt: createdAt ? new Date(createdAt) : undefined, serverStatus: entry.status ?? undefined, onServer, hasKey: entry.hasKey, windowSeconds }),
+      renewAfter: renewAfterText(entry.validUntil, createdAt, replaced ? undefined : windowSeconds),
+    });
+  };
+  for (const webhook of server ?? []) {
+    const record = all[webhook.id];
+    const disabled = webhook.status.toLowerCase() === 'disabled';
+    const retired = record !== undefined && !isLive(record);
+    // Shown when retired: only a replaced webhook still enabled (its delete owed, or --keep-old).
+    if (retired ? !record.replacedBy || Boolean(record.deletedAt) || disabled : !record && disabled) continue;
+    add(
+      {
+        id: webhook.id,
+        collection: webhook.collectionName,
+        destinationUrl: webhook.destinationUrl,
+        status: webhook.status,
+        validUntil: new Date(webhook.validUntil).toISOString(),
+        hasKey: Boolean(record?.key),
+        record,
+        webhook,
+      },
+      true,
+      retired,
+    );
+  }
+  const listed = new Set(server?.map((w) => w.id));
+  for (const record of Object.values(all)) {
+    if (!isLive(record) || listed.has(record.id)) continue;
+    add(
+      { id: record.id, collection: record.collection, destinationUrl: record.destinationUrl, status: server ? null : record.status, validUntil: record.validUntil, hasKey: Boolean(record.key), record },
+      !server,
+    );
+  }
+  return entries;
+}

@@ -1,0 +1,59 @@
+import { createWebhook, IncompleteCreateError } from '../protime/api.js';
+import type { ProtimeClient } from '../protime/client.js';
+import type { Context } from '../context.js';
+import { CliError, failure } from '../shared/errors.js';
+import { closeIntent, commitCreate, openIntent, type IntentInput } from '../state/journal.js';
+import type { SubscriptionRecord } from '../state/schemas.js';
+
+/**
+ * The one way a webhook is created (subscribe and renew): intent written first, POST, then the
+ * record with its key, the intent closed and the replaced webhook marked, in one durable write
+ * before the caller prints anything. A create whose outcome is unknown leaves its intent open for
+ * reconciliation.
+ */
+export async function createAndStore(ctx: Context, client: ProtimeClient, input: IntentInput & { keepOld?: boolean }): Promise<SubscriptionRecord> {
+  const profile = ctx.globals.profile;
+  const intent = await openIntent(ctx.store, profile, input, ctx.now());
+  let webhook;
+  try {
+    webhook = await createWebhook(client, input);
+  } catch (error) {
+    if (error instanceof IncompleteCreateError) throw await keepUnreadable(ctx, error);
+    // A refusal (4xx, or 429/503 which mean "not done") created nothing; anything else may have.
+    if (error instanceof CliError && error.status !== null && (error.status < 500 || error.status === 503)) {
+      await closeIntent(ctx.store, profile, intent.id);
+    }
+    throw error;
+  }
+  ctx.scrubber.add(webhook.key);
+  const record: SubscriptionRecord = {
+    id: webhook.id,
+    collection: input.collection,
+    destinationUrl: input.destinationUrl,
+    externalReferences: input.externalReferences,
+    key: webhook.key,
+    validUntil: new Date(webhook.validUntil).toISOString(),
+    createdAt: serverCreatedAt(webhook.raw) ?? intent.startedAt,
+    status: webhook.status,
+    raw: webhook.raw,
+  };
+  const replaced = input.replaces ? { id: input.replaces, keepOld: Boolean(input.keepOld), at: ctx.now().toISOString() } : undefined;
+  await commitCreate(ctx.store, profile, intent.id, record, replaced);
+  return record;
+}
+
+function serverCreatedAt(raw: unknown): string | undefined {
+  const value = (raw as { createdAt?: unknown } | null)?.createdAt;
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : undefined;
+}
+
+/** An answer we could not read may still hold the key: keep it where the user can find it. */
+async function keepUnreadable(ctx: Context, error: IncompleteCreateError): Promise<CliError> {
+  await ctx.store.update((data) => {
+    const list = ((data as Record<string, unknown>).unreadableAnswers ??= []) as unknown[];
+    list.push({ profile: ctx.globals.profile, receivedAt: ctx.now().toISOString(), body: error.raw });
+  });
+  return failure('unreadable-create-answer', `Protime created the webhook, but ${error.problem}.`, {
+    hint: `The answer is saved under "unreadableAnswers" in ${ctx.store.file}; run \`protime-hooks status\` to see the webhook.`,
+  });
+}

@@ -1,0 +1,118 @@
+import type { ProtimeClient } from './client.js';
+import { failure, usageError } from '../shared/errors.js';
+import { createdWebhookSchema, describeIssue, webhookPageSchema, webhookSchema, type Webhook } from '../state/schemas.js';
+
+/** [collection, reference], e.g. ['people', '@employee-number']. */
+export type ExternalReference = [string, string];
+
+/** Protime's query form: `(people,@badge-number)(contracts,my-ref)`. */
+export function formatExternalReferences(pairs: ExternalReference[]): string {
+  return pairs.map(([collection, reference]) => `(${collection},${reference})`).join('');
+}
+
+/** Protime's undocumented 201 body: the key is taken from the first of these fields present. */
+const KEY_FIELDS = ['key', 'privateKey', 'webhookKey', 'secret'] as const;
+
+export interface CreatedWebhook {
+  id: string;
+  /** Null when no known key field was in the answer. */
+  key: string | null;
+  validUntil: string;
+  status: string;
+  /** The 201 body as received. */
+  raw: unknown;
+}
+
+export class IncompleteCreateError extends Error {
+  constructor(readonly raw: unknown, readonly problem: string) {
+    super(problem);
+  }
+}
+
+const WEBHOOKS_SCOPE_HINT = 'The API client needs the connector-protimeapi-webhooks.read/.write scopes; run `protime-hooks login --scope ...` after they are granted.';
+
+export async function createWebhook(
+  client: ProtimeClient,
+  input: { collection: string; destinationUrl: string; externalReferences: ExternalReference[] },
+): Promise<CreatedWebhook> {
+  const response = await client.request({
+    method: 'POST',
+    path: '/webhooks',
+    json: { destinationUrl: input.destinationUrl, collectionName: input.collection },
+    query: input.externalReferences.length > 0 ? { externalReferences: formatExternalReferences(input.externalReferences) } : undefined,
+    retry: 'create',
+    purpose: 'creating the webhook',
+    // The key's field name is undocumented: trace only fields known to hold no secret.
+    traceOnly: ['id', 'validUntil', 'status', 'destinationUrl', 'collectionName', 'externalReferences', 'createdAt'],
+    scopeHint: `Creating a ${input.collection} webhook likely also needs connector-protimeapi-${input.collection}.read: add it with \`protime-hooks login --scope connector-protimeapi-webhooks.read connector-protimeapi-webhooks.write connector-protimeapi-${input.collection}.read\`.`,
+  });
+  const raw = response.data;
+  const parsed = createdWebhookSchema.safeParse(raw);
+  if (!parsed.success) throw new IncompleteCreateError(raw, `the answer could not be read (${describeIssue(parsed.error)})`);
+  const location = response.headers.get('location');
+  const id = parsed.data.id ?? location?.split('?')[0]?.split('/').filter(Boolean).pop();
+  if (!id) throw new IncompleteCreateError(raw, 'the answer named no webhook id (no `id` field, no Location header)');
+  const body = parsed.data as Record<string, unknown>;
+  const keyField = KEY_FIELDS.find((field) => typeof body[field] === 'string' && body[field] !== '');
+  return {
+    id,
+    key: keyField ? (body[keyField] as string) : null,
+    validUntil: parsed.data.validUntil,
+    status: parsed.data.status ?? 'Enabled',
+    raw,
+  };
+}
+
+/** Every webhook of the tenant, following nextLink (an empty page does not mean the end). */
+export async function listWebhooks(client: ProtimeClient, options: { filter?: string } = {}): Promise<Webhook[]> {
+  const all: Webhook[] = [];
+  const seen = new Set<string>();
+  let next: string | undefined = '/webhooks';
+  let query: Record<string, string> | undefined = options.filter ? { filter: options.filter } : undefined;
+  while (next) {
+    // A server that hands back a link it already gave would otherwise loop forever. Compared as
+    // resolved URLs: the first page is '/webhooks' + query, a nextLink back to it is absolute.
+    const key = pageKey(client, next, query);
+    if (seen.has(key) || seen.size >= 1000) throw failure('paging-loop', `Protime's webhook list did not end (nextLink ${next} repeats or exceeds 1000 pages).`);
+    seen.add(key);
+    const response = await client.request({ method: 'GET', path: next, query, retry: 'idempotent', purpose: 'listing webhooks', scopeHint: WEBHOOKS_SCOPE_HINT });
+    const page = webhookPageSchema.safeParse(response.data);
+    if (!page.success) throw badResponse('GET /webhooks', describeIssue(page.error));
+    all.push(...page.data.value);
+    next = page.data.nextLink ?? undefined;
+    query = undefined; // nextLink carries its own query.
+  }
+  return all;
+}
+
+/** One spelling per page (absolute, query decoded and re-encoded), whatever form the link had. */
+function pageKey(client: ProtimeClient, path: string, query: Record<string, string> | undefined): string {
+  const url = new URL(client.resolve(path));
+  const params = new URLSearchParams(url.search);
+  for (const [name, value] of Object.entries(query ?? {})) params.set(name, value);
+  url.search = params.toString();
+  return url.href;
+}
+
+export async function getWebhook(client: ProtimeClient, id: string): Promise<Webhook> {
+  const response = await client.request({ method: 'GET', path: webhookPath(id), retry: 'idempotent', purpose: `reading webhook ${id}`, scopeHint: WEBHOOKS_SCOPE_HINT });
+  const parsed = webhookSchema.safeParse(response.data);
+  if (!parsed.success) throw badResponse(`GET /webhooks/${id}`, describeIssue(parsed.error));
+  return parsed.data;
+}
+
+export async function deleteWebhook(client: ProtimeClient, id: string): Promise<void> {
+  await client.request({ method: 'DELETE', path: webhookPath(id), retry: 'idempotent', purpose: `deleting webhook ${id}`, scopeHint: WEBHOOKS_SCOPE_HINT });
+}
+
+/** `/webhooks/<id>`: an empty or dot-segment id would address the list or the API root instead. */
+function webhookPath(id: string): string {
+  if (id === '' || id === '.' || id === '..') throw usageError('bad-webhook-id', `"${id}" is not a webhook id.`);
+  return `/webhooks/${encodeURIComponent(id)}`;
+}
+
+function badResponse(what: string, issue: string) {
+  return failure('bad-response', `Unexpected answer to ${what}: ${issue}.`, {
+    hint: 'Check --api-url points at the Protime API root (…/connector/protimeapi/api/v1).',
+  });
+}

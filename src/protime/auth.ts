@@ -1,0 +1,133 @@
+import { authError, failure, temporary } from '../shared/errors.js';
+import { parseErrorBody } from './error-body.js';
+import { send, type HttpSettings } from './http.js';
+import { describeIssue, tokenResponseSchema } from '../state/schemas.js';
+import type { Store } from '../state/store.js';
+
+export const DEFAULT_SCOPES = ['connector-protimeapi-webhooks.read', 'connector-protimeapi-webhooks.write'];
+
+/** A cached token is not used in its last minute: a request must not start with a dying token. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+export interface Credentials {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scopes: string[];
+}
+
+// A type, not an interface: it must fit the store's loose (index-signature) token schema.
+export type Token = {
+  accessToken: string;
+  expiresAt: string;
+  /** Scopes the server granted (the requested ones when it did not say). */
+  scopes: string[];
+};
+
+/** One client-credentials exchange. Rejected credentials are an auth error (exit 4). */
+export async function fetchToken(credentials: Credentials, http: HttpSettings, now: Date): Promise<Token> {
+  const response = await send(
+    {
+      method: 'POST',
+      url: credentials.tokenUrl,
+      form: {
+        grant_type: 'client_credentials',
+        client_id: credentials.clientId,
+        client_secret: credentials.clientSecret,
+        scope: credentials.scopes.join(' '),
+      },
+      // Asking for a token changes nothing on the server, so it is safe to retry.
+      retry: 'idempotent',
+      purpose: 'requesting an access token',
+    },
+    http,
+  );
+  if (response.status >= 200 && response.status < 300) {
+    const parsed = tokenResponseSchema.safeParse(response.data);
+    if (!parsed.success) {
+      throw failure('bad-token-response', `The token endpoint sent an unexpected answer (${describeIssue(parsed.error)}).`, {
+        hint: 'Check --token-url: it must be the tenant token endpoint.',
+        status: response.status,
+      });
+    }
+    const granted = parsed.data.scope?.split(/\s+/).filter(Boolean) ?? credentials.scopes;
+    return {
+      accessToken: parsed.data.access_token,
+      expiresAt: new Date(now.getTime() + parsed.data.expires_in * 1000).toISOString(),
+      scopes: granted,
+    };
+  }
+  const body = parseErrorBody(response.data);
+  const detail = [body.code, body.message].filter(Boolean).join(': ') || `HTTP ${response.status}`;
+  if (response.status === 400 || response.status === 401 || response.status === 403) {
+    const scopeProblem = body.code === 'invalid_scope';
+    throw authError(scopeProblem ? 'scope-rejected' : 'credentials-rejected', `The token endpoint rejected the ${scopeProblem ? 'requested scopes' : 'credentials'} (${detail}).`, {
+      hint: scopeProblem
+        ? 'Ask the tenant administrator to grant the scopes to this API client, or request fewer with --scope.'
+        : 'Check the tenant, client id and client secret, then run `protime-hooks login` again.',
+      status: response.status,
+      reasons: body.reasons,
+    });
+  }
+  if (response.status === 404) {
+    throw authError('token-endpoint-not-found', `No token endpoint at ${credentials.tokenUrl} (404).`, {
+      hint: 'Check the tenant name (the subdomain of your myProtime URL) and --environment or --token-url.',
+      status: 404,
+    });
+  }
+  if (response.status === 429 || response.status >= 500) {
+    throw temporary('token-endpoint-unavailable', `The token endpoint is unavailable (${detail}).`, {
+      hint: 'Try again later.',
+      status: response.status,
+    });
+  }
+  throw failure('token-request-failed', `The token request failed (${detail}).`, { status: response.status, reasons: body.reasons });
+}
+
+export function scopesMissing(requested: string[], granted: string[]): string[] {
+  return requested.filter((scope) => !granted.includes(scope));
+}
+
+/**
+ * Hands out the profile's access token, reusing the cached one across invocations until a minute
+ * before it expires, and fetching (and caching) a new one when asked to after a 401.
+ */
+export class TokenProvider {
+  #rejected?: string;
+
+  constructor(
+    private readonly store: Store,
+    private readonly profile: string,
+    private readonly http: HttpSettings,
+    private readonly now: () => Date,
+    private readonly onSecret: (secret: string) => void = () => undefined,
+  ) {}
+
+  async get(options: { renew?: boolean } = {}): Promise<string> {
+    const entry = this.store.read().profiles[this.profile];
+    if (!entry?.clientSecret) {
+      throw authError('not-logged-in', `Profile "${this.profile}" is not logged in.`, {
+        hint: `Run \`protime-hooks login${this.profile === 'default' ? '' : ` --profile ${this.profile}`}\`.`,
+      });
+    }
+    this.onSecret(entry.clientSecret);
+    const cached = entry.token;
+    if (options.renew && cached) this.#rejected = cached.accessToken;
+    if (cached && cached.accessToken !== this.#rejected && Date.parse(cached.expiresAt) - EXPIRY_MARGIN_MS > this.now().getTime()) {
+      this.onSecret(cached.accessToken);
+      return cached.accessToken;
+    }
+    const token = await fetchToken(
+      { tokenUrl: entry.tokenUrl, clientId: entry.clientId, clientSecret: entry.clientSecret, scopes: entry.scopes },
+      this.http,
+      this.now(),
+    );
+    this.onSecret(token.accessToken);
+    await this.store.update((data) => {
+      const current = data.profiles[this.profile];
+      // Only cache it if the profile was not logged out or re-keyed meanwhile.
+      if (current && current.clientSecret === entry.clientSecret) current.token = token;
+    });
+    return token.accessToken;
+  }
+}

@@ -1,0 +1,207 @@
+import { temporary } from '../shared/errors.js';
+import { redactBody, redactHeaders } from '../shared/redact.js';
+
+/** How every HTTP request of protime-hooks behaves; built once in context.ts, replaced in tests. */
+export interface HttpSettings {
+  userAgent: string;
+  /** Per attempt (PROTIME_HOOKS_TIMEOUT, default 15 s). */
+  timeoutMs: number;
+  maxRetries: number;
+  /** First backoff step; doubles per retry, with jitter. */
+  retryBaseMs: number;
+  /** Upper bound on any wait, Retry-After included. */
+  maxDelayMs: number;
+  sleep: (ms: number) => Promise<void>;
+  random: () => number;
+  /** --debug sink: one line per attempt and retry; never receives a secret. */
+  trace?: (line: string) => void;
+  /** Swappable for tests; defaults to the global fetch. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/**
+ * `idempotent`: retried on network errors, timeouts, 408/429/500/502/503/504.
+ * `create`: a POST that may have taken effect — retried only on 429/503 answers, where the server
+ * said it did nothing; a timeout or dropped connection is never retried.
+ */
+export type RetryPolicy = 'idempotent' | 'create';
+
+export interface HttpRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  query?: Record<string, string>;
+  json?: unknown;
+  form?: Record<string, string>;
+  bearer?: string;
+  retry: RetryPolicy;
+  /** What the request does, for messages: "creating the webhook". */
+  purpose?: string;
+  /**
+   * For answers that carry a secret under a field name nobody documented (the 201 of a create):
+   * the --debug trace of a successful answer shows only these fields' values.
+   */
+  traceOnly?: readonly string[];
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the body is JSON, else the text, else undefined. */
+  data: unknown;
+  url: string;
+}
+
+const RETRY_STATUS: Record<RetryPolicy, ReadonlySet<number>> = {
+  idempotent: new Set([408, 429, 500, 502, 503, 504]),
+  create: new Set([429, 503]),
+};
+
+/**
+ * Sends one request with the retry policy and returns the final response, whatever its status:
+ * the caller decides what a 401 or 404 means. Throws only when no usable answer came (network
+ * failure or timeout after retries), as a temporary (exit 75) error.
+ */
+export async function send(request: HttpRequest, settings: HttpSettings): Promise<HttpResponse> {
+  const target = describeTarget(request);
+  for (let attempt = 0; ; attempt++) {
+    const started = Date.now();
+    let response: HttpResponse;
+    try {
+      response = await attemptOnce(request, settings);
+    } catch (error) {
+      const timedOut = isTimeout(error);
+      const reason = timedOut ? `timed out after ${settings.timeoutMs} ms` : networkReason(error);
+      settings.trace?.(`${target} failed: ${reason} (${Date.now() - started} ms)`);
+      if (request.retry === 'idempotent' && attempt < settings.maxRetries) {
+        const delay = backoff(attempt, settings);
+        settings.trace?.(`retry ${attempt + 1}/${settings.maxRetries} of ${target} in ${delay} ms`);
+        await settings.sleep(delay);
+        continue;
+      }
+      throw noAnswer(request, reason, timedOut, error);
+    }
+    settings.trace?.(`${target} -> ${response.status} (${Date.now() - started} ms) ${traceBody(response.data, response.status < 300 ? request.traceOnly : undefined)}`);
+    if (RETRY_STATUS[request.retry].has(response.status) && attempt < settings.maxRetries) {
+      const delay = retryAfterMs(response.headers.get('retry-after'), Date.now(), settings.maxDelayMs) ?? backoff(attempt, settings);
+      settings.trace?.(`retry ${attempt + 1}/${settings.maxRetries} of ${target} in ${delay} ms (status ${response.status})`);
+      await settings.sleep(delay);
+      continue;
+    }
+    return response;
+  }
+}
+
+async function attemptOnce(request: HttpRequest, settings: HttpSettings): Promise<HttpResponse> {
+  const headers: Record<string, string> = { 'user-agent': settings.userAgent, accept: 'application/json' };
+  if (request.bearer) headers.authorization = `Bearer ${request.bearer}`;
+  let body: string | undefined;
+  if (request.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(request.form).toString();
+  } else if (request.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(request.json);
+  }
+  settings.trace?.(
+    `${describeTarget(request)} headers=${JSON.stringify(redactHeaders(headers))}` +
+      (body === undefined ? '' : ` body=${traceBody(request.form ?? request.json)}`),
+  );
+  // Loaded on the first request: offline commands never pay for it.
+  const { ofetch } = await import('ofetch');
+  const raw = await ofetch.raw(request.url, {
+    method: request.method,
+    query: request.query,
+    headers,
+    body,
+    // Not ofetch's `timeout`: that one stops at the headers, and a body that stalls would hang.
+    signal: AbortSignal.timeout(settings.timeoutMs),
+    retry: 0,
+    ignoreResponseError: true,
+    ...(settings.fetch ? { fetch: settings.fetch } : {}),
+  });
+  return { status: raw.status, headers: raw.headers, data: raw._data, url: raw.url || request.url };
+}
+
+/** Exponential backoff with full jitter: base·2^n scaled by a random factor in [0.5, 1.5). */
+export function backoff(attempt: number, settings: Pick<HttpSettings, 'retryBaseMs' | 'maxDelayMs' | 'random'>): number {
+  const base = settings.retryBaseMs * 2 ** attempt;
+  return Math.min(settings.maxDelayMs, Math.round(base * (0.5 + settings.random())));
+}
+
+/** Retry-After in seconds or as an HTTP date, in ms from `now`, capped; undefined if absent or unreadable. */
+export function retryAfterMs(value: string | null, now: number, capMs: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const text = value.trim();
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(text)) ms = Number(text) * 1000;
+  else {
+    const at = Date.parse(text);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - now;
+  }
+  return Math.min(capMs, Math.max(0, Math.round(ms)));
+}
+
+function describeTarget(request: HttpRequest): string {
+  const query = request.query ? `?${new URLSearchParams(request.query).toString()}` : '';
+  return `${request.method} ${request.url}${query}`;
+}
+
+function traceBody(data: unknown, only?: readonly string[]): string {
+  if (data === undefined || data === '') return '';
+  // JSON sent with a text content type is still JSON: read it, so its secrets are found too.
+  let value = typeof data === 'string' ? parseJson(data) : data;
+  if (only && value && typeof value === 'object' && !Array.isArray(value)) {
+    value = Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, only.includes(name) ? inner : '[redacted]']));
+  }
+  const text = typeof value === 'string' ? value : JSON.stringify(redactBody(value));
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function isFetchError(error: unknown): error is Error & { cause?: unknown } {
+  return error instanceof Error && error.name === 'FetchError';
+}
+
+function isTimeout(error: unknown): boolean {
+  const cause = isFetchError(error) ? error.cause : error;
+  return (cause as Error | undefined)?.name === 'TimeoutError';
+}
+
+function networkReason(error: unknown): string {
+  let cause: unknown = isFetchError(error) ? error.cause : error;
+  // undici wraps the system error (ECONNREFUSED, ENOTFOUND…) one level down.
+  while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return code && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+function noAnswer(request: HttpRequest, reason: string, timedOut: boolean, cause: unknown) {
+  const host = safeHost(request.url);
+  if (request.retry === 'create') {
+    return temporary(timedOut ? 'create-timeout' : 'create-interrupted', `No answer while ${request.purpose ?? 'creating'} (${reason}); the webhook may have been created anyway.`, {
+      hint: 'Do not simply retry: run `protime-hooks status`, which shows a webhook created without its key as unknown-key.',
+      cause,
+    });
+  }
+  return temporary(timedOut ? 'timeout' : 'network', `Could not reach ${host}${request.purpose ? ` while ${request.purpose}` : ''}: ${reason}.`, {
+    hint: timedOut ? 'Raise PROTIME_HOOKS_TIMEOUT (seconds) if the network is slow.' : 'Check the network connection and the API URL, then try again.',
+    cause,
+  });
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}

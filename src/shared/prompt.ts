@@ -1,0 +1,54 @@
+import { readFileSync, statSync } from 'node:fs';
+import type { Context } from '../context.js';
+import { CliError, usageError } from './errors.js';
+
+/** Reads all of stdin (a pipe or a heredoc). */
+export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A secret read from a file or stdin loses its final line break, nothing else. */
+export function oneLine(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
+export function readSecretFile(path: string, source: string, warn: (message: string) => void): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+    // Like ssh with private keys: a secret others can read is worth a warning, not a refusal.
+    if ((statSync(path).mode & 0o077) !== 0) warn(`${path} can be read by other users; chmod 600 it.`);
+  } catch (error) {
+    throw usageError('secret-file', `Cannot read the client secret from ${path} (${source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+  }
+  return oneLine(text);
+}
+
+/** A masked prompt on the terminal (stderr), or a usage error naming the flags when prompting is not possible. */
+export async function promptSecret(ctx: Context, message: string, flags: string): Promise<string> {
+  if (!ctx.globals.input || !ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) {
+    throw usageError('missing-secret', `No client secret given${ctx.globals.input ? ' and no terminal to ask on' : ' (--no-input)'}.`, `Pass ${flags}.`);
+  }
+  const { default: password } = await import('@inquirer/password');
+  try {
+    return await password({ message, mask: '*' }, { input: ctx.io.stdin, output: ctx.io.stderr });
+  } catch (error) {
+    if ((error as Error).name === 'ExitPromptError') throw new CliError('interrupted', 'Interrupted.', { code: 'interrupted' });
+    throw error;
+  }
+}
+
+/** Asks yes/no on the terminal; false when there is no terminal (callers require --yes then). */
+export async function confirm(ctx: Context, message: string): Promise<boolean> {
+  if (!ctx.globals.input || !ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) return false;
+  // node:readline, not consola's prompt: that one writes to stdout, which carries data only.
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${message} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}

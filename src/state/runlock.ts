@@ -1,0 +1,30 @@
+import { join } from 'node:path';
+import { temporary } from '../shared/errors.js';
+import { acquireLock } from './lock.js';
+
+export interface RunLockOptions {
+  dir: string;
+  profile: string;
+  /** How long to wait for a running holder; 0 fails at once (the cron default). */
+  waitMs: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * One creating/deleting run per profile at a time (renew, subscribe, unsubscribe), so two cron
+ * runs cannot both replace the same webhook. A second run fails at once with exit 75 (or waits).
+ */
+export function acquireRunLock(options: RunLockOptions, command: string): Promise<() => Promise<void>> {
+  return acquireLock({
+    base: join(options.dir, `run-${encodeURIComponent(options.profile)}`),
+    command,
+    waitMs: options.waitMs,
+    // A run refreshes its lock every 10 s; one silent for 30 s is dead even on another host.
+    staleMs: 30_000,
+    sleep: options.sleep,
+    busy: (owner) =>
+      temporary('run-locked', `Another protime-hooks run holds profile "${options.profile}"${owner ? ` (${owner.command}, pid ${owner.pid} on ${owner.host}, since ${owner.since})` : ''}.`, {
+        hint: 'It exits when done; try again later, or pass --wait <duration> to wait for it.',
+      }),
+  });
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { ENVIRONMENTS } from '../shared/hosts.js';
+
+/** Token endpoint answer (OAuth2 client credentials). Unknown fields are kept, not rejected. */
+export const tokenResponseSchema = z.looseObject({
+  access_token: z.string().min(1),
+  expires_in: z.coerce.number().positive(),
+  token_type: z.string().optional(),
+  scope: z.string().optional(),
+});
+
+const isoWithOffset = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /T.*(Z|[+-]\d\d:?\d\d)$/i.test(s), {
+  message: 'expected an ISO 8601 date-time with an offset',
+});
+
+/** A webhook as Protime lists it. `status` stays a free string: Protime may add values. */
+export const webhookSchema = z.looseObject({
+  id: z.string().min(1),
+  validUntil: isoWithOffset,
+  status: z.string(),
+  destinationUrl: z.string(),
+  collectionName: z.string(),
+  externalReferences: z.unknown().optional(),
+});
+export type Webhook = z.infer<typeof webhookSchema>;
+
+export const webhookPageSchema = z.looseObject({
+  value: z.array(webhookSchema),
+  nextLink: z.string().nullish(),
+});
+
+/** The 201 body of POST /webhooks: its exact shape is undocumented, so only validUntil is required. */
+export const createdWebhookSchema = z.looseObject({
+  id: z.string().min(1).optional(),
+  validUntil: isoWithOffset,
+  status: z.string().optional(),
+});
+
+// Loose like the rest of the store: a field a newer version adds survives this version's writes.
+const tokenSchema = z.looseObject({ accessToken: z.string(), expiresAt: z.string(), scopes: z.array(z.string()) });
+
+export const profileSchema = z.looseObject({
+  tenant: z.string(),
+  environment: z.enum(ENVIRONMENTS),
+  apiUrl: z.string(),
+  tokenUrl: z.string(),
+  clientId: z.string(),
+  userAgent: z.string().nullable(),
+  scopes: z.array(z.string()),
+  createdAt: z.string(),
+  clientSecret: z.string().optional(),
+  token: tokenSchema.optional(),
+});
+export type ProfileEntry = z.infer<typeof profileSchema>;
+
+export const subscriptionRecordSchema = z.looseObject({
+  id: z.string(),
+  collection: z.string(),
+  destinationUrl: z.string(),
+  /** [collection, reference] pairs, in the order given. */
+  externalReferences: z.array(z.tuple([z.string(), z.string()])),
+  /** The private webhook key; null when Protime's answer held none we could find. */
+  key: z.string().nullable(),
+  validUntil: z.string(),
+  createdAt: z.string(),
+  status: z.string(),
+  /** The 201 body as received, kept in case the key sits in a field we did not know. */
+  raw: z.unknown(),
+  /** Deleted on the server (unsubscribed, or replaced and cleaned up); kept for the audit trail. */
+  deletedAt: z.string().nullable().optional(),
+  /** The webhook that replaced this one. Until deletedAt is set, its delete is still owed. */
+  replacedBy: z.string().nullable().optional(),
+  /** Replaced with --keep-old: left to expire on the server instead of being deleted. */
+  keepOld: z.boolean().optional(),
+  /** Found on the server for an interrupted create of ours: its key was lost, renew replaces it. */
+  adopted: z.boolean().optional(),
+});
+
+/**
+ * A write-ahead record of a create: written before the POST, removed once the answer (and key) is
+ * stored. One left open means the process died or lost the answer; reconciliation then looks for
+ * the webhook it may have created.
+ */
+export const intentSchema = z.looseObject({
+  id: z.string(),
+  kind: z.enum(['subscribe', 'renew']),
+  collection: z.string(),
+  destinationUrl: z.string(),
+  externalReferences: z.array(z.tuple([z.string(), z.string()])),
+  startedAt: z.string(),
+  /** The webhook a renewal replaces. */
+  replaces: z.string().nullable(),
+  /** Webhooks of the same collection and destination that existed before the POST: never adopted. */
+  preexisting: z.array(z.string()).optional(),
+  pid: z.number(),
+  host: z.string(),
+});
+export type Intent = z.infer<typeof intentSchema>;
+export type SubscriptionRecord = z.infer<typeof subscriptionRecordSchema>;
+
+export const STORE_VERSION = 1;
+
+export const storeSchema = z.looseObject({
+  schemaVersion: z.number().int(),
+  profiles: z.record(z.string(), profileSchema),
+  subscriptions: z.record(z.string(), z.record(z.string(), subscriptionRecordSchema)),
+  /** Open create intents per profile (absent in files written before the journal existed). */
+  intents: z.record(z.string(), z.array(intentSchema)).optional(),
+});
+export type StoreData = z.infer<typeof storeSchema>;
+
+/** `value[2].validUntil: expected ...` — the first problem, with its path, for error messages. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid data';
+  const path = issue.path.reduce<string>(
+    (text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)),
+    '',
+  );
+  return path ? `${path}: ${issue.message}` : issue.message;
+}

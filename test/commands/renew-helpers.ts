@@ -1,0 +1,59 @@
+import nock from 'nock';
+import { Store } from '../../src/state/store.js';
+import type { SubscriptionRecord } from '../../src/state/schemas.js';
+import { API_ORIGIN, API_PATH, NOW, api, makeRecord, makeWebhook, type WebhookShape } from '../helpers/protime.js';
+
+export const DAY = 86_400_000;
+export const URL = 'https://hooks.example.com/protime';
+export const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
+
+/** A keyed record two days from expiry in a 30-day lifetime: renew-due at NOW. */
+export function dueRecord(overrides: Partial<SubscriptionRecord> = {}): SubscriptionRecord {
+  return makeRecord({ validUntil: at(2 * DAY), createdAt: at(-28 * DAY), ...overrides });
+}
+
+/** A keyed record with 20 of 30 days left: ok at NOW. */
+export function okRecord(overrides: Partial<SubscriptionRecord> = {}): SubscriptionRecord {
+  return makeRecord({ validUntil: at(20 * DAY), createdAt: at(-10 * DAY), ...overrides });
+}
+
+/** The server's view of a local record. */
+export function serverOf(record: SubscriptionRecord, overrides: Partial<WebhookShape> = {}): WebhookShape {
+  return makeWebhook({ id: record.id, validUntil: record.validUntil, collectionName: record.collection, destinationUrl: record.destinationUrl, status: record.status, ...overrides });
+}
+
+export interface CreateMock {
+  id: string;
+  key?: string;
+  collection?: string;
+  destinationUrl?: string;
+  /** The externalReferences query expected; none means the POST must carry no query. */
+  externalReferences?: string;
+  status?: number;
+  body?: unknown;
+  validUntil?: string;
+}
+
+/** POST /webhooks for exactly this body (and query); answers 201 with a key unless told otherwise. */
+export function mockCreate(m: CreateMock) {
+  const body = { destinationUrl: m.destinationUrl ?? URL, collectionName: m.collection ?? 'contracts' };
+  let scope = api().post(`${API_PATH}/webhooks`, body);
+  if (m.externalReferences !== undefined) scope = scope.query({ externalReferences: m.externalReferences });
+  return scope.reply(
+    m.status ?? 201,
+    (m.body ?? { id: m.id, key: m.key ?? `key-of-${m.id}`, validUntil: m.validUntil ?? '2026-07-01T14:00:00+02:00', status: 'Enabled', ...body }) as nock.Body,
+    { location: `${API_ORIGIN}${API_PATH}/webhooks/${m.id}` },
+  );
+}
+
+export function mockDelete(id: string, status = 204, times = 1) {
+  return api().delete(`${API_PATH}/webhooks/${id}`).times(times).reply(status, status === 404 ? { error: { code: 'NotFound', message: 'No such webhook' } } : undefined);
+}
+
+export function records(dir: string): Record<string, SubscriptionRecord> {
+  return new Store(dir).read().subscriptions.default ?? {};
+}
+
+export function openIntents(dir: string) {
+  return new Store(dir).read().intents?.default ?? [];
+}

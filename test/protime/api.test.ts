@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import { createWebhook, deleteWebhook, formatExternalReferences, getWebhook, IncompleteCreateError, listWebhooks } from '../../src/protime/api.js';
+import { API_BASE, API_ROOT, SECRET, api, cliError, clientWithToken, makeCreated, makeWebhook, settings } from './factories.js';
+
+const WEBHOOKS = `${API_BASE}/webhooks`;
+const client = () => clientWithToken(settings());
+const input = { collection: 'contracts', destinationUrl: 'https://hooks.example.com/protime', externalReferences: [] as [string, string][] };
+
+/** Awaits a promise that must reject with an IncompleteCreateError. */
+async function incomplete(promise: Promise<unknown>): Promise<IncompleteCreateError> {
+  const error = await promise.then(() => undefined, (reason: unknown) => reason);
+  expect(error).toBeInstanceOf(IncompleteCreateError);
+  return error as IncompleteCreateError;
+}
+
+describe('createWebhook', () => {
+  it('posts destinationUrl and collectionName and returns id, key, validUntil, status and the raw body', async () => {
+    let sent: unknown;
+    const created = makeCreated();
+    api()
+      .post(WEBHOOKS, (body) => {
+        sent = body;
+        return true;
+      })
+      .matchHeader('content-type', 'application/json')
+      .reply(201, created, { Location: `${API_ROOT}/webhooks/${created.id as string}` });
+    const result = await createWebhook(client(), input);
+    expect(sent).toEqual({ destinationUrl: 'https://hooks.example.com/protime', collectionName: 'contracts' });
+    expect(result).toEqual({ id: created.id, key: SECRET.webhookKey, validUntil: '2025-06-30T12:00:00+02:00', status: 'Enabled', raw: created });
+  });
+
+  it('sends externalReferences as one query value, pairs back to back', async () => {
+    api()
+      .post(WEBHOOKS)
+      .query({ externalReferences: '(people,@employee-number)(contracts,my-ref)' })
+      .reply(201, makeCreated());
+    const result = await createWebhook(client(), { ...input, externalReferences: [['people', '@employee-number'], ['contracts', 'my-ref']] });
+    expect(result.key).toBe(SECRET.webhookKey);
+    expect(formatExternalReferences([['people', '@badge-number']])).toBe('(people,@badge-number)');
+  });
+
+  it.each(['key', 'privateKey', 'webhookKey', 'secret'])('reads the key from `%s`', async (field) => {
+    api().post(WEBHOOKS).reply(201, makeCreated({ key: undefined, [field]: 'the-key-value' }));
+    expect((await createWebhook(client(), input)).key).toBe('the-key-value');
+  });
+
+  it('takes the first key field present, in the order key, privateKey, webhookKey, secret', async () => {
+    api().post(WEBHOOKS).reply(201, makeCreated({ key: '', secret: 'from-secret', privateKey: 'from-private-key', webhookKey: 'from-webhook-key' }));
+    expect((await createWebhook(client(), input)).key).toBe('from-private-key');
+  });
+
+  it('gives key null, keeping the raw body, when no known key field is there', async () => {
+    const created = makeCreated({ key: undefined, signingMaterial: 'abc' });
+    api().post(WEBHOOKS).reply(201, created);
+    const result = await createWebhook(client(), input);
+    expect(result.key).toBeNull();
+    expect(result.raw).toEqual(JSON.parse(JSON.stringify(created)));
+  });
+
+  it('takes the id from the Location header when the body has none', async () => {
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ id: undefined }), { Location: `${API_ROOT}/webhooks/c0ffee00-1111-4222-8333-444455556666?api-version=1` });
+    expect((await createWebhook(client(), input)).id).toBe('c0ffee00-1111-4222-8333-444455556666');
+  });
+
+  it('keeps an unknown status, and assumes Enabled when none is given', async () => {
+    api().post(WEBHOOKS).reply(201, makeCreated({ status: 'Uninitialized' }));
+    api().post(WEBHOOKS).reply(201, makeCreated({ status: undefined }));
+    expect((await createWebhook(client(), input)).status).toBe('Uninitialized');
+    expect((await createWebhook(client(), input)).status).toBe('Enabled');
+  });
+
+  it('throws IncompleteCreateError with the raw body when there is neither id nor Location', async () => {
+    const created = makeCreated({ id: undefined });
+    api().post(WEBHOOKS).reply(201, created);
+    const error = await incomplete(createWebhook(client(), input));
+    expect(error.problem).toBe('the answer named no webhook id (no `id` field, no Location header)');
+    expect(error.raw).toEqual(JSON.parse(JSON.stringify(created)));
+  });
+
+  it('throws IncompleteCreateError naming validUntil when it is missing or unreadable', async () => {
+    api().post(WEBHOOKS).reply(201, makeCreated({ validUntil: 'next tuesday' }));
+    const error = await incomplete(createWebhook(client(), input));
+    expect(error.problem).toBe('the answer could not be read (validUntil: expected an ISO 8601 date-time with an offset)');
+    expect(error.raw).toMatchObject({ key: SECRET.webhookKey });
+  });
+
+  it('names the collection read scope on a 403', async () => {
+    api().post(WEBHOOKS).reply(403, { error: { code: 'Forbidden' } });
+    const error = await cliError(createWebhook(client(), input));
+    expect(error.exitCode).toBe(4);
+    expect(error.hint).toContain('connector-protimeapi-contracts.read');
+  });
+
+  it('names the collection read scope on a 401 that survives a token refresh (some Protime pages use 401 for a missing scope)', async () => {
+    api().post(WEBHOOKS).times(2).reply(401, { error: { code: 'Unauthorized' } });
+    const error = await cliError(createWebhook(client(), input));
+    expect(error.exitCode).toBe(4);
+    expect(error.code).toBe('unauthorized');
+    expect(error.hint).toContain('protime-hooks login');
+    expect(error.hint).toContain('connector-protimeapi-contracts.read');
+  });
+
+  it('says what was wrong when the id has the wrong type', async () => {
+    api().post(WEBHOOKS).reply(201, makeCreated({ id: 42 }));
+    const error = await incomplete(createWebhook(client(), input));
+    expect(error.problem).toBe('the answer could not be read (id: Invalid input: expected string, received number)');
+  });
+
+  it('reports a 400 with its reasons', async () => {
+    api().post(WEBHOOKS).reply(400, { error: { code: 'BadRequest', message: 'Invalid request', reasons: ['Unknown collection foo'] } });
+    const error = await cliError(createWebhook(client(), { ...input, collection: 'foo' }));
+    expect(error.code).toBe('bad-request');
+    expect(error.reasons).toEqual(['Unknown collection foo']);
+  });
+});
+
+describe('listWebhooks', () => {
+  it('returns the webhooks, tolerating unknown fields and unknown status values', async () => {
+    const hooks = [makeWebhook({ status: 'Uninitialized', somethingNew: { a: 1 } }), makeWebhook({ id: 'w2', status: 'Disabled', externalReferences: { people: '@badge-number' } })];
+    api().get(WEBHOOKS).reply(200, { value: hooks, '@odata.context': 'x' });
+    expect(await listWebhooks(client())).toEqual(hooks);
+  });
+
+  it('passes the filter on the first page only, then follows nextLink, past empty pages', async () => {
+    api().get(WEBHOOKS).query({ filter: "status eq 'Disabled'" }).reply(200, { value: [makeWebhook({ id: 'w1' })], nextLink: `${API_ROOT}/webhooks?page=2` });
+    api().get(WEBHOOKS).query({ page: '2' }).reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=3` });
+    api().get(WEBHOOKS).query({ page: '3' }).reply(200, { value: [makeWebhook({ id: 'w3' })], nextLink: null });
+    const hooks = await listWebhooks(client(), { filter: "status eq 'Disabled'" });
+    expect(hooks.map((hook) => hook.id)).toEqual(['w1', 'w3']);
+  });
+
+  it('follows a nextLink relative to the API root', async () => {
+    api().get(WEBHOOKS).reply(200, { value: [], nextLink: 'webhooks?page=2' });
+    api().get(WEBHOOKS).query({ page: '2' }).reply(200, { value: [makeWebhook({ id: 'w2' })] });
+    expect((await listWebhooks(client())).map((hook) => hook.id)).toEqual(['w2']);
+  });
+
+  it('stops with a clear error when a nextLink repeats', async () => {
+    api().get(WEBHOOKS).reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=2` });
+    api().get(WEBHOOKS).query({ page: '2' }).reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=2` });
+    const error = await cliError(listWebhooks(client()));
+    expect(error.code).toBe('paging-loop');
+    expect(error.message).toContain('webhooks?page=2');
+  });
+
+  it.each([
+    ['without a filter', undefined, `${API_ROOT}/webhooks`],
+    ['with a filter, spelled differently', "status eq 'Disabled'", `${API_ROOT}/webhooks?filter=status%20eq%20%27Disabled%27`],
+  ])('detects a nextLink back to the first page without reading it twice (%s)', async (_label, filter, nextLink) => {
+    api()
+      .get(WEBHOOKS)
+      .query(filter ? { filter } : {})
+      .reply(200, { value: [makeWebhook()], nextLink });
+    const error = await cliError(listWebhooks(client(), { filter }));
+    expect(error.code).toBe('paging-loop');
+  });
+
+  it('refuses a nextLink to another host, sending it nothing', async () => {
+    api().get(WEBHOOKS).reply(200, { value: [], nextLink: 'https://evil.example/webhooks?page=2' });
+    const error = await cliError(listWebhooks(client()));
+    expect(error.code).toBe('foreign-link');
+  });
+
+  it.each([
+    ['a bad validUntil', { value: [makeWebhook(), makeWebhook({ validUntil: '31/03/2025' })] }, 'value[1].validUntil: expected an ISO 8601 date-time with an offset'],
+    ['a validUntil without offset', { value: [makeWebhook({ validUntil: '2025-03-31T12:30:00' })] }, 'value[0].validUntil: expected an ISO 8601 date-time with an offset'],
+    ['a missing id', { value: [makeWebhook({ id: undefined })] }, 'value[0].id: '],
+    ['no value array', { items: [] }, 'value: '],
+  ])('turns %s into a clear error naming the field', async (_label, body, expected) => {
+    api().get(WEBHOOKS).reply(200, body);
+    const error = await cliError(listWebhooks(client()));
+    expect(error.kind).toBe('failure');
+    expect(error.code).toBe('bad-response');
+    expect(error.message).toContain(`Unexpected answer to GET /webhooks: ${expected}`);
+    expect(error.hint).toContain('--api-url');
+  });
+
+  it('turns an HTML page with status 200 into a clear error', async () => {
+    api().get(WEBHOOKS).reply(200, '<html><title>Login</title></html>', { 'content-type': 'text/html' });
+    const error = await cliError(listWebhooks(client()));
+    expect(error.code).toBe('bad-response');
+  });
+});
+
+describe('getWebhook', () => {
+  it('reads one webhook, escaping the id in the path', async () => {
+    api().get(`${WEBHOOKS}/a%2Fb`).reply(200, makeWebhook({ id: 'a/b', status: 'Uninitialized' }));
+    expect(await getWebhook(client(), 'a/b')).toMatchObject({ id: 'a/b', status: 'Uninitialized' });
+  });
+
+  it('maps an unknown id to a not-found failure', async () => {
+    api().get(`${WEBHOOKS}/nope`).reply(404, { error: { code: 'NotFound', message: 'Webhook not found' } });
+    const error = await cliError(getWebhook(client(), 'nope'));
+    expect(error.code).toBe('not-found');
+    expect(error.message).toBe('Protime answered 404 NotFound while reading webhook nope: Webhook not found');
+  });
+
+  it('names the broken field', async () => {
+    api().get(`${WEBHOOKS}/w1`).reply(200, makeWebhook({ id: 'w1', collectionName: 7 }));
+    const error = await cliError(getWebhook(client(), 'w1'));
+    expect(error.message).toMatch(/^Unexpected answer to GET \/webhooks\/w1: collectionName: /);
+  });
+});
+
+describe('deleteWebhook', () => {
+  it.each([
+    ['an empty 200', 200],
+    ['a 204', 204],
+  ])('accepts %s', async (_label, status) => {
+    const scope = api().delete(`${WEBHOOKS}/w1`).reply(status);
+    await deleteWebhook(client(), 'w1');
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('retries a 503 and then succeeds', async () => {
+    api().delete(`${WEBHOOKS}/w1`).reply(503);
+    api().delete(`${WEBHOOKS}/w1`).reply(204);
+    const http = settings();
+    await deleteWebhook(clientWithToken(http), 'w1');
+    expect(http.delays).toEqual([100]);
+  });
+
+  it.each(['', '.', '..'])('refuses the id %j, which would address the list or the API root, sending nothing', async (id) => {
+    const error = await cliError(deleteWebhook(client(), id));
+    expect(error.kind).toBe('usage');
+    expect(error.code).toBe('bad-webhook-id');
+    expect((await cliError(getWebhook(client(), id))).code).toBe('bad-webhook-id');
+  });
+
+  it('maps a 404 to not-found', async () => {
+    api().delete(`${WEBHOOKS}/w1`).reply(404);
+    expect((await cliError(deleteWebhook(client(), 'w1'))).code).toBe('not-found');
+  });
+});

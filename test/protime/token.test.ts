@@ -1,0 +1,144 @@
+import nock from 'nock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fetchToken, TokenProvider, type Credentials } from '../../src/protime/auth.js';
+import { Store } from '../../src/state/store.js';
+import {
+  AUTH_ORIGIN,
+  SCOPES,
+  SECRET,
+  TOKEN_PATH,
+  TOKEN_URL,
+  UA,
+  cliError,
+  mockToken,
+  removeTempDirs,
+  settings,
+  storeWithProfile,
+  testClock,
+  tokenAnswer,
+} from './factories.js';
+
+afterEach(removeTempDirs);
+
+const credentials: Credentials = { tokenUrl: TOKEN_URL, clientId: 'acme-client', clientSecret: SECRET.client, scopes: SCOPES };
+const NOW = new Date('2025-01-01T00:00:00Z');
+
+describe('fetchToken', () => {
+  it('posts a form-encoded client-credentials request with the User-Agent', async () => {
+    let form: Record<string, string> = {};
+    nock(AUTH_ORIGIN)
+      .post(TOKEN_PATH, (body: Record<string, string>) => {
+        form = body;
+        return true;
+      })
+      .matchHeader('content-type', 'application/x-www-form-urlencoded')
+      .matchHeader('user-agent', UA)
+      .matchHeader('authorization', (value) => value === undefined)
+      .reply(200, tokenAnswer());
+    const token = await fetchToken(credentials, settings(), NOW);
+    expect(form).toEqual({ grant_type: 'client_credentials', client_id: 'acme-client', client_secret: SECRET.client, scope: SCOPES.join(' ') });
+    expect(token).toEqual({ accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES });
+  });
+
+  it('reads expires_in instead of assuming 1800 s, and reports the granted scopes', async () => {
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(200, { access_token: 'short-lived-token', expires_in: '300', scope: 'connector-protimeapi-webhooks.read' });
+    const token = await fetchToken(credentials, settings(), NOW);
+    expect(token).toEqual({ accessToken: 'short-lived-token', expiresAt: '2025-01-01T00:05:00.000Z', scopes: ['connector-protimeapi-webhooks.read'] });
+  });
+
+  it('turns an OAuth invalid_client answer into an auth error (exit 4) showing error and description', async () => {
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(401, { error: 'invalid_client', error_description: 'Client authentication failed.' });
+    const error = await cliError(fetchToken(credentials, settings(), NOW));
+    expect(error.kind).toBe('auth');
+    expect(error.exitCode).toBe(4);
+    expect(error.code).toBe('credentials-rejected');
+    expect(error.status).toBe(401);
+    expect(error.message).toBe('The token endpoint rejected the credentials (invalid_client: Client authentication failed.).');
+  });
+
+  it('names the scopes when the endpoint answers invalid_scope', async () => {
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(400, { error: 'invalid_scope' });
+    const error = await cliError(fetchToken(credentials, settings(), NOW));
+    expect(error.exitCode).toBe(4);
+    expect(error.code).toBe('scope-rejected');
+    expect(error.message).toBe('The token endpoint rejected the requested scopes (invalid_scope).');
+  });
+
+  it('says the token endpoint does not exist on a 404 (wrong tenant)', async () => {
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(404, 'Not Found', { 'content-type': 'text/plain' });
+    const error = await cliError(fetchToken(credentials, settings(), NOW));
+    expect(error.exitCode).toBe(4);
+    expect(error.code).toBe('token-endpoint-not-found');
+  });
+
+  it('retries a 503 from the token endpoint, then reports it as temporary', async () => {
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).times(4).reply(503, '<html><head><title>503 Service Unavailable</title></head></html>', { 'content-type': 'text/html' });
+    const http = settings();
+    const error = await cliError(fetchToken(credentials, http, NOW));
+    expect(http.delays).toEqual([100, 200, 400]);
+    expect(error.exitCode).toBe(75);
+    expect(error.message).toBe('The token endpoint is unavailable (503 Service Unavailable).');
+  });
+
+  it('rejects a 200 without access_token, naming the field', async () => {
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(200, { expires_in: 1800 });
+    const error = await cliError(fetchToken(credentials, settings(), NOW));
+    expect(error.kind).toBe('failure');
+    expect(error.code).toBe('bad-token-response');
+    expect(error.message).toMatch(/^The token endpoint sent an unexpected answer \(access_token: /);
+  });
+});
+
+describe('TokenProvider: the token cache', () => {
+  it('reuses a cached token across invocations sharing the store folder (one token request for two calls)', async () => {
+    const first = await storeWithProfile();
+    const clock = testClock();
+    mockToken(SECRET.token);
+    expect(await new TokenProvider(first, 'default', settings(), clock.now).get()).toBe(SECRET.token);
+
+    // A second invocation: a new Store and a new provider on the same folder, 29 minutes later.
+    clock.advance(29 * 60 - 1);
+    const second = new Store(first.dir);
+    expect(await new TokenProvider(second, 'default', settings(), clock.now).get()).toBe(SECRET.token);
+    expect(second.read().profiles.default?.token).toEqual({ accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES });
+  });
+
+  it('fetches a fresh token within 60 s of expiry and caches it', async () => {
+    const store = await storeWithProfile();
+    const clock = testClock();
+    mockToken(SECRET.token);
+    await new TokenProvider(store, 'default', settings(), clock.now).get();
+
+    clock.advance(29 * 60); // exactly 60 s before expiry
+    mockToken(SECRET.token2);
+    expect(await new TokenProvider(new Store(store.dir), 'default', settings(), clock.now).get()).toBe(SECRET.token2);
+    expect(store.read().profiles.default?.token?.accessToken).toBe(SECRET.token2);
+    expect(store.read().profiles.default?.token?.expiresAt).toBe('2025-01-01T00:59:00.000Z');
+  });
+
+  it('fetches a new token when asked to renew a rejected one, even if it looks valid', async () => {
+    const store = await storeWithProfile({ token: { accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES } });
+    const provider = new TokenProvider(store, 'default', settings(), testClock().now);
+    mockToken(SECRET.token2);
+    expect(await provider.get()).toBe(SECRET.token);
+    expect(await provider.get({ renew: true })).toBe(SECRET.token2);
+    // The renewed token is what the next invocation finds.
+    expect(await new TokenProvider(new Store(store.dir), 'default', settings(), testClock().now).get()).toBe(SECRET.token2);
+  });
+
+  it('hands every secret it sees to onSecret, for the scrubber', async () => {
+    const store = await storeWithProfile();
+    const seen: string[] = [];
+    mockToken(SECRET.token);
+    await new TokenProvider(store, 'default', settings(), testClock().now, (secret) => seen.push(secret)).get();
+    expect(seen).toEqual([SECRET.client, SECRET.token]);
+  });
+
+  it('says the profile is not logged in (exit 4) when it has no client secret', async () => {
+    const store = await storeWithProfile({ clientSecret: undefined });
+    const error = await cliError(new TokenProvider(store, 'default', settings(), testClock().now).get());
+    expect(error.exitCode).toBe(4);
+    expect(error.code).toBe('not-logged-in');
+    expect(error.hint).toBe('Run `protime-hooks login`.');
+  });
+});

@@ -1,0 +1,250 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CliError } from '../../src/shared/errors.js';
+import { STORE_VERSION } from '../../src/state/schemas.js';
+import { Store } from '../../src/state/store.js';
+import { makeProfile, makeRecord } from './fixtures/records.js';
+
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+/** Runs `action` and returns the CliError it throws (fails the test if it throws anything else). */
+async function cliErrorOf(action: () => unknown): Promise<CliError> {
+  try {
+    await action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CliError);
+    return error as CliError;
+  }
+  throw new Error('expected a CliError, but nothing was thrown');
+}
+
+let root: string;
+let dir: string;
+let file: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'protime-hooks-store-'));
+  dir = join(root, 'config', 'protime-hooks');
+  file = join(dir, 'state.json');
+});
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Writes a state file by hand, as another version or a damaged disk would have left it. */
+function writeState(content: string | object): Buffer {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2), { mode: 0o600 });
+  return readFileSync(file);
+}
+
+describe('Store file and folder modes', () => {
+  it('creates the folder 0700 and the file 0600, and keeps them so over several updates', async () => {
+    const store = new Store(dir);
+    expect(mode(dir)).toBe(0o700);
+    expect(store.file).toBe(file);
+    expect(existsSync(file)).toBe(false);
+
+    for (let i = 0; i < 5; i++) {
+      await store.update((data) => {
+        data.subscriptions.default = { ...data.subscriptions.default, [`id-${i}`]: makeRecord({ id: `id-${i}` }) };
+      });
+      expect(mode(file)).toBe(0o600);
+      expect(mode(dir)).toBe(0o700);
+    }
+    // The lock is released after each update: nothing is left next to the state file.
+    expect(existsSync(join(dir, 'state.lock'))).toBe(false);
+  });
+
+  it('tightens a folder that already existed as 0755', () => {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    new Store(dir);
+    expect(mode(dir)).toBe(0o700);
+  });
+
+  it('tightens a state file left 0644 on the next update', async () => {
+    writeState({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} });
+    chmodSync(file, 0o644);
+    await new Store(dir).update((data) => {
+      data.profiles.default = makeProfile();
+    });
+    expect(mode(file)).toBe(0o600);
+  });
+});
+
+describe('Store.update', () => {
+  it('returns what the callback returns and saves its changes for the next reader', async () => {
+    const store = new Store(dir);
+    const result = await store.update((data) => {
+      data.profiles.default = makeProfile({ tenant: 'acme' });
+      return { saved: 'default' };
+    });
+    expect(result).toEqual({ saved: 'default' });
+
+    const fresh = new Store(dir).read();
+    expect(fresh).toEqual({ schemaVersion: STORE_VERSION, profiles: { default: makeProfile({ tenant: 'acme' }) }, subscriptions: {} });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(fresh);
+  });
+
+  it('awaits an async callback and returns its value', async () => {
+    const store = new Store(dir);
+    const result = await store.update(async (data) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      data.subscriptions.default = { x: makeRecord({ id: 'x' }) };
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(store.read().subscriptions.default?.x?.key).toBe('whk_secret_key');
+  });
+
+  it('builds on the latest file, not on a snapshot taken when the Store was created', async () => {
+    const first = new Store(dir);
+    const second = new Store(dir);
+    await first.update((data) => {
+      data.subscriptions.default = { one: makeRecord({ id: 'one' }) };
+    });
+    await second.update((data) => {
+      data.subscriptions.default = { ...data.subscriptions.default, two: makeRecord({ id: 'two' }) };
+    });
+    expect(Object.keys(first.read().subscriptions.default ?? {})).toEqual(['one', 'two']);
+  });
+
+  it('writes nothing when the callback throws, rethrows its error and releases the lock', async () => {
+    const store = new Store(dir);
+    await store.update((data) => {
+      data.subscriptions.default = { kept: makeRecord({ id: 'kept' }) };
+    });
+    const before = readFileSync(file);
+
+    const boom = new Error('boom');
+    await expect(
+      store.update((data) => {
+        data.subscriptions.default = {};
+        data.profiles.default = makeProfile();
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(readFileSync(file).equals(before)).toBe(true);
+
+    // Not stuck behind its own lock: the next update goes through.
+    await expect(store.update((data) => Object.keys(data.subscriptions.default ?? {}))).resolves.toEqual(['kept']);
+  });
+
+  it('creates no file when the very first update throws', async () => {
+    const store = new Store(dir);
+    await expect(store.update(() => Promise.reject(new Error('no')))).rejects.toThrow('no');
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('reads an absent file as an empty store without creating it', () => {
+    expect(new Store(dir).read()).toEqual({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} });
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('Store with a damaged or foreign file', () => {
+  it('refuses a file that is not JSON with store-unreadable on first read, and leaves it untouched', async () => {
+    const before = writeState('{"schemaVersion": 1, "profiles": {');
+    // Opening is lazy (start-up cost); the damage is reported by the first read or update.
+    const store = new Store(dir);
+    await expect(store.update(() => undefined)).rejects.toMatchObject({ code: 'store-unreadable' });
+    const error = await cliErrorOf(() => store.read());
+    expect(error.code).toBe('store-unreadable');
+    expect(error.exitCode).toBe(1);
+    expect(error.message).toContain(file);
+    expect(error.message).toContain('not valid JSON');
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a file damaged after the Store was opened, in read and update, and leaves it untouched', async () => {
+    const store = new Store(dir);
+    await store.update((data) => {
+      data.subscriptions.default = { x: makeRecord({ id: 'x' }) };
+    });
+    const before = writeState('\u0000\u0000garbage');
+
+    expect((await cliErrorOf(() => store.read())).code).toBe('store-unreadable');
+    let called = false;
+    const error = await cliErrorOf(() =>
+      store.update(() => {
+        called = true;
+      }),
+    );
+    expect(error.code).toBe('store-unreadable');
+    expect(called).toBe(false);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a file that breaks the schema with store-invalid naming the field, and leaves it untouched', async () => {
+    const { key: _dropped, ...keyless } = makeRecord({ id: 'x' });
+    const before = writeState({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: { default: { x: keyless } } });
+    const store = new Store(dir);
+
+    const readError = await cliErrorOf(() => store.read());
+    expect(readError.code).toBe('store-invalid');
+    expect(readError.message).toContain('subscriptions.default.x.key: ');
+    expect(readError.hint).toMatch(/left untouched/);
+
+    const updateError = await cliErrorOf(() => store.update((data) => (data.subscriptions = {})));
+    expect(updateError.code).toBe('store-invalid');
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a file written by a newer version (same shape), untouched', async () => {
+    const before = writeState({ schemaVersion: STORE_VERSION + 1, profiles: {}, subscriptions: {} });
+    const store = new Store(dir);
+    expect((await cliErrorOf(() => store.read())).code).toBe('store-too-new');
+    const error = await cliErrorOf(() => store.update((data) => (data.profiles = {})));
+    expect(error.code).toBe('store-too-new');
+    expect(error.message).toContain(`format ${STORE_VERSION + 1}`);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a newer-version file whose shape this version does not know as too new, not as damaged', async () => {
+    const before = writeState({ schemaVersion: STORE_VERSION + 1, profiles: [{ name: 'default' }], vault: { keys: {} } });
+    const error = await cliErrorOf(() => new Store(dir).read());
+    expect(error.code).toBe('store-too-new');
+    expect(error.hint).toMatch(/Upgrade/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+});
+
+describe('Store forward compatibility', () => {
+  it('keeps fields it does not know, at every level, across updates', async () => {
+    const original = {
+      schemaVersion: STORE_VERSION,
+      addedLater: { nested: [1, 2, 3] },
+      profiles: {
+        default: {
+          ...makeProfile(),
+          clientSecret: 's3cret',
+          region: 'eu-west',
+          token: { accessToken: 'tok', expiresAt: '2025-03-01T11:00:00.000Z', scopes: ['a'], refreshAfter: '2025-03-01T10:50:00.000Z' },
+        },
+      },
+      subscriptions: {
+        default: { old: { ...makeRecord({ id: 'old' }), signatureAlgorithm: 'sha512', notes: ['x'] } },
+      },
+    };
+    writeState(original);
+    const store = new Store(dir);
+
+    await store.update((data) => {
+      data.subscriptions.default!.added = makeRecord({ id: 'added' });
+    });
+    await store.update((data) => {
+      data.profiles.default!.scopes = ['b'];
+    });
+
+    const expected = structuredClone(original) as typeof original & {
+      subscriptions: { default: Record<string, unknown> };
+    };
+    expected.subscriptions.default.added = makeRecord({ id: 'added' });
+    expected.profiles.default.scopes = ['b'];
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(expected);
+  });
+});
