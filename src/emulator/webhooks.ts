@@ -43,7 +43,7 @@ export class WebhookStore {
   private changeVersion = FIRST_CHANGE_VERSION;
 
   constructor(private readonly settings: StoreSettings) {
-    const saved = settings.stateFile ? loadState(settings.stateFile) : undefined;
+    const saved = settings.stateFile ? loadState<StoredWebhook>(settings.stateFile) : undefined;
     if (saved) {
       this.changeVersion = BigInt(`0x${saved.changeVersion}`);
       for (const webhook of saved.webhooks) this.webhooks.set(webhook.id, webhook);
