@@ -3,10 +3,10 @@ import type { Context } from '../context.js';
 import { formatDuration } from '../shared/duration.js';
 import { paint, table, type View } from '../shared/output.js';
 import { assess, type Assessed } from '../lifecycle/assess.js';
-import { settleIntents } from '../state/journal.js';
+import { settleIntents } from '../lifecycle/reconcile.js';
 import { worstSeverity, type SubscriptionState } from '../lifecycle/renewal.js';
 import { acquireRunLock } from '../state/runlock.js';
-import type { Webhook } from '../state/schemas.js';
+import type { Webhook } from '../protime/schemas.js';
 import { checkCollection } from '../lifecycle/subscriptions.js';
 
 export interface StatusOptions {

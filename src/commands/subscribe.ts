@@ -1,12 +1,13 @@
 import { formatExternalReferences, listWebhooks } from '../protime/api.js';
 import { createAndStore } from '../lifecycle/create.js';
-import { preexistingIds, settleIntents } from '../state/journal.js';
+import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { retire } from '../lifecycle/retire.js';
 import { acquireRunLock } from '../state/runlock.js';
 import type { Context } from '../context.js';
 import { CliError, failure, usageError } from '../shared/errors.js';
 import { fields, paint, type View } from '../shared/output.js';
-import type { SubscriptionRecord, Webhook } from '../state/schemas.js';
+import type { Webhook } from '../protime/schemas.js';
+import type { SubscriptionRecord } from '../state/schemas.js';
 import { checkCollection, isLive, parseExternalReference, referencesJson, renewAfterText, sameDestination } from '../lifecycle/subscriptions.js';
 import { checkUrl } from '../shared/urls.js';
 import { formatDuration } from '../shared/duration.js';

@@ -1,5 +1,6 @@
 import { subscriptionState, type SubscriptionState } from './renewal.js';
-import type { SubscriptionRecord, Webhook } from '../state/schemas.js';
+import type { Webhook } from '../protime/schemas.js';
+import type { SubscriptionRecord } from '../state/schemas.js';
 import { isLive, renewAfterText } from './subscriptions.js';
 
 /** One subscription as status and renew see it: the server's view merged with the local record. */

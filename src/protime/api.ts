@@ -1,6 +1,7 @@
 import type { ProtimeClient } from './client.js';
 import { failure, usageError } from '../shared/errors.js';
-import { createdWebhookSchema, describeIssue, webhookPageSchema, webhookSchema, type Webhook } from '../state/schemas.js';
+import { describeIssue } from '../shared/describe-issue.js';
+import { createdWebhookSchema, webhookPageSchema, webhookSchema, type Webhook } from './schemas.js';
 
 /** [collection, reference], e.g. ['people', '@employee-number']. */
 export type ExternalReference = [string, string];

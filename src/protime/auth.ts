@@ -1,7 +1,8 @@
 import { authError, failure, temporary } from '../shared/errors.js';
 import { parseErrorBody } from './error-body.js';
 import { send, type HttpSettings } from './http.js';
-import { describeIssue, tokenResponseSchema } from '../state/schemas.js';
+import { describeIssue } from '../shared/describe-issue.js';
+import { tokenResponseSchema } from './schemas.js';
 import type { Store } from '../state/store.js';
 
 export const DEFAULT_SCOPES = ['connector-protimeapi-webhooks.read', 'connector-protimeapi-webhooks.write'];

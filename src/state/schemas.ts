@@ -1,41 +1,6 @@
 import { z } from 'zod';
 import { ENVIRONMENTS } from '../shared/hosts.js';
 
-/** Token endpoint answer (OAuth2 client credentials). Unknown fields are kept, not rejected. */
-export const tokenResponseSchema = z.looseObject({
-  access_token: z.string().min(1),
-  expires_in: z.coerce.number().positive(),
-  token_type: z.string().optional(),
-  scope: z.string().optional(),
-});
-
-const isoWithOffset = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /T.*(Z|[+-]\d\d:?\d\d)$/i.test(s), {
-  message: 'expected an ISO 8601 date-time with an offset',
-});
-
-/** A webhook as Protime lists it. `status` stays a free string: Protime may add values. */
-export const webhookSchema = z.looseObject({
-  id: z.string().min(1),
-  validUntil: isoWithOffset,
-  status: z.string(),
-  destinationUrl: z.string(),
-  collectionName: z.string(),
-  externalReferences: z.unknown().optional(),
-});
-export type Webhook = z.infer<typeof webhookSchema>;
-
-export const webhookPageSchema = z.looseObject({
-  value: z.array(webhookSchema),
-  nextLink: z.string().nullish(),
-});
-
-/** The 201 body of POST /webhooks: its exact shape is undocumented, so only validUntil is required. */
-export const createdWebhookSchema = z.looseObject({
-  id: z.string().min(1).optional(),
-  validUntil: isoWithOffset,
-  status: z.string().optional(),
-});
-
 // Loose like the rest of the store: a field a newer version adds survives this version's writes.
 const tokenSchema = z.looseObject({ accessToken: z.string(), expiresAt: z.string(), scopes: z.array(z.string()) });
 
@@ -108,14 +73,3 @@ export const storeSchema = z.looseObject({
   intents: z.record(z.string(), z.array(intentSchema)).optional(),
 });
 export type StoreData = z.infer<typeof storeSchema>;
-
-/** `value[2].validUntil: expected ...` — the first problem, with its path, for error messages. */
-export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid data';
-  const path = issue.path.reduce<string>(
-    (text, part) => (typeof part === 'number' ? `${text}[${part}]` : text ? `${text}.${String(part)}` : String(part)),
-    '',
-  );
-  return path ? `${path}: ${issue.message}` : issue.message;
-}

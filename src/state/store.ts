@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type Conf from 'conf';
 import { failure, temporary } from '../shared/errors.js';
 import { acquireLock } from './lock.js';
-import { STORE_VERSION, describeIssue, storeSchema, type StoreData } from './schemas.js';
+import { describeIssue } from '../shared/describe-issue.js';
+import { STORE_VERSION, storeSchema, type StoreData } from './schemas.js';
 
 const FILE_NAME = 'state';
 

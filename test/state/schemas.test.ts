@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { describeIssue, storeSchema, tokenResponseSchema, webhookPageSchema, webhookSchema } from '../../src/state/schemas.js';
+import { describeIssue } from '../../src/shared/describe-issue.js';
+import { tokenResponseSchema, webhookPageSchema, webhookSchema } from '../../src/protime/schemas.js';
+import { storeSchema } from '../../src/state/schemas.js';
 
 const webhook = {
   id: 'a7d853ea-0000-4000-8000-000000000001',

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/** Token endpoint answer (OAuth2 client credentials). Unknown fields are kept, not rejected. */
+export const tokenResponseSchema = z.looseObject({
+  access_token: z.string().min(1),
+  expires_in: z.coerce.number().positive(),
+  token_type: z.string().optional(),
+  scope: z.string().optional(),
+});
+
+const isoWithOffset = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /T.*(Z|[+-]\d\d:?\d\d)$/i.test(s), {
+  message: 'expected an ISO 8601 date-time with an offset',
+});
+
+/** A webhook as Protime lists it. `status` stays a free string: Protime may add values. */
+export const webhookSchema = z.looseObject({
+  id: z.string().min(1),
+  validUntil: isoWithOffset,
+  status: z.string(),
+  destinationUrl: z.string(),
+  collectionName: z.string(),
+  externalReferences: z.unknown().optional(),
+});
+export type Webhook = z.infer<typeof webhookSchema>;
+
+export const webhookPageSchema = z.looseObject({
+  value: z.array(webhookSchema),
+  nextLink: z.string().nullish(),
+});
+
+/** The 201 body of POST /webhooks: its exact shape is undocumented, so only validUntil is required. */
+export const createdWebhookSchema = z.looseObject({
+  id: z.string().min(1).optional(),
+  validUntil: isoWithOffset,
+  status: z.string().optional(),
+});
