@@ -1,11 +1,12 @@
 import type { ConsolaInstance } from 'consola';
-import { TokenProvider } from './protime/auth.js';
+import { TokenProvider, type TokenSource } from './protime/auth.js';
 import { ProtimeClient } from './protime/client.js';
 import { authError, usageError } from './shared/errors.js';
 import type { HttpSettings } from './protime/http.js';
 import type { ProfileEntry } from './state/schemas.js';
 import { SecretScrubber } from './shared/redact.js';
-import { Store } from './state/store.js';
+import { FileStore } from './state/file-store.js';
+import type { Store } from './state/store.js';
 import { VERSION } from './shared/version.js';
 
 /** The process's streams and whether each is a terminal. Tests pass in-memory ones. */
@@ -46,9 +47,9 @@ export interface Context {
   /** The state store, opened on first use (commands like `collections` never touch disk). */
   readonly store: Store;
   /** The selected profile's stored entry; throws `not-logged-in` (exit 4) when there is none. */
-  profileEntry(): ProfileEntry;
+  profileEntry(): Promise<ProfileEntry>;
   /** An API client for the selected profile; throws `not-logged-in` when it has no credentials. */
-  client(): ProtimeClient;
+  client(): Promise<ProtimeClient>;
   /** For servers: resolves at SIGINT/SIGTERM so they can shut down cleanly. */
   untilInterrupted(): Promise<string>;
 }
@@ -112,11 +113,11 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
       formatOptions: { colors: globals.color, date: false },
     }),
     get store() {
-      store ??= new Store(globals.configDir);
+      store ??= new FileStore(globals.configDir);
       return store;
     },
-    profileEntry() {
-      const entry = context.store.read().profiles[globals.profile];
+    async profileEntry() {
+      const entry = (await context.store.read()).profiles[globals.profile];
       if (!entry) {
         throw authError('not-logged-in', `No profile named "${globals.profile}".`, {
           hint: `Run \`protime-hooks login${globals.profile === 'default' ? '' : ` --profile ${globals.profile}`}\`, or list profiles with \`protime-hooks profiles\`.`,
@@ -125,12 +126,30 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
       return entry;
     },
     untilInterrupted: () => overrides.interrupts?.claim() ?? new Promise<string>(() => undefined),
-    client() {
-      const entry = context.profileEntry();
+    async client() {
+      const entry = await context.profileEntry();
       const settings = { ...http, userAgent: entry.userAgent ?? http.userAgent };
-      const tokens = new TokenProvider(context.store, globals.profile, settings, now, (secret) => scrubber.add(secret));
+      const tokens = new TokenProvider(profileTokens(context.store, globals.profile), globals.profile, settings, now, (secret) => scrubber.add(secret));
       return new ProtimeClient(entry.apiUrl, tokens, settings);
     },
   };
   return context;
+}
+
+/** A profile's credentials and token cache, as the token provider sees them, kept in `store`. */
+export function profileTokens(store: Store, profile: string): TokenSource {
+  return {
+    async load() {
+      const entry = (await store.read()).profiles[profile];
+      if (!entry?.clientSecret) return undefined;
+      const { tokenUrl, clientId, clientSecret, scopes, token } = entry;
+      return { credentials: { tokenUrl, clientId, clientSecret, scopes }, token };
+    },
+    save: (token, clientSecret) =>
+      store.update((data) => {
+        const current = data.profiles[profile];
+        // Only cache it if the profile was not logged out or re-keyed meanwhile.
+        if (current && current.clientSecret === clientSecret) current.token = token;
+      }),
+  };
 }

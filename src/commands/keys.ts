@@ -20,9 +20,9 @@ export interface KeyEntry {
 /** The keys a receiver must accept, from local records only (no network): what to load after a renew. */
 export async function run(options: KeysOptions, ctx: Context): Promise<KeyEntry[]> {
   const collection = options.collection === undefined ? undefined : checkCollection(options.collection);
-  ctx.profileEntry();
+  await ctx.profileEntry();
   const now = ctx.now().getTime();
-  return Object.values(ctx.store.read().subscriptions[ctx.globals.profile] ?? {})
+  return Object.values((await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {})
     // Replaced webhooks may still deliver (retries, --keep-old) until they expire.
     .filter((r) => r.key && Date.parse(r.validUntil) > now && (isLive(r) || Boolean(r.replacedBy)))
     .filter((r) => !collection || r.collection === collection)

@@ -41,7 +41,7 @@ const MAX_BODY = 1024 * 1024;
  */
 export async function run(options: ListenOptions, ctx: Context): Promise<ListenResult> {
   const profile = ctx.globals.profile;
-  const keyCount = keysOf(ctx).length;
+  const keyCount = (await keysOf(ctx)).length;
   const result = { url: '', deliveries: 0, verified: 0, rejected: 0 };
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
@@ -62,7 +62,7 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
     const signature = request.headers[options.signatureHeader.toLowerCase()];
     const named = header(request, 'x-protime-webhook-id');
     // Keys are read per delivery: a renewal running meanwhile adds the new key without a restart.
-    const keys = keysOf(ctx).sort((a, b) => Number(b.id === named) - Number(a.id === named));
+    const keys = (await keysOf(ctx)).sort((a, b) => Number(b.id === named) - Number(a.id === named));
     const match = typeof signature === 'string' ? keys.find((k) => verify(k.key, body, signature, options.algorithm, options.encoding)) : undefined;
     const event = parseJson(body);
     const data = (event as { data?: { changeVersion?: unknown } } | null)?.data;
@@ -102,8 +102,8 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
   return result;
 }
 
-function keysOf(ctx: Context): Array<{ id: string; key: string }> {
-  const records = ctx.store.read().subscriptions[ctx.globals.profile] ?? {};
+async function keysOf(ctx: Context): Promise<Array<{ id: string; key: string }>> {
+  const records = (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {};
   // Replaced and unsubscribed webhooks keep their key for a while: late deliveries still verify.
   return Object.values(records).flatMap((r) => (r.key ? [{ id: r.id, key: r.key }] : []));
 }

@@ -46,7 +46,7 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
   const tokenUrl = checkUrl(options.tokenUrl ?? hosts.tokenUrl, '--token-url');
   const scopes = [...new Set([...DEFAULT_SCOPES, ...options.scopes.flatMap((s) => s.split(/\s+/)).filter(Boolean)])];
   const profile = ctx.globals.profile;
-  refuseTenantSwitch(ctx, profile, tenant);
+  await refuseTenantSwitch(ctx, profile, tenant);
 
   const clientSecret = await resolveSecret(options, ctx);
   ctx.scrubber.add(clientSecret);
@@ -100,8 +100,8 @@ function checkTenant(value: string | undefined): string {
 }
 
 /** Keys of one tenant must never end up under credentials of another. */
-function refuseTenantSwitch(ctx: Context, profile: string, tenant: string): void {
-  const data = ctx.store.read();
+async function refuseTenantSwitch(ctx: Context, profile: string, tenant: string): Promise<void> {
+  const data = await ctx.store.read();
   const existing = data.profiles[profile];
   const live = liveRecords(data.subscriptions[profile]).length;
   if (existing && existing.tenant !== tenant && live > 0) {

@@ -18,7 +18,7 @@ export interface LogoutResult {
 
 export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutResult> {
   const profile = ctx.globals.profile;
-  const data = ctx.store.read();
+  const data = await ctx.store.read();
   if (!data.profiles[profile]) {
     throw usageError('unknown-profile', `No profile named "${profile}".`, 'See `protime-hooks profiles`.');
   }

@@ -17,7 +17,7 @@ export interface ProfileSummary {
 }
 
 export async function run(_options: unknown, ctx: Context): Promise<ProfileSummary[]> {
-  const data = ctx.store.read();
+  const data = await ctx.store.read();
   return Object.entries(data.profiles)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, p]) => ({

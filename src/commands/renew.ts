@@ -8,7 +8,6 @@ import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import type { Webhook } from '../protime/schemas.js';
 import { table, type View } from '../shared/output.js';
 import { forgetExpiredKeys, retire } from '../lifecycle/retire.js';
-import { acquireRunLock } from '../state/runlock.js';
 import { sameDestination } from '../lifecycle/subscriptions.js';
 
 export interface RenewOptions {
@@ -51,8 +50,8 @@ const temporaryFailures = new WeakSet<RenewItem>();
 
 export async function run(options: RenewOptions, ctx: Context): Promise<RenewResult> {
   const profile = ctx.globals.profile;
-  const client = ctx.client();
-  const release = options.dryRun ? async () => undefined : await acquireRunLock({ dir: ctx.store.dir, profile, waitMs: (options.waitSeconds ?? 0) * 1000 }, 'renew');
+  const client = await ctx.client();
+  const release = options.dryRun ? async () => undefined : await ctx.store.runLock(profile, 'renew', { waitMs: (options.waitSeconds ?? 0) * 1000 });
   try {
     const server = await listWebhooks(client);
     if (!options.dryRun) {
@@ -61,7 +60,7 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
       await finishReplacements(ctx, client);
       await forgetExpiredKeys(ctx);
     }
-    const entries = assess(ctx.store.read().subscriptions[profile], server, ctx.now(), options.renewWithinSeconds);
+    const entries = assess((await ctx.store.read()).subscriptions[profile], server, ctx.now(), options.renewWithinSeconds);
     const results: RenewItem[] = [];
     for (const step of plan(entries, options)) {
       // The table has no column for reasons: say on stderr why an id given could not be renewed.
@@ -161,7 +160,7 @@ async function execute(step: Step, options: RenewOptions, ctx: Context, client: 
 
 /** Renewals whose old webhook's delete failed earlier: delete it now. */
 async function finishReplacements(ctx: Context, client: ProtimeClient): Promise<void> {
-  const owed = Object.values(ctx.store.read().subscriptions[ctx.globals.profile] ?? {}).filter((r) => r.replacedBy && !r.deletedAt && !r.keepOld);
+  const owed = Object.values((await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {}).filter((r) => r.replacedBy && !r.deletedAt && !r.keepOld);
   for (const record of owed) {
     const outcome = await retire(ctx, client, record.id, { dropKey: false });
     if (outcome instanceof CliError) ctx.log.warn(`Still cannot delete replaced webhook ${record.id} (${outcome.message}).`);

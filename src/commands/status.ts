@@ -5,7 +5,6 @@ import { paint, table, type View } from '../shared/output.js';
 import { assess, type Assessed } from '../lifecycle/assess.js';
 import { settleIntents } from '../lifecycle/reconcile.js';
 import { worstSeverity, type SubscriptionState } from '../lifecycle/renewal.js';
-import { acquireRunLock } from '../state/runlock.js';
 import type { Webhook } from '../protime/schemas.js';
 import { checkCollection } from '../lifecycle/subscriptions.js';
 
@@ -30,10 +29,10 @@ export interface StatusResult {
 export async function run(options: StatusOptions, ctx: Context): Promise<StatusResult> {
   const collection = options.collection === undefined ? undefined : checkCollection(options.collection);
   const profile = ctx.globals.profile;
-  const entry = ctx.profileEntry();
+  const entry = await ctx.profileEntry();
   const now = ctx.now();
   const server = options.offline ? undefined : await listSettled(ctx);
-  const entries = assess(ctx.store.read().subscriptions[profile], server, now, options.renewWithinSeconds);
+  const entries = assess((await ctx.store.read()).subscriptions[profile], server, now, options.renewWithinSeconds);
   const shown = entries
     .filter((e) => !collection || e.collection === collection)
     .sort(byUrgency)
@@ -55,12 +54,12 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
  * under the run lock and what those runs created is recorded, as unknown-key.
  */
 async function listSettled(ctx: Context): Promise<Webhook[]> {
-  const client = ctx.client();
+  const client = await ctx.client();
   const profile = ctx.globals.profile;
-  if (!ctx.store.read().intents?.[profile]?.length) return listWebhooks(client);
+  if (!(await ctx.store.read()).intents?.[profile]?.length) return listWebhooks(client);
   let release: (() => Promise<void>) | undefined;
   try {
-    release = await acquireRunLock({ dir: ctx.store.dir, profile, waitMs: 0 }, 'status');
+    release = await ctx.store.runLock(profile, 'status', { waitMs: 0 });
   } catch {
     return listWebhooks(client);
   }

@@ -2,7 +2,6 @@ import { formatExternalReferences, listWebhooks } from '../protime/api.js';
 import { createAndStore } from '../lifecycle/create.js';
 import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { retire } from '../lifecycle/retire.js';
-import { acquireRunLock } from '../state/runlock.js';
 import type { Context } from '../context.js';
 import { CliError, failure, usageError } from '../shared/errors.js';
 import { fields, paint, type View } from '../shared/output.js';
@@ -47,30 +46,30 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
   if (!options.url) throw usageError('missing-url', 'The destination URL is required.', 'Pass --url https://your-host/path.');
   const destinationUrl = checkUrl(options.url, '--url');
   const externalReferences = options.externalRefs.map(parseExternalReference);
-  const client = ctx.client();
+  const client = await ctx.client();
 
   if (options.dryRun) {
     const query: Record<string, string> = externalReferences.length > 0 ? { externalReferences: formatExternalReferences(externalReferences) } : {};
     return { dryRun: true, request: { method: 'POST', url: client.resolve('/webhooks'), query, body: { destinationUrl, collectionName: collection } } };
   }
 
-  const release = await acquireRunLock({ dir: ctx.store.dir, profile: ctx.globals.profile, waitMs: (options.waitSeconds ?? 0) * 1000 }, 'subscribe');
+  const release = await ctx.store.runLock(ctx.globals.profile, 'subscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });
   try {
     // Listed under the lock: settles what an interrupted earlier run created, and tells the new
     // intent which webhooks to this destination already exist (never to be mistaken for ours).
     const webhooks = await listWebhooks(client);
     await settleIntents(ctx.store, ctx.globals.profile, webhooks);
-    const found = findExisting(ctx, webhooks, collection, destinationUrl);
+    const found = await findExisting(ctx, webhooks, collection, destinationUrl);
     if (found.existing && !options.force) return found.existing;
     const orphans = found.orphans;
     const preexisting = preexistingIds(webhooks, collection, destinationUrl);
     const record = await createAndStore(ctx, client, { kind: 'subscribe', collection, destinationUrl, externalReferences, replaces: null, preexisting });
     if (!record.key) {
       throw failure('no-key-in-answer', `Webhook ${record.id} was created, but Protime's answer held no key field we know (key, privateKey, webhookKey, secret).`, {
-        hint: `The full answer is saved with the subscription in ${ctx.store.file}; look for the key there.`,
+        hint: `The full answer is saved with the subscription in ${ctx.store.location}; look for the key there.`,
       });
     }
-    ctx.log.warn(`Protime shows this key only once. It is stored in ${ctx.store.file}; keep a copy in your secret manager.`);
+    ctx.log.warn(`Protime shows this key only once. It is stored in ${ctx.store.location}; keep a copy in your secret manager.`);
     // Keyless leftovers of an interrupted subscribe to this destination are replaced by this one.
     for (const id of orphans) {
       if (!((await retire(ctx, client, id, { dropKey: true })) instanceof CliError)) ctx.log.info(`Deleted webhook ${id}, left without a key by an interrupted run.`);
@@ -86,9 +85,9 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
  * first, else one created elsewhere (its key not held here). Keyless leftovers of our own
  * interrupted creates do not count: a new subscription replaces them.
  */
-function findExisting(ctx: Context, webhooks: Webhook[], collection: string, destinationUrl: string): { existing?: SubscriptionResult; orphans: string[] } {
+async function findExisting(ctx: Context, webhooks: Webhook[], collection: string, destinationUrl: string): Promise<{ existing?: SubscriptionResult; orphans: string[] }> {
   const now = ctx.now().getTime();
-  const records = ctx.store.read().subscriptions[ctx.globals.profile] ?? {};
+  const records = (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {};
   const candidates = webhooks.filter((w) => {
     const record = records[w.id];
     return w.collectionName === collection && w.status.toLowerCase() === 'enabled' && Date.parse(w.validUntil) > now &&

@@ -3,7 +3,6 @@ import { CliError, failure, usageError } from '../shared/errors.js';
 import type { View } from '../shared/output.js';
 import { confirm } from '../shared/prompt.js';
 import { retire } from '../lifecycle/retire.js';
-import { acquireRunLock } from '../state/runlock.js';
 
 export interface UnsubscribeOptions {
   id: string;
@@ -19,8 +18,8 @@ export interface UnsubscribeResult {
 /** Deletes the webhook on Protime; the local record stays for the audit trail, without its key. */
 export async function run(options: UnsubscribeOptions, ctx: Context): Promise<UnsubscribeResult> {
   const profile = ctx.globals.profile;
-  const client = ctx.client();
-  const record = ctx.store.read().subscriptions[profile]?.[options.id];
+  const client = await ctx.client();
+  const record = (await ctx.store.read()).subscriptions[profile]?.[options.id];
   if (record?.deletedAt) throw usageError('already-deleted', `Subscription ${options.id} was already deleted (${record.deletedAt}).`);
   if (!options.yes) {
     const what = record ? `the ${record.collection} webhook to ${record.destinationUrl}` : `webhook ${options.id}`;
@@ -28,7 +27,7 @@ export async function run(options: UnsubscribeOptions, ctx: Context): Promise<Un
       throw usageError('confirmation-required', `Not deleted: ${options.id}.`, 'Pass --yes to delete without being asked (required without a terminal, or with --no-input).');
     }
   }
-  const release = await acquireRunLock({ dir: ctx.store.dir, profile, waitMs: (options.waitSeconds ?? 0) * 1000 }, 'unsubscribe');
+  const release = await ctx.store.runLock(profile, 'unsubscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });
   try {
     const outcome = await retire(ctx, client, options.id, { dropKey: true });
     if (outcome instanceof CliError) throw outcome;

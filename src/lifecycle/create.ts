@@ -54,6 +54,6 @@ async function keepUnreadable(ctx: Context, error: IncompleteCreateError): Promi
     list.push({ profile: ctx.globals.profile, receivedAt: ctx.now().toISOString(), body: error.raw });
   });
   return failure('unreadable-create-answer', `Protime created the webhook, but ${error.problem}.`, {
-    hint: `The answer is saved under "unreadableAnswers" in ${ctx.store.file}; run \`protime-hooks status\` to see the webhook.`,
+    hint: `The answer is saved under "unreadableAnswers" in ${ctx.store.location}; run \`protime-hooks status\` to see the webhook.`,
   });
 }

@@ -50,6 +50,6 @@ export function reconcile(data: StoreData, profile: string, webhooks: Webhook[])
 
 /** reconcile() for a caller holding the run lock; writes only when there is something to settle. */
 export async function settleIntents(store: Store, profile: string, webhooks: Webhook[]): Promise<string[]> {
-  if (!store.read().intents?.[profile]?.length) return [];
+  if (!(await store.read()).intents?.[profile]?.length) return [];
   return store.update((data) => reconcile(data, profile, webhooks));
 }

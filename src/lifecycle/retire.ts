@@ -32,7 +32,7 @@ export async function forgetExpiredKeys(ctx: Context): Promise<void> {
   const now = ctx.now().getTime();
   const stale = (r: { key: string | null; deletedAt?: string | null; replacedBy?: string | null; validUntil: string }) =>
     r.key !== null && Boolean(r.deletedAt || r.replacedBy) && Date.parse(r.validUntil) < now;
-  if (!Object.values(ctx.store.read().subscriptions[ctx.globals.profile] ?? {}).some(stale)) return;
+  if (!Object.values((await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {}).some(stale)) return;
   await ctx.store.update((data) => {
     for (const record of Object.values(data.subscriptions[ctx.globals.profile] ?? {})) if (stale(record)) record.key = null;
   });

@@ -3,7 +3,6 @@ import { parseErrorBody } from './error-body.js';
 import { send, type HttpSettings } from './http.js';
 import { describeIssue } from '../shared/describe-issue.js';
 import { tokenResponseSchema } from './schemas.js';
-import type { Store } from '../state/store.js';
 
 export const DEFAULT_SCOPES = ['connector-protimeapi-webhooks.read', 'connector-protimeapi-webhooks.write'];
 
@@ -90,6 +89,17 @@ export function scopesMissing(requested: string[], granted: string[]): string[] 
 }
 
 /**
+ * Where a profile's credentials come from and where its token is cached between runs. context.ts
+ * wires it to the state store, so this layer knows nothing of how state is kept.
+ */
+export interface TokenSource {
+  /** The profile's credentials and cached token; undefined when it holds no client secret. */
+  load(): Promise<{ credentials: Credentials; token?: Token } | undefined>;
+  /** Caches a token fetched with `clientSecret`, unless the profile was logged out or re-keyed meanwhile. */
+  save(token: Token, clientSecret: string): Promise<void>;
+}
+
+/**
  * Hands out the profile's access token, reusing the cached one across invocations until a minute
  * before it expires, and fetching (and caching) a new one when asked to after a 401.
  */
@@ -97,7 +107,7 @@ export class TokenProvider {
   #rejected?: string;
 
   constructor(
-    private readonly store: Store,
+    private readonly source: TokenSource,
     private readonly profile: string,
     private readonly http: HttpSettings,
     private readonly now: () => Date,
@@ -105,30 +115,22 @@ export class TokenProvider {
   ) {}
 
   async get(options: { renew?: boolean } = {}): Promise<string> {
-    const entry = this.store.read().profiles[this.profile];
-    if (!entry?.clientSecret) {
+    const entry = await this.source.load();
+    if (!entry) {
       throw authError('not-logged-in', `Profile "${this.profile}" is not logged in.`, {
         hint: `Run \`protime-hooks login${this.profile === 'default' ? '' : ` --profile ${this.profile}`}\`.`,
       });
     }
-    this.onSecret(entry.clientSecret);
-    const cached = entry.token;
+    const { credentials, token: cached } = entry;
+    this.onSecret(credentials.clientSecret);
     if (options.renew && cached) this.#rejected = cached.accessToken;
     if (cached && cached.accessToken !== this.#rejected && Date.parse(cached.expiresAt) - EXPIRY_MARGIN_MS > this.now().getTime()) {
       this.onSecret(cached.accessToken);
       return cached.accessToken;
     }
-    const token = await fetchToken(
-      { tokenUrl: entry.tokenUrl, clientId: entry.clientId, clientSecret: entry.clientSecret, scopes: entry.scopes },
-      this.http,
-      this.now(),
-    );
+    const token = await fetchToken(credentials, this.http, this.now());
     this.onSecret(token.accessToken);
-    await this.store.update((data) => {
-      const current = data.profiles[this.profile];
-      // Only cache it if the profile was not logged out or re-keyed meanwhile.
-      if (current && current.clientSecret === entry.clientSecret) current.token = token;
-    });
+    await this.source.save(token, credentials.clientSecret);
     return token.accessToken;
   }
 }

@@ -1,20 +1,18 @@
 import { join } from 'node:path';
 import { temporary } from '../shared/errors.js';
 import { acquireLock } from './lock.js';
+import type { Release, RunLockOptions } from './store.js';
 
-export interface RunLockOptions {
+export interface FileRunLockOptions extends RunLockOptions {
   dir: string;
   profile: string;
-  /** How long to wait for a running holder; 0 fails at once (the cron default). */
-  waitMs: number;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
- * One creating/deleting run per profile at a time (renew, subscribe, unsubscribe), so two cron
+ * The file store's run lock (see Store.runLock): a lock folder beside the state file, so two cron
  * runs cannot both replace the same webhook. A second run fails at once with exit 75 (or waits).
  */
-export function acquireRunLock(options: RunLockOptions, command: string): Promise<() => Promise<void>> {
+export function acquireRunLock(options: FileRunLockOptions, command: string): Promise<Release> {
   return acquireLock({
     base: join(options.dir, `run-${encodeURIComponent(options.profile)}`),
     command,

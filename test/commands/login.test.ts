@@ -2,7 +2,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { AUTH_ORIGIN, NOW, SCOPES, SECRET, TOKEN, TOKEN_PATH, makeRecord, seedStore } from '../helpers/protime.js';
 
@@ -33,7 +33,7 @@ describe('login', () => {
       scopes: SCOPES.split(' '),
       tokenExpiresAt: '2026-06-01T12:30:00.000Z',
     });
-    const stored = new Store(dir).read().profiles.default!;
+    const stored = (await new FileStore(dir).read()).profiles.default!;
     expect(stored.clientSecret).toBe(SECRET);
     expect(stored.token?.accessToken).toBe(TOKEN);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
@@ -96,7 +96,7 @@ describe('login', () => {
     expect(result.code).toBe(4);
     expect(result.json().error).toMatchObject({ code: 'credentials-rejected', status: 400 });
     expect(result.json().error.message).toContain('invalid_client: Unknown client or wrong secret');
-    expect(new Store(dir).read().profiles).toEqual({});
+    expect((await new FileStore(dir).read()).profiles).toEqual({});
   });
 
   it('exits 4 naming the scopes that were not granted, and stores nothing', async () => {
@@ -106,7 +106,7 @@ describe('login', () => {
     const result = await runCli([...BASE, '--scope', 'connector-protimeapi-contracts.read', '--client-secret-stdin', '--config-dir', dir], { stdin: SECRET, now: NOW });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('not granted: connector-protimeapi-webhooks.write, connector-protimeapi-contracts.read');
-    expect(new Store(dir).read().profiles).toEqual({});
+    expect((await new FileStore(dir).read()).profiles).toEqual({});
   });
 
   it('accepts http only for loopback API URLs', async () => {
@@ -127,7 +127,7 @@ describe('login', () => {
     nock(AUTH_ORIGIN).matchHeader('user-agent', 'AcmeSync/2.1 (Acme NV)').post(TOKEN_PATH).reply(200, { access_token: TOKEN, expires_in: 1800, scope: SCOPES });
     const result = await runCli([...BASE, '--user-agent', 'AcmeSync/2.1 (Acme NV)', '--client-secret-stdin', '--config-dir', dir], { stdin: SECRET, now: NOW });
     expect(result.code).toBe(0);
-    expect(new Store(dir).read().profiles.default!.userAgent).toBe('AcmeSync/2.1 (Acme NV)');
+    expect((await new FileStore(dir).read()).profiles.default!.userAgent).toBe('AcmeSync/2.1 (Acme NV)');
   });
 
   it('refuses to move a profile holding subscriptions to another tenant', async () => {
@@ -154,7 +154,7 @@ describe('logout', () => {
     const result = await runCli(['logout', '--json', '--config-dir', dir]);
     expect(result.code).toBe(0);
     expect(result.json()).toEqual({ profile: 'default', loggedOut: true, purged: false });
-    const data = new Store(dir).read();
+    const data = (await new FileStore(dir).read());
     expect(data.profiles.default!.clientSecret).toBeUndefined();
     expect(data.profiles.default!.token).toBeUndefined();
     expect(data.subscriptions.default![record.id]!.key).toBe(record.key);
@@ -166,10 +166,10 @@ describe('logout', () => {
     const refused = await runCli(['logout', '--purge', '--config-dir', dir]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--yes');
-    expect(Object.keys(new Store(dir).read().subscriptions.default!)).toHaveLength(1);
+    expect(Object.keys((await new FileStore(dir).read()).subscriptions.default!)).toHaveLength(1);
     const done = await runCli(['logout', '--purge', '--yes', '--config-dir', dir]);
     expect(done.code).toBe(0);
-    expect(new Store(dir).read()).toMatchObject({ profiles: {}, subscriptions: {} });
+    expect((await new FileStore(dir).read())).toMatchObject({ profiles: {}, subscriptions: {} });
   });
 
   it('is a usage error for an unknown profile', async () => {

@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 import type { SubscriptionRecord } from '../../src/state/schemas.js';
 import { API_ORIGIN, API_PATH, NOW, api, makeRecord, makeWebhook, type WebhookShape } from '../helpers/protime.js';
 
@@ -50,10 +50,10 @@ export function mockDelete(id: string, status = 204, times = 1) {
   return api().delete(`${API_PATH}/webhooks/${id}`).times(times).reply(status, status === 404 ? { error: { code: 'NotFound', message: 'No such webhook' } } : undefined);
 }
 
-export function records(dir: string): Record<string, SubscriptionRecord> {
-  return new Store(dir).read().subscriptions.default ?? {};
+export async function records(dir: string): Promise<Record<string, SubscriptionRecord>> {
+  return (await new FileStore(dir).read()).subscriptions.default ?? {};
 }
 
-export function openIntents(dir: string) {
-  return new Store(dir).read().intents?.default ?? [];
+export async function openIntents(dir: string) {
+  return (await new FileStore(dir).read()).intents?.default ?? [];
 }

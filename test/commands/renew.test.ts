@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { API_PATH, NOW, api, makeRecord, makeWebhook, mockList, mockToken, seedStore } from '../helpers/protime.js';
 import { DAY, URL, at, dueRecord, mockCreate, mockDelete, okRecord, openIntents, records, serverOf } from './renew-helpers.js';
@@ -11,7 +11,7 @@ describe('renew: nothing due', () => {
     const dir = tempDir();
     const ok = okRecord();
     await seedStore(dir, { records: [ok] });
-    const before = new Store(dir).read();
+    const before = (await new FileStore(dir).read());
 
     mockList([serverOf(ok)]);
     const json = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
@@ -24,7 +24,7 @@ describe('renew: nothing due', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toBe('');
     expect(human.stderr).toBe('');
-    expect(new Store(dir).read()).toEqual(before);
+    expect((await new FileStore(dir).read())).toEqual(before);
   });
 });
 
@@ -57,7 +57,7 @@ describe('renew: due subscriptions', () => {
     expect(result.stderr).toContain('2 renewed.');
     expect(result.stderr).not.toContain('key-new-1');
 
-    const stored = records(dir);
+    const stored = (await records(dir));
     expect(stored['new-1']).toMatchObject({
       key: 'key-new-1',
       collection: 'contracts',
@@ -72,7 +72,7 @@ describe('renew: due subscriptions', () => {
     expect(stored[withRefs.id]).toMatchObject({ replacedBy: 'new-1', deletedAt: NOW.toISOString(), key: withRefs.key, keepOld: false });
     expect(stored[plain.id]).toMatchObject({ replacedBy: 'new-2', deletedAt: NOW.toISOString() });
     expect(stored[ok.id]).toEqual(ok);
-    expect(openIntents(dir)).toEqual([]);
+    expect((await openIntents(dir))).toEqual([]);
   });
 
   it('prints a plain table with the new key for people', async () => {
@@ -102,7 +102,7 @@ describe('renew: due subscriptions', () => {
     const result = await runCli(['renew', 'foreign-1', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
     expect(result.json().results).toMatchObject([{ action: 'renewed', oldId: 'foreign-1', newId: 'new-f', key: 'key-of-new-f' }]);
-    expect(records(dir)['new-f']!.externalReferences).toEqual([['people', '@badge-number']]);
+    expect((await records(dir))['new-f']!.externalReferences).toEqual([['people', '@badge-number']]);
   });
 });
 
@@ -126,8 +126,8 @@ describe('renew with ids', () => {
       action: 'failed', oldId: 'nope', newId: null, collection: null, destinationUrl: null, key: null, validUntil: null,
       error: expect.stringContaining('No subscription nope'), errorCode: 'not-found',
     });
-    expect(records(dir)[b.id]).toEqual(b);
-    expect(records(dir)[a.id]!.replacedBy).toBe('new-a');
+    expect((await records(dir))[b.id]).toEqual(b);
+    expect((await records(dir))[a.id]!.replacedBy).toBe('new-a');
   });
 
   it('tells people on stderr why an id failed', async () => {
@@ -154,7 +154,7 @@ describe('renew --keep-old', () => {
 
     expect(result.code).toBe(0);
     expect(result.json().results).toMatchObject([{ action: 'renewed', oldId: old.id, newId: 'new-k' }]);
-    const stored = records(dir)[old.id]!;
+    const stored = (await records(dir))[old.id]!;
     expect(stored).toMatchObject({ replacedBy: 'new-k', keepOld: true, key: old.key });
     expect(stored.deletedAt).toBeUndefined();
 
@@ -192,7 +192,7 @@ describe('renew --dry-run', () => {
     await store.update((data) => {
       data.intents = { default: [{ id: 'i1', kind: 'subscribe', collection: 'people', destinationUrl: `${URL}/p`, externalReferences: [], startedAt: at(-60_000), replaces: null, pid: 1, host: 'h' }] };
     });
-    const before = new Store(dir).read();
+    const before = (await new FileStore(dir).read());
     mockList([serverOf(due), serverOf(expired), makeWebhook({ collectionName: 'people', destinationUrl: `${URL}/p` })]);
 
     const result = await runCli(['renew', '--dry-run', '--json', '--config-dir', dir], { now: NOW });
@@ -204,7 +204,7 @@ describe('renew --dry-run', () => {
       action: 'planned', oldId: due.id, newId: null, collection: 'contracts', destinationUrl: URL, key: null, validUntil: null, error: null, errorCode: null,
     });
     expect(results.find((r: any) => r.oldId === expired.id)).toMatchObject({ action: 'skipped', errorCode: 'expired', error: expect.stringContaining('re-sync') });
-    expect(new Store(dir).read()).toEqual(before);
+    expect((await new FileStore(dir).read())).toEqual(before);
   });
 });
 
@@ -221,7 +221,7 @@ describe('renew: expired, disabled and missing subscriptions', () => {
 
   it('skips them with a re-sync warning and exits 5', async () => {
     const { dir, expired, disabled, missing } = await setup();
-    const before = new Store(dir).read();
+    const before = (await new FileStore(dir).read());
     const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(5);
     const byId = Object.fromEntries(result.json().results.map((r: any) => [r.oldId, r]));
@@ -232,7 +232,7 @@ describe('renew: expired, disabled and missing subscriptions', () => {
     }
     for (const id of [expired.id, disabled.id, missing.id]) expect(result.stderr).toContain(`Skipped ${id}`);
     expect(result.stderr.match(/re-sync/g)!.length).toBeGreaterThanOrEqual(3);
-    expect(new Store(dir).read()).toEqual(before);
+    expect((await new FileStore(dir).read())).toEqual(before);
   });
 
   it('--recreate replaces them (action recreated) and retires the old ones, exit 0', async () => {
@@ -249,7 +249,7 @@ describe('renew: expired, disabled and missing subscriptions', () => {
     expect(result.code).toBe(0);
     const pairs = result.json().results.map((r: any) => [r.action, r.oldId, r.newId]);
     expect(pairs.sort()).toEqual([['recreated', expired.id, 'new-e'], ['recreated', disabled.id, 'new-d'], ['recreated', missing.id, 'new-m']].sort());
-    const stored = records(dir);
+    const stored = (await records(dir));
     for (const [old, id] of [[expired, 'new-e'], [disabled, 'new-d'], [missing, 'new-m']] as const) {
       expect(stored[old.id]).toMatchObject({ replacedBy: id, deletedAt: NOW.toISOString() });
       expect(stored[id]!.key).toBe(`key-of-${id}`);
@@ -274,7 +274,7 @@ describe('renew: the old webhook cannot be deleted', () => {
     expect(first.stderr).toContain(`Renewed ${old.id}, but deleting it failed`);
     expect(first.stderr).toContain('the next run deletes it');
     expect(first.sleeps).toHaveLength(3);
-    let stored = records(dir)[old.id]!;
+    let stored = (await records(dir))[old.id]!;
     expect(stored).toMatchObject({ replacedBy: 'new-x', key: old.key });
     expect(stored.deletedAt).toBeUndefined();
 
@@ -285,7 +285,7 @@ describe('renew: the old webhook cannot be deleted', () => {
     expect(second.code).toBe(0);
     expect(second.json()).toEqual({ profile: 'default', results: [] });
     expect(second.stderr).toContain(`Deleted webhook ${old.id}, replaced earlier by new-x`);
-    stored = records(dir)[old.id]!;
+    stored = (await records(dir))[old.id]!;
     expect(stored).toMatchObject({ replacedBy: 'new-x', deletedAt: NOW.toISOString() });
 
     // Nothing owed any more: the third run is silent and sends no DELETE.
@@ -311,8 +311,8 @@ describe('renew: the create fails', () => {
       { action: 'failed', oldId: old.id, newId: null, collection: 'contracts', destinationUrl: URL, key: null, validUntil: null, error: expect.stringContaining('Invalid destination URL'), errorCode: 'bad-request' },
     ]);
     expect(result.stderr).toContain(`Renewing ${old.id} failed`);
-    expect(openIntents(dir)).toEqual([]);
-    expect(records(dir)).toEqual({ [old.id]: old });
+    expect((await openIntents(dir))).toEqual([]);
+    expect((await records(dir))).toEqual({ [old.id]: old });
   });
 
   it('a timeout fails with exit 75 and keeps the intent; status adopts what it created; renew then only deletes it beside a keyed healthy one', async () => {
@@ -326,8 +326,8 @@ describe('renew: the create fails', () => {
 
     expect(renew.code).toBe(75);
     expect(renew.json().results).toMatchObject([{ action: 'failed', oldId: old.id, newId: null, errorCode: 'create-timeout', error: expect.stringContaining('may have been created') }]);
-    expect(openIntents(dir)).toMatchObject([{ kind: 'renew', collection: 'contracts', destinationUrl: URL, replaces: old.id }]);
-    expect(records(dir)).toEqual({ [old.id]: old });
+    expect((await openIntents(dir))).toMatchObject([{ kind: 'renew', collection: 'contracts', destinationUrl: URL, replaces: old.id }]);
+    expect((await records(dir))).toEqual({ [old.id]: old });
 
     // The POST did create one: the list now shows it, unknown here.
     const orphan = makeWebhook({ id: 'orphan-1', validUntil: '2026-07-01T12:00:00Z' });
@@ -336,8 +336,8 @@ describe('renew: the create fails', () => {
     expect(status.code).toBe(3);
     expect(status.json().subscriptions.find((s: any) => s.id === 'orphan-1')).toMatchObject({ state: 'unknown-key', hasKey: false });
     expect(status.stderr).toContain('created by an interrupted run');
-    expect(openIntents(dir)).toEqual([]);
-    expect(records(dir)['orphan-1']).toMatchObject({ adopted: true, key: null, collection: 'contracts', destinationUrl: URL });
+    expect((await openIntents(dir))).toEqual([]);
+    expect((await records(dir))['orphan-1']).toMatchObject({ adopted: true, key: null, collection: 'contracts', destinationUrl: URL });
 
     // The old one still serves the destination with its key: the orphan is only deleted.
     mockList([serverOf(old), orphan]);
@@ -346,8 +346,8 @@ describe('renew: the create fails', () => {
     expect(cleanup.code).toBe(0);
     expect(cleanup.json()).toEqual({ profile: 'default', results: [] });
     expect(cleanup.stderr).toContain('Retired webhook orphan-1 (left without a key by an interrupted run)');
-    expect(records(dir)['orphan-1']).toMatchObject({ deletedAt: NOW.toISOString(), key: null });
-    expect(records(dir)[old.id]).toEqual(old);
+    expect((await records(dir))['orphan-1']).toMatchObject({ deletedAt: NOW.toISOString(), key: null });
+    expect((await records(dir))[old.id]).toEqual(old);
   });
 
   it('an adopted webhook whose destination has no keyed one is replaced: POST, then DELETE of the orphan', async () => {
@@ -360,7 +360,7 @@ describe('renew: the create fails', () => {
       env: { PROTIME_HOOKS_TIMEOUT: '0.2' },
     });
     expect(subscribe.code).toBe(75);
-    expect(openIntents(dir)).toHaveLength(1);
+    expect((await openIntents(dir))).toHaveLength(1);
 
     const orphan = makeWebhook({ id: 'orphan-2', validUntil: '2026-07-01T12:00:00Z' });
     mockList([orphan]);
@@ -376,7 +376,7 @@ describe('renew: the create fails', () => {
     expect(renew.json().results).toEqual([
       { action: 'renewed', oldId: 'orphan-2', newId: 'new-o', collection: 'contracts', destinationUrl: URL, key: 'key-new-o', validUntil: NEW_VALID, error: null, errorCode: null },
     ]);
-    const stored = records(dir);
+    const stored = (await records(dir));
     expect(stored['orphan-2']).toMatchObject({ adopted: true, replacedBy: 'new-o', deletedAt: NOW.toISOString() });
     expect(stored['new-o']).toMatchObject({ key: 'key-new-o', externalReferences: [['people', '@badge-number']] });
   });
@@ -389,14 +389,14 @@ describe('renew: the create fails', () => {
     api().post(`${API_PATH}/webhooks`).delay(3000).reply(201, {});
     const subscribe = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
     expect(subscribe.code).toBe(75);
-    expect(openIntents(dir)[0]).toMatchObject({ preexisting: ['foreign-1'] });
+    expect((await openIntents(dir))[0]).toMatchObject({ preexisting: ['foreign-1'] });
 
     mockList([foreign, makeWebhook({ id: 'ours-1', validUntil: '2026-07-01T12:00:00Z' })]);
     const status = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(status.json().subscriptions.map((s: { id: string; state: string }) => `${s.id}:${s.state}`).sort()).toEqual(['foreign-1:unknown-key', 'ours-1:unknown-key']);
-    expect(Object.keys(records(dir))).toEqual(['ours-1']);
-    expect(records(dir)['ours-1']).toMatchObject({ adopted: true });
-    expect(openIntents(dir)).toEqual([]);
+    expect(Object.keys((await records(dir)))).toEqual(['ours-1']);
+    expect((await records(dir))['ours-1']).toMatchObject({ adopted: true });
+    expect((await openIntents(dir))).toEqual([]);
   });
 
   it('after a timed-out --recreate of a missing webhook, the next --recreate creates one webhook for the destination, not two', async () => {
@@ -417,7 +417,7 @@ describe('renew: the create fails', () => {
     expect(second.code).toBe(0);
     expect(second.json().results).toMatchObject([{ action: 'recreated', oldId: missing.id, newId: 'new-m' }]);
     expect(second.stderr).toContain('lost their keys');
-    const live = Object.values(records(dir)).filter((r) => !r.deletedAt && !r.replacedBy);
+    const live = Object.values((await records(dir))).filter((r) => !r.deletedAt && !r.replacedBy);
     expect(live.map((r) => r.id)).toEqual(['new-m']);
   });
 });
@@ -438,8 +438,8 @@ describe('renew: credentials revoked', () => {
     expect(result.code).toBe(4);
     expect(result.json().error).toMatchObject({ code: 'credentials-rejected', status: 401 });
     expect(result.json().error.message).toContain('invalid_client');
-    expect(records(dir)).toEqual({ [a.id]: a, [b.id]: b });
-    expect(openIntents(dir)).toEqual([]);
+    expect((await records(dir))).toEqual({ [a.id]: a, [b.id]: b });
+    expect((await openIntents(dir))).toEqual([]);
   });
 
   it('exits 4 before listing when no token can be had', async () => {
@@ -468,7 +468,7 @@ describe('renew: keys of retired webhooks', () => {
     const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(5); // the live expired one is skipped, not replaced
-    const stored = records(dir);
+    const stored = (await records(dir));
     expect(stored[replacedDeleted.id]!.key).toBeNull();
     expect(stored[keptOld.id]!.key).toBeNull();
     expect(stored[unsubscribedLate.id]!.key).toBe(unsubscribedLate.key);
@@ -483,6 +483,6 @@ describe('renew: keys of retired webhooks', () => {
     mockList([]);
     const result = await runCli(['renew', '--dry-run', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
-    expect(records(dir)[retired.id]!.key).toBe(retired.key);
+    expect((await records(dir))[retired.id]!.key).toBe(retired.key);
   });
 });

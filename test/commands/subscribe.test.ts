@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { API_ORIGIN, API_PATH, NOW, api, makeRecord, makeWebhook, mockList, seedStore } from '../helpers/protime.js';
 
@@ -50,7 +50,7 @@ describe('subscribe', () => {
       // Lifetime 30 days minus 2 h: the window is the 7-day cap.
       renewAfter: '2026-06-24T12:00:00.000Z',
     });
-    const record = new Store(dir).read().subscriptions.default![CREATED.id]!;
+    const record = (await new FileStore(dir).read()).subscriptions.default![CREATED.id]!;
     expect(record).toMatchObject({ key: CREATED.key, collection: 'contracts', createdAt: NOW.toISOString(), raw: CREATED });
     expect(record.externalReferences).toEqual([['people', '@employee-number'], ['contracts', 'erp-id']]);
     expect(result.stderr).toContain('Protime shows this key only once');
@@ -105,7 +105,7 @@ describe('subscribe', () => {
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
     expect(result.json()).toMatchObject({ created: true, id: CREATED.id, key: CREATED.key });
-    const records = new Store(dir).read().subscriptions.default!;
+    const records = (await new FileStore(dir).read()).subscriptions.default!;
     expect(records['orphan-1']).toMatchObject({ key: null });
     expect(records['orphan-1']!.deletedAt).toBe(NOW.toISOString());
     expect(result.stderr).toContain('Deleted webhook orphan-1');
@@ -145,7 +145,7 @@ describe('subscribe', () => {
         body: { destinationUrl: URL, collectionName: 'people' },
       },
     });
-    expect(new Store(dir).read().subscriptions).toEqual({});
+    expect((await new FileStore(dir).read()).subscriptions).toEqual({});
   });
 
   it('rejects an unknown collection with a suggestion and the valid list (exit 2)', async () => {
@@ -198,7 +198,7 @@ describe('subscribe', () => {
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(1);
     expect(result.json().error.code).toBe('no-key-in-answer');
-    const record = new Store(dir).read().subscriptions.default![CREATED.id]!;
+    const record = (await new FileStore(dir).read()).subscriptions.default![CREATED.id]!;
     expect(record.key).toBeNull();
     expect(record.raw).toMatchObject({ signingMaterial: 'abc' });
   });

@@ -18,7 +18,7 @@ describe('unsubscribe', () => {
     const json = await runCli(['unsubscribe', record.id, '--json', '--config-dir', dir], { now: NOW });
     expect(json.code).toBe(2);
     expect(json.json().error).toMatchObject({ code: 'confirmation-required', status: null });
-    expect(records(dir)[record.id]).toEqual(record);
+    expect((await records(dir))[record.id]).toEqual(record);
   });
 
   it('with --yes deletes on the server and keeps the record marked deleted, without its key', async () => {
@@ -32,7 +32,7 @@ describe('unsubscribe', () => {
     expect(result.code).toBe(0);
     expect(result.json()).toEqual({ id: record.id, deleted: true });
     expect(result.stderr).toContain(`Deleted ${record.id} (contracts → ${URL}).`);
-    expect(records(dir)[record.id]).toEqual({ ...record, key: null, deletedAt: NOW.toISOString() });
+    expect((await records(dir))[record.id]).toEqual({ ...record, key: null, deletedAt: NOW.toISOString() });
   });
 
   it('asks on a terminal and deletes on "y"', async () => {
@@ -44,7 +44,7 @@ describe('unsubscribe', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(`Delete the contracts webhook to ${URL}?`);
-    expect(records(dir)[record.id]!.deletedAt).toBe(NOW.toISOString());
+    expect((await records(dir))[record.id]!.deletedAt).toBe(NOW.toISOString());
   });
 
   it('a 404 for a known record warns and still marks it deleted (exit 0)', async () => {
@@ -56,7 +56,7 @@ describe('unsubscribe', () => {
     expect(result.code).toBe(0);
     expect(result.json()).toEqual({ id: record.id, deleted: true });
     expect(result.stderr).toContain(`Protime no longer knows ${record.id}`);
-    expect(records(dir)[record.id]).toMatchObject({ key: null, deletedAt: NOW.toISOString() });
+    expect((await records(dir))[record.id]).toMatchObject({ key: null, deletedAt: NOW.toISOString() });
   });
 
   it('a 404 for an id known nowhere is not-found (exit 1)', async () => {
@@ -67,7 +67,7 @@ describe('unsubscribe', () => {
     expect(result.code).toBe(1);
     expect(result.json().error).toMatchObject({ code: 'not-found', status: 404 });
     expect(result.json().error.message).toContain('ghost');
-    expect(records(dir)).toEqual({});
+    expect((await records(dir))).toEqual({});
   });
 
   it('an already deleted record is a usage error (exit 2) and sends nothing', async () => {
@@ -78,7 +78,7 @@ describe('unsubscribe', () => {
     expect(result.code).toBe(2);
     expect(result.json().error).toMatchObject({ code: 'already-deleted' });
     expect(result.json().error.message).toContain('2026-05-30T00:00:00.000Z');
-    expect(records(dir)[record.id]).toEqual(record);
+    expect((await records(dir))[record.id]).toEqual(record);
   });
 
   it('a server failure leaves the record as it was (exit 75)', async () => {
@@ -89,6 +89,6 @@ describe('unsubscribe', () => {
     const result = await runCli(['unsubscribe', record.id, '--yes', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(75);
     expect(result.json().error).toMatchObject({ code: 'server-error', status: 503 });
-    expect(records(dir)[record.id]).toEqual(record);
+    expect((await records(dir))[record.id]).toEqual(record);
   });
 });

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { randomUUID } from 'node:crypto';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 import type { SubscriptionRecord } from '../../src/state/schemas.js';
 
 export const TENANT = 'acme';
@@ -54,8 +54,8 @@ export function makeRecord(overrides: Partial<SubscriptionRecord> = {}): Subscri
 export async function seedStore(
   dir: string,
   options: { profile?: string; records?: SubscriptionRecord[]; token?: boolean; loggedIn?: boolean } = {},
-): Promise<Store> {
-  const store = new Store(dir);
+): Promise<FileStore> {
+  const store = new FileStore(dir);
   const profile = options.profile ?? 'default';
   await store.update((data) => {
     data.profiles[profile] = {

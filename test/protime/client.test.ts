@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { apiError, ProtimeClient } from '../../src/protime/client.js';
 import type { HttpResponse } from '../../src/protime/http.js';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 import {
   API_BASE,
   API_ROOT,
@@ -40,7 +40,7 @@ describe('ProtimeClient.request', () => {
     const http = settings();
     await clientWithStore(store, http).request({ method: 'GET', path: '/webhooks', retry: 'idempotent' });
     // A second invocation, with its own Store object on the same folder.
-    await clientWithStore(new Store(store.dir), http).request({ method: 'GET', path: '/webhooks', retry: 'idempotent' });
+    await clientWithStore(new FileStore(store.dir), http).request({ method: 'GET', path: '/webhooks', retry: 'idempotent' });
   });
 
   it('on a 401, fetches a fresh token once and retries once', async () => {
@@ -50,7 +50,7 @@ describe('ProtimeClient.request', () => {
     api().get(WEBHOOKS).matchHeader('authorization', `Bearer ${SECRET.token2}`).reply(200, { value: [] });
     const response = await clientWithStore(store, settings()).request({ method: 'GET', path: '/webhooks', retry: 'idempotent' });
     expect(response.status).toBe(200);
-    expect(store.read().profiles.default?.token?.accessToken).toBe(SECRET.token2);
+    expect((await store.read()).profiles.default?.token?.accessToken).toBe(SECRET.token2);
   });
 
   it('fails with an auth error (exit 4) when the fresh token is refused too, after exactly one refresh', async () => {

@@ -1,3 +1,4 @@
+import { profileTokens } from '../../src/context.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { ProtimeClient } from '../../src/protime/client.js';
 import { CliError } from '../../src/shared/errors.js';
 import type { HttpSettings } from '../../src/protime/http.js';
 import type { ProfileEntry } from '../../src/state/schemas.js';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 
 export const API_ORIGIN = 'https://acme.myprotime.eu';
 export const API_BASE = '/connector/protimeapi/api/v1';
@@ -116,8 +117,8 @@ export function removeTempDirs(): void {
 }
 
 /** A store in a new temp folder holding one logged-in profile named `default`. */
-export async function storeWithProfile(overrides: Partial<ProfileEntry> = {}): Promise<Store> {
-  const store = new Store(tempDir());
+export async function storeWithProfile(overrides: Partial<ProfileEntry> = {}): Promise<FileStore> {
+  const store = new FileStore(tempDir());
   await store.update((data) => {
     data.profiles.default = makeProfile(overrides);
   });
@@ -132,8 +133,8 @@ export function clientWithToken(http: HttpSettings, token = SECRET.token): Proti
 }
 
 /** A client wired to a real TokenProvider over `store`. */
-export function clientWithStore(store: Store, http: HttpSettings, now = () => new Date('2025-01-01T00:00:00Z')): ProtimeClient {
-  return new ProtimeClient(API_ROOT, new TokenProvider(store, 'default', http, now), http);
+export function clientWithStore(store: FileStore, http: HttpSettings, now = () => new Date('2025-01-01T00:00:00Z')): ProtimeClient {
+  return new ProtimeClient(API_ROOT, new TokenProvider(profileTokens(store, 'default'), 'default', http, now), http);
 }
 
 /** Awaits a promise that must reject with a CliError and returns it. */

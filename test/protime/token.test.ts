@@ -1,7 +1,8 @@
+import { profileTokens } from '../../src/context.js';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fetchToken, TokenProvider, type Credentials } from '../../src/protime/auth.js';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 import {
   AUTH_ORIGIN,
   SCOPES,
@@ -94,49 +95,49 @@ describe('TokenProvider: the token cache', () => {
     const first = await storeWithProfile();
     const clock = testClock();
     mockToken(SECRET.token);
-    expect(await new TokenProvider(first, 'default', settings(), clock.now).get()).toBe(SECRET.token);
+    expect(await new TokenProvider(profileTokens(first, 'default'), 'default', settings(), clock.now).get()).toBe(SECRET.token);
 
     // A second invocation: a new Store and a new provider on the same folder, 29 minutes later.
     clock.advance(29 * 60 - 1);
-    const second = new Store(first.dir);
-    expect(await new TokenProvider(second, 'default', settings(), clock.now).get()).toBe(SECRET.token);
-    expect(second.read().profiles.default?.token).toEqual({ accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES });
+    const second = new FileStore(first.dir);
+    expect(await new TokenProvider(profileTokens(second, 'default'), 'default', settings(), clock.now).get()).toBe(SECRET.token);
+    expect((await second.read()).profiles.default?.token).toEqual({ accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES });
   });
 
   it('fetches a fresh token within 60 s of expiry and caches it', async () => {
     const store = await storeWithProfile();
     const clock = testClock();
     mockToken(SECRET.token);
-    await new TokenProvider(store, 'default', settings(), clock.now).get();
+    await new TokenProvider(profileTokens(store, 'default'), 'default', settings(), clock.now).get();
 
     clock.advance(29 * 60); // exactly 60 s before expiry
     mockToken(SECRET.token2);
-    expect(await new TokenProvider(new Store(store.dir), 'default', settings(), clock.now).get()).toBe(SECRET.token2);
-    expect(store.read().profiles.default?.token?.accessToken).toBe(SECRET.token2);
-    expect(store.read().profiles.default?.token?.expiresAt).toBe('2025-01-01T00:59:00.000Z');
+    expect(await new TokenProvider(profileTokens(new FileStore(store.dir), 'default'), 'default', settings(), clock.now).get()).toBe(SECRET.token2);
+    expect((await store.read()).profiles.default?.token?.accessToken).toBe(SECRET.token2);
+    expect((await store.read()).profiles.default?.token?.expiresAt).toBe('2025-01-01T00:59:00.000Z');
   });
 
   it('fetches a new token when asked to renew a rejected one, even if it looks valid', async () => {
     const store = await storeWithProfile({ token: { accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES } });
-    const provider = new TokenProvider(store, 'default', settings(), testClock().now);
+    const provider = new TokenProvider(profileTokens(store, 'default'), 'default', settings(), testClock().now);
     mockToken(SECRET.token2);
     expect(await provider.get()).toBe(SECRET.token);
     expect(await provider.get({ renew: true })).toBe(SECRET.token2);
     // The renewed token is what the next invocation finds.
-    expect(await new TokenProvider(new Store(store.dir), 'default', settings(), testClock().now).get()).toBe(SECRET.token2);
+    expect(await new TokenProvider(profileTokens(new FileStore(store.dir), 'default'), 'default', settings(), testClock().now).get()).toBe(SECRET.token2);
   });
 
   it('hands every secret it sees to onSecret, for the scrubber', async () => {
     const store = await storeWithProfile();
     const seen: string[] = [];
     mockToken(SECRET.token);
-    await new TokenProvider(store, 'default', settings(), testClock().now, (secret) => seen.push(secret)).get();
+    await new TokenProvider(profileTokens(store, 'default'), 'default', settings(), testClock().now, (secret) => seen.push(secret)).get();
     expect(seen).toEqual([SECRET.client, SECRET.token]);
   });
 
   it('says the profile is not logged in (exit 4) when it has no client secret', async () => {
     const store = await storeWithProfile({ clientSecret: undefined });
-    const error = await cliError(new TokenProvider(store, 'default', settings(), testClock().now).get());
+    const error = await cliError(new TokenProvider(profileTokens(store, 'default'), 'default', settings(), testClock().now).get());
     expect(error.exitCode).toBe(4);
     expect(error.code).toBe('not-logged-in');
     expect(error.hint).toBe('Run `protime-hooks login`.');

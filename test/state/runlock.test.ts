@@ -43,7 +43,7 @@ describe('the run lock', () => {
     expect(human.code).toBe(75);
     expect(human.stdout).toBe('');
     expect(human.stderr).toContain('Another protime-hooks run holds profile "default" (test-holder');
-    expect(records(dir)[due.id]).toEqual(due);
+    expect((await records(dir))[due.id]).toEqual(due);
   });
 
   it('unsubscribe is held off too (exit 75)', async () => {
@@ -54,7 +54,7 @@ describe('the run lock', () => {
     const result = await runCli(['unsubscribe', record.id, '--yes', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(75);
     expect(result.json().error.code).toBe('run-locked');
-    expect(records(dir)[record.id]).toEqual(record);
+    expect((await records(dir))[record.id]).toEqual(record);
   });
 
   it('status does not settle open intents while a run holds the profile: that run may still get its answer', async () => {
@@ -67,8 +67,8 @@ describe('the run lock', () => {
     mockList([makeWebhook({ id: 'in-flight' })]);
     const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(3);
-    expect(openIntents(dir)).toHaveLength(1);
-    expect(records(dir)['in-flight']).toBeUndefined();
+    expect((await openIntents(dir))).toHaveLength(1);
+    expect((await records(dir))['in-flight']).toBeUndefined();
   });
 
   it('--wait waits for the holder to finish, then runs (exit 0)', async () => {

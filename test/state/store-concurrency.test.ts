@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const HAMMER = fileURLToPath(new URL('./fixtures/hammer.ts', import.meta.url));
@@ -65,7 +65,7 @@ describe('Store across processes', () => {
       expect(a!.begin).toBeLessThan(b!.last);
       expect(b!.begin).toBeLessThan(a!.last);
 
-      const records = new Store(dir).read().subscriptions.default ?? {};
+      const records = (await new FileStore(dir).read()).subscriptions.default ?? {};
       const expected = ['a', 'b'].flatMap((w) => Array.from({ length: PER_WRITER }, (_, i) => `${w}-${i}`));
       expect(Object.keys(records)).toHaveLength(2 * PER_WRITER);
       expect(Object.keys(records).sort()).toEqual(expected.sort());

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/shared/errors.js';
 import { STORE_VERSION } from '../../src/state/schemas.js';
-import { Store } from '../../src/state/store.js';
+import { FileStore } from '../../src/state/file-store.js';
 import { makeProfile, makeRecord } from './fixtures/records.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -43,7 +43,7 @@ function writeState(content: string | object): Buffer {
 
 describe('Store file and folder modes', () => {
   it('creates the folder 0700 and the file 0600, and keeps them so over several updates', async () => {
-    const store = new Store(dir);
+    const store = new FileStore(dir);
     expect(mode(dir)).toBe(0o700);
     expect(store.file).toBe(file);
     expect(existsSync(file)).toBe(false);
@@ -62,14 +62,14 @@ describe('Store file and folder modes', () => {
   it('tightens a folder that already existed as 0755', () => {
     mkdirSync(dir, { recursive: true });
     chmodSync(dir, 0o755);
-    new Store(dir);
+    new FileStore(dir);
     expect(mode(dir)).toBe(0o700);
   });
 
   it('tightens a state file left 0644 on the next update', async () => {
     writeState({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} });
     chmodSync(file, 0o644);
-    await new Store(dir).update((data) => {
+    await new FileStore(dir).update((data) => {
       data.profiles.default = makeProfile();
     });
     expect(mode(file)).toBe(0o600);
@@ -78,43 +78,43 @@ describe('Store file and folder modes', () => {
 
 describe('Store.update', () => {
   it('returns what the callback returns and saves its changes for the next reader', async () => {
-    const store = new Store(dir);
+    const store = new FileStore(dir);
     const result = await store.update((data) => {
       data.profiles.default = makeProfile({ tenant: 'acme' });
       return { saved: 'default' };
     });
     expect(result).toEqual({ saved: 'default' });
 
-    const fresh = new Store(dir).read();
+    const fresh = (await new FileStore(dir).read());
     expect(fresh).toEqual({ schemaVersion: STORE_VERSION, profiles: { default: makeProfile({ tenant: 'acme' }) }, subscriptions: {} });
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(fresh);
   });
 
   it('awaits an async callback and returns its value', async () => {
-    const store = new Store(dir);
+    const store = new FileStore(dir);
     const result = await store.update(async (data) => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       data.subscriptions.default = { x: makeRecord({ id: 'x' }) };
       return 42;
     });
     expect(result).toBe(42);
-    expect(store.read().subscriptions.default?.x?.key).toBe('whk_secret_key');
+    expect((await store.read()).subscriptions.default?.x?.key).toBe('whk_secret_key');
   });
 
   it('builds on the latest file, not on a snapshot taken when the Store was created', async () => {
-    const first = new Store(dir);
-    const second = new Store(dir);
+    const first = new FileStore(dir);
+    const second = new FileStore(dir);
     await first.update((data) => {
       data.subscriptions.default = { one: makeRecord({ id: 'one' }) };
     });
     await second.update((data) => {
       data.subscriptions.default = { ...data.subscriptions.default, two: makeRecord({ id: 'two' }) };
     });
-    expect(Object.keys(first.read().subscriptions.default ?? {})).toEqual(['one', 'two']);
+    expect(Object.keys((await first.read()).subscriptions.default ?? {})).toEqual(['one', 'two']);
   });
 
   it('writes nothing when the callback throws, rethrows its error and releases the lock', async () => {
-    const store = new Store(dir);
+    const store = new FileStore(dir);
     await store.update((data) => {
       data.subscriptions.default = { kept: makeRecord({ id: 'kept' }) };
     });
@@ -135,13 +135,13 @@ describe('Store.update', () => {
   });
 
   it('creates no file when the very first update throws', async () => {
-    const store = new Store(dir);
+    const store = new FileStore(dir);
     await expect(store.update(() => Promise.reject(new Error('no')))).rejects.toThrow('no');
     expect(existsSync(file)).toBe(false);
   });
 
-  it('reads an absent file as an empty store without creating it', () => {
-    expect(new Store(dir).read()).toEqual({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} });
+  it('reads an absent file as an empty store without creating it', async () => {
+    expect((await new FileStore(dir).read())).toEqual({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} });
     expect(existsSync(file)).toBe(false);
   });
 });
@@ -150,7 +150,7 @@ describe('Store with a damaged or foreign file', () => {
   it('refuses a file that is not JSON with store-unreadable on first read, and leaves it untouched', async () => {
     const before = writeState('{"schemaVersion": 1, "profiles": {');
     // Opening is lazy (start-up cost); the damage is reported by the first read or update.
-    const store = new Store(dir);
+    const store = new FileStore(dir);
     await expect(store.update(() => undefined)).rejects.toMatchObject({ code: 'store-unreadable' });
     const error = await cliErrorOf(() => store.read());
     expect(error.code).toBe('store-unreadable');
@@ -161,7 +161,7 @@ describe('Store with a damaged or foreign file', () => {
   });
 
   it('refuses a file damaged after the Store was opened, in read and update, and leaves it untouched', async () => {
-    const store = new Store(dir);
+    const store = new FileStore(dir);
     await store.update((data) => {
       data.subscriptions.default = { x: makeRecord({ id: 'x' }) };
     });
@@ -182,7 +182,7 @@ describe('Store with a damaged or foreign file', () => {
   it('refuses a file that breaks the schema with store-invalid naming the field, and leaves it untouched', async () => {
     const { key: _dropped, ...keyless } = makeRecord({ id: 'x' });
     const before = writeState({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: { default: { x: keyless } } });
-    const store = new Store(dir);
+    const store = new FileStore(dir);
 
     const readError = await cliErrorOf(() => store.read());
     expect(readError.code).toBe('store-invalid');
@@ -196,7 +196,7 @@ describe('Store with a damaged or foreign file', () => {
 
   it('refuses a file written by a newer version (same shape), untouched', async () => {
     const before = writeState({ schemaVersion: STORE_VERSION + 1, profiles: {}, subscriptions: {} });
-    const store = new Store(dir);
+    const store = new FileStore(dir);
     expect((await cliErrorOf(() => store.read())).code).toBe('store-too-new');
     const error = await cliErrorOf(() => store.update((data) => (data.profiles = {})));
     expect(error.code).toBe('store-too-new');
@@ -206,7 +206,7 @@ describe('Store with a damaged or foreign file', () => {
 
   it('refuses a newer-version file whose shape this version does not know as too new, not as damaged', async () => {
     const before = writeState({ schemaVersion: STORE_VERSION + 1, profiles: [{ name: 'default' }], vault: { keys: {} } });
-    const error = await cliErrorOf(() => new Store(dir).read());
+    const error = await cliErrorOf(() => new FileStore(dir).read());
     expect(error.code).toBe('store-too-new');
     expect(error.hint).toMatch(/Upgrade/);
     expect(readFileSync(file).equals(before)).toBe(true);
@@ -231,7 +231,7 @@ describe('Store forward compatibility', () => {
       },
     };
     writeState(original);
-    const store = new Store(dir);
+    const store = new FileStore(dir);
 
     await store.update((data) => {
       data.subscriptions.default!.added = makeRecord({ id: 'added' });
