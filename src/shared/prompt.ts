@@ -1,6 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
-import type { Context } from '../context.js';
 import { CliError, usageError } from './errors.js';
+
+/** What asking needs of a command's Context: the terminal, and whether asking is allowed (--no-input). */
+export interface Terminal {
+  io: { stdin: NodeJS.ReadableStream; stderr: NodeJS.WritableStream; stdinIsTTY: boolean; stderrIsTTY: boolean };
+  globals: { input: boolean };
+}
 
 /** Reads all of stdin (a pipe or a heredoc). */
 export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
@@ -27,7 +32,7 @@ export function readSecretFile(path: string, source: string, warn: (message: str
 }
 
 /** A masked prompt on the terminal (stderr), or a usage error naming the flags when prompting is not possible. */
-export async function promptSecret(ctx: Context, message: string, flags: string): Promise<string> {
+export async function promptSecret(ctx: Terminal, message: string, flags: string): Promise<string> {
   if (!ctx.globals.input || !ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) {
     throw usageError('missing-secret', `No client secret given${ctx.globals.input ? ' and no terminal to ask on' : ' (--no-input)'}.`, `Pass ${flags}.`);
   }
@@ -41,7 +46,7 @@ export async function promptSecret(ctx: Context, message: string, flags: string)
 }
 
 /** Asks yes/no on the terminal; false when there is no terminal (callers require --yes then). */
-export async function confirm(ctx: Context, message: string): Promise<boolean> {
+export async function confirm(ctx: Terminal, message: string): Promise<boolean> {
   if (!ctx.globals.input || !ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) return false;
   // node:readline, not consola's prompt: that one writes to stdout, which carries data only.
   const { createInterface } = await import('node:readline/promises');
