@@ -1,3 +1,5 @@
+// The wiring: the one place where real dependencies (store, HTTP, logger, clock) are built into a
+// Context. cli/ builds it; commands/ and lifecycle/ receive it. May import protime/, state/, shared/.
 import type { ConsolaInstance } from 'consola';
 import { TokenProvider, type TokenSource } from './protime/auth.js';
 import { ProtimeClient } from './protime/client.js';
