@@ -12,7 +12,10 @@ const configDir = mkdtempSync(join(tmpdir(), 'ph-bench-'));
 const env = { PATH: process.env.PATH, HOME: configDir, PROTIME_HOOKS_CONFIG_DIR: configDir };
 
 // A logged-in profile with two subscriptions, so `status --offline` reads a real store.
-const seed = spawnSync(process.execPath, ['--input-type=module', '-e', `
+const seed = spawnSync(process.execPath, [
+  '--input-type=module',
+  '-e',
+  `
   import { writeFileSync } from 'node:fs';
   const now = Date.now();
   const record = (id) => ({ id, collection: 'contracts', destinationUrl: 'https://h.example/x', externalReferences: [], key: 'k-' + id,
@@ -21,7 +24,8 @@ const seed = spawnSync(process.execPath, ['--input-type=module', '-e', `
     profiles: { default: { tenant: 'acme', environment: 'production', apiUrl: 'https://acme.myprotime.eu/connector/protimeapi/api/v1',
       tokenUrl: 'https://authentication.myprotime.eu/tenants/acme/connect/token', clientId: 'c', userAgent: null, scopes: [], createdAt: new Date().toISOString() } },
     subscriptions: { default: { a: record('a'), b: record('b') } } }), { mode: 0o600 });
-`]);
+`,
+]);
 if (seed.status !== 0) throw new Error(seed.stderr.toString());
 
 const cases = {

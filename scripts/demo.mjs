@@ -59,7 +59,21 @@ async function main() {
   process.stderr.write(`emulator: ${info.url}\n`);
 
   say(2, 'Log in: the client secret comes from stdin, never from argv.');
-  cli(['login', '--tenant', info.tenant, '--client-id', info.clientId, '--api-url', info.apiUrl, '--token-url', info.tokenUrl, '--client-secret-stdin'], { input: `${info.clientSecret}\n` });
+  cli(
+    [
+      'login',
+      '--tenant',
+      info.tenant,
+      '--client-id',
+      info.clientId,
+      '--api-url',
+      info.apiUrl,
+      '--token-url',
+      info.tokenUrl,
+      '--client-secret-stdin',
+    ],
+    { input: `${info.clientSecret}\n` },
+  );
 
   say(3, 'Start a receiver that verifies signatures with the keys protime-hooks holds.');
   const port = await freePort();

@@ -3,13 +3,13 @@
 import type { ConsolaInstance } from 'consola';
 import { TokenProvider, type TokenSource } from './protime/auth.js';
 import { ProtimeClient } from './protime/client.js';
-import { authError, usageError } from './shared/errors.js';
 import type { HttpSettings } from './protime/http.js';
-import type { ProfileEntry } from './state/schemas.js';
+import { authError, usageError } from './shared/errors.js';
 import { SecretScrubber } from './shared/redact.js';
-import { FileStore } from './state/file-store.js';
-import type { Store } from './state/store.js';
 import { VERSION } from './shared/version.js';
+import { FileStore } from './state/file-store.js';
+import type { ProfileEntry } from './state/schemas.js';
+import type { Store } from './state/store.js';
 
 /** The process's streams and whether each is a terminal. Tests pass in-memory ones. */
 export interface IO {
@@ -131,7 +131,9 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     async client() {
       const entry = await context.profileEntry();
       const settings = { ...http, userAgent: entry.userAgent ?? http.userAgent };
-      const tokens = new TokenProvider(profileTokens(context.store, globals.profile), globals.profile, settings, now, (secret) => scrubber.add(secret));
+      const tokens = new TokenProvider(profileTokens(context.store, globals.profile), globals.profile, settings, now, (secret) =>
+        scrubber.add(secret),
+      );
       return new ProtimeClient(entry.apiUrl, tokens, settings);
     },
   };

@@ -22,7 +22,11 @@ export function accountCommands(program: Command, act: Act, env: Env): void {
     .action(
       act('login', (o) => {
         if (o.clientSecret !== undefined) {
-          throw usageError('secret-in-argv', 'Refusing --client-secret: a secret on the command line is visible to every user of this machine and stays in shell history.', 'Use --client-secret-stdin, --client-secret-file <path>, PROTIME_CLIENT_SECRET_FILE, PROTIME_CLIENT_SECRET, or the prompt.');
+          throw usageError(
+            'secret-in-argv',
+            'Refusing --client-secret: a secret on the command line is visible to every user of this machine and stays in shell history.',
+            'Use --client-secret-stdin, --client-secret-file <path>, PROTIME_CLIENT_SECRET_FILE, PROTIME_CLIENT_SECRET, or the prompt.',
+          );
         }
         const environment = o.environment ?? env.PROTIME_ENVIRONMENT ?? 'production';
         if (!(ENVIRONMENTS as readonly string[]).includes(environment)) {
@@ -50,5 +54,8 @@ export function accountCommands(program: Command, act: Act, env: Env): void {
     .option('-y, --yes', 'do not ask before purging')
     .action(act('logout', (o) => ({ purge: Boolean(o.purge), yes: Boolean(o.yes) })));
 
-  program.command('profiles').description('list stored profiles').action(act('profiles', () => ({})));
+  program
+    .command('profiles')
+    .description('list stored profiles')
+    .action(act('profiles', () => ({})));
 }

@@ -20,8 +20,15 @@ export function localCommands(program: Command, act: Act, env: Env): void {
     .option('--state-file <path>', 'keep webhooks across restarts in this file (in memory otherwise)')
     .action(
       act('emulator', (o) => ({
-        port: o.port, tenant: o.tenant, clientId: o.clientId, clientSecret: o.clientSecret, validitySeconds: o.validity,
-        tokenTtlSeconds: o.tokenTtl, pageSize: o.pageSize, maxFailures: o.maxFailures, stateFile: o.stateFile,
+        port: o.port,
+        tenant: o.tenant,
+        clientId: o.clientId,
+        clientSecret: o.clientSecret,
+        validitySeconds: o.validity,
+        tokenTtlSeconds: o.tokenTtl,
+        pageSize: o.pageSize,
+        maxFailures: o.maxFailures,
+        stateFile: o.stateFile,
       })),
     );
   emulator
@@ -33,7 +40,10 @@ export function localCommands(program: Command, act: Act, env: Env): void {
     .option('--emulator-url <url>', 'the emulator (env PROTIME_EMULATOR_URL)')
     .action(
       act('trigger', (o, args) => ({
-        collection: args[0], count: o.count, changeType: o.changeType, emulatorUrl: o.emulatorUrl ?? env.PROTIME_EMULATOR_URL ?? 'http://127.0.0.1:4010',
+        collection: args[0],
+        count: o.count,
+        changeType: o.changeType,
+        emulatorUrl: o.emulatorUrl ?? env.PROTIME_EMULATOR_URL ?? 'http://127.0.0.1:4010',
       })),
     );
 
@@ -49,9 +59,13 @@ export function localCommands(program: Command, act: Act, env: Env): void {
     .option('--count <n>', 'stop after this many deliveries', integer('--count', 1))
     .action(
       act('listen', (o) => ({
-        port: o.port, host: o.host, path: o.path.startsWith('/') ? o.path : `/${o.path}`, signatureHeader: o.signatureHeader,
-        algorithm: o.algorithm, encoding: o.encoding, count: o.count,
+        port: o.port,
+        host: o.host,
+        path: o.path.startsWith('/') ? o.path : `/${o.path}`,
+        signatureHeader: o.signatureHeader,
+        algorithm: o.algorithm,
+        encoding: o.encoding,
+        count: o.count,
       })),
     );
-
 }

@@ -9,7 +9,8 @@ export const collect = (value: string, previous: string[]) => [...previous, valu
 export function integer(flag: string, min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || !Number.isSafeInteger(n)) throw usageError('bad-number', `${flag} takes a whole number of at least ${min}, not "${value}".`);
+    if (!/^\d+$/.test(value.trim()) || n < min || !Number.isSafeInteger(n))
+      throw usageError('bad-number', `${flag} takes a whole number of at least ${min}, not "${value}".`);
     return n;
   };
 }

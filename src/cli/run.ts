@@ -37,14 +37,24 @@ export async function run(argv: string[], deps: RunDeps): Promise<number> {
       if (error.exitCode === 0) return EXIT.ok;
       // No command at all: commander already printed the help on stderr; that is the message.
       if (error.code === 'commander.help') return EXIT.usage;
-      const usage = usageError('usage', parseMessage || error.message.replace(/^error: /, ''), 'Run `protime-hooks --help` (or `<command> --help`) for usage.');
+      const usage = usageError(
+        'usage',
+        parseMessage || error.message.replace(/^error: /, ''),
+        'Run `protime-hooks --help` (or `<command> --help`) for usage.',
+      );
       return report(usage, io, json, debug, scrubber);
     }
     return report(error, io, json, debug || truthy(env.PROTIME_HOOKS_DEBUG), scrubber);
   }
 }
 
-async function execute(name: CommandName, options: object, globals: GlobalOptions, deps: RunDeps, scrubber: SecretScrubber): Promise<number> {
+async function execute(
+  name: CommandName,
+  options: object,
+  globals: GlobalOptions,
+  deps: RunDeps,
+  scrubber: SecretScrubber,
+): Promise<number> {
   const [{ createContext }, module] = await Promise.all([import('../context.js'), COMMANDS[name]() as Promise<CommandModule>]);
   const ctx = await createContext(globals, deps.io, deps.env, { ...deps.overrides, scrubber });
   const result = await module.run(options as never, ctx);
@@ -65,13 +75,16 @@ async function execute(name: CommandName, options: object, globals: GlobalOption
 
 /** Prints an error (one JSON document under --json) and returns its exit code. */
 function report(error: unknown, io: IO, json: boolean, debug: boolean, scrubber: SecretScrubber): number {
-  const known = error instanceof CliError
-    ? error
-    : new CliError('failure', `Unexpected error: ${(error as Error)?.message ?? String(error)}`, {
-        code: 'internal-error',
-        hint: debug ? 'This is a bug in protime-hooks; please report it with the trace above.' : 'This is a bug in protime-hooks; run again with --debug for details.',
-        cause: error,
-      });
+  const known =
+    error instanceof CliError
+      ? error
+      : new CliError('failure', `Unexpected error: ${(error as Error)?.message ?? String(error)}`, {
+          code: 'internal-error',
+          hint: debug
+            ? 'This is a bug in protime-hooks; please report it with the trace above.'
+            : 'This is a bug in protime-hooks; run again with --debug for details.',
+          cause: error,
+        });
   if (debug && !(error instanceof CliError && error.kind === 'usage')) {
     io.stderr.write(`${scrubber.scrub(String((error as Error)?.stack ?? error))}\n`);
   }
@@ -84,4 +97,3 @@ function report(error: unknown, io: IO, json: boolean, debug: boolean, scrubber:
   }
   return known.exitCode;
 }
-

@@ -14,7 +14,14 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .option('--dry-run', 'show the request that would be sent; send nothing')
     .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'))
     .action(
-      act('subscribe', (o, args) => ({ collection: args[0], url: o.url, externalRefs: o.externalRef, force: Boolean(o.force), dryRun: Boolean(o.dryRun), waitSeconds: o.wait })),
+      act('subscribe', (o, args) => ({
+        collection: args[0],
+        url: o.url,
+        externalRefs: o.externalRef,
+        force: Boolean(o.force),
+        dryRun: Boolean(o.dryRun),
+        waitSeconds: o.wait,
+      })),
     );
 
   program
@@ -23,12 +30,21 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .argument('[id...]', 'renew these, due or not (default: every due subscription)')
     .option('--keep-old', 'leave the old webhook to expire instead of deleting it')
     .option('--recreate', 'also replace expired, disabled and missing ones (after re-syncing the collection)')
-    .option('--renew-within <duration>', 'due when less than this is left (default: min(7d, a third of the lifetime))', duration('--renew-within'))
+    .option(
+      '--renew-within <duration>',
+      'due when less than this is left (default: min(7d, a third of the lifetime))',
+      duration('--renew-within'),
+    )
     .option('--dry-run', 'show the plan; change nothing')
     .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'))
     .action(
       act('renew', (o, args) => ({
-        ids: args, keepOld: Boolean(o.keepOld), recreate: Boolean(o.recreate), dryRun: Boolean(o.dryRun), renewWithinSeconds: o.renewWithin, waitSeconds: o.wait,
+        ids: args,
+        keepOld: Boolean(o.keepOld),
+        recreate: Boolean(o.recreate),
+        dryRun: Boolean(o.dryRun),
+        renewWithinSeconds: o.renewWithin,
+        waitSeconds: o.wait,
       })),
     );
 
@@ -44,7 +60,11 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .command('status')
     .description('show every subscription and whether renewal is due (exit 0 ok, 3 due, 5 expired/disabled/missing)')
     .option('--collection <name>', 'only this collection')
-    .option('--renew-within <duration>', 'due when less than this is left (default: min(7d, a third of the lifetime))', duration('--renew-within'))
+    .option(
+      '--renew-within <duration>',
+      'due when less than this is left (default: min(7d, a third of the lifetime))',
+      duration('--renew-within'),
+    )
     .option('--offline', 'local records only; no network')
     .action(act('status', (o) => ({ collection: o.collection, renewWithinSeconds: o.renewWithin, offline: Boolean(o.offline) })));
 
@@ -54,5 +74,8 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .option('--collection <name>', 'only this collection')
     .action(act('keys', (o) => ({ collection: o.collection })));
 
-  program.command('collections').description('list the 18 collections that support webhooks').action(act('collections', () => ({})));
+  program
+    .command('collections')
+    .description('list the 18 collections that support webhooks')
+    .action(act('collections', () => ({})));
 }

@@ -6,5 +6,9 @@ export async function run(): Promise<Collection[]> {
 }
 
 export function render(result: Collection[], view: View): string {
-  return table(view, ['NAME', 'LABEL'], result.map((c) => [c.name, c.label]));
+  return table(
+    view,
+    ['NAME', 'LABEL'],
+    result.map((c) => [c.name, c.label]),
+  );
 }

@@ -37,7 +37,8 @@ export async function run(options: EmulatorCommandOptions, ctx: Context): Promis
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw usageError('port-in-use', `Port ${options.port} is already in use.`, 'Pick another with --port (0 = any free port).');
+    if (code === 'EADDRINUSE')
+      throw usageError('port-in-use', `Port ${options.port} is already in use.`, 'Pick another with --port (0 = any free port).');
     throw failure('emulator-start', `The emulator could not start: ${(error as Error).message}`);
   }
   const info: EmulatorInfo = {

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
-import { table, type View } from '../shared/output.js';
 import { checkCollection, isLive } from '../lifecycle/subscriptions.js';
+import { table, type View } from '../shared/output.js';
 
 export interface KeysOptions {
   collection?: string;
@@ -22,14 +22,27 @@ export async function run(options: KeysOptions, ctx: Context): Promise<KeyEntry[
   const collection = options.collection === undefined ? undefined : checkCollection(options.collection);
   await ctx.profileEntry();
   const now = ctx.now().getTime();
-  return Object.values((await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {})
-    // Replaced webhooks may still deliver (retries, --keep-old) until they expire.
-    .filter((r) => r.key && Date.parse(r.validUntil) > now && (isLive(r) || Boolean(r.replacedBy)))
-    .filter((r) => !collection || r.collection === collection)
-    .map((r) => ({ id: r.id, collection: r.collection, destinationUrl: r.destinationUrl, key: r.key!, validUntil: r.validUntil, current: isLive(r) }))
-    .sort((a, b) => a.destinationUrl.localeCompare(b.destinationUrl) || Number(b.current) - Number(a.current));
+  return (
+    Object.values((await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {})
+      // Replaced webhooks may still deliver (retries, --keep-old) until they expire.
+      .filter((r) => r.key && Date.parse(r.validUntil) > now && (isLive(r) || Boolean(r.replacedBy)))
+      .filter((r) => !collection || r.collection === collection)
+      .map((r) => ({
+        id: r.id,
+        collection: r.collection,
+        destinationUrl: r.destinationUrl,
+        key: r.key!,
+        validUntil: r.validUntil,
+        current: isLive(r),
+      }))
+      .sort((a, b) => a.destinationUrl.localeCompare(b.destinationUrl) || Number(b.current) - Number(a.current))
+  );
 }
 
 export function render(result: KeyEntry[], view: View): string {
-  return table(view, ['ID', 'COLLECTION', 'DESTINATION', 'KEY', 'VALID UNTIL', 'CURRENT'], result.map((k) => [k.id, k.collection, k.destinationUrl, k.key, k.validUntil, k.current ? 'yes' : 'no (replaced)']));
+  return table(
+    view,
+    ['ID', 'COLLECTION', 'DESTINATION', 'KEY', 'VALID UNTIL', 'CURRENT'],
+    result.map((k) => [k.id, k.collection, k.destinationUrl, k.key, k.validUntil, k.current ? 'yes' : 'no (replaced)']),
+  );
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Context } from '../context.js';
 import { usageError } from '../shared/errors.js';
 import type { View } from '../shared/output.js';
-import { verify, type Algorithm, type Encoding } from '../shared/signature.js';
+import { type Algorithm, type Encoding, verify } from '../shared/signature.js';
 
 export interface ListenOptions {
   port: number;
@@ -63,7 +63,8 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
     const named = header(request, 'x-protime-webhook-id');
     // Keys are read per delivery: a renewal running meanwhile adds the new key without a restart.
     const keys = (await keysOf(ctx)).sort((a, b) => Number(b.id === named) - Number(a.id === named));
-    const match = typeof signature === 'string' ? keys.find((k) => verify(k.key, body, signature, options.algorithm, options.encoding)) : undefined;
+    const match =
+      typeof signature === 'string' ? keys.find((k) => verify(k.key, body, signature, options.algorithm, options.encoding)) : undefined;
     const event = parseJson(body);
     const data = (event as { data?: { changeVersion?: unknown } } | null)?.data;
     const delivery: Delivery = {
@@ -80,21 +81,32 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
     if (match) result.verified++;
     else {
       result.rejected++;
-      ctx.log.warn(typeof signature === 'string' ? `Rejected a delivery: its ${options.signatureHeader} matches none of the ${keys.length} key(s) held.` : `Rejected a delivery without a ${options.signatureHeader} header.`);
+      ctx.log.warn(
+        typeof signature === 'string'
+          ? `Rejected a delivery: its ${options.signatureHeader} matches none of the ${keys.length} key(s) held.`
+          : `Rejected a delivery without a ${options.signatureHeader} header.`,
+      );
     }
     if (options.count !== undefined && result.deliveries >= options.count) finish();
   }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? usageError('port-in-use', `Port ${options.port} is already in use.`, 'Pick another with --port (0 = any free port).') : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? usageError('port-in-use', `Port ${options.port} is already in use.`, 'Pick another with --port (0 = any free port).')
+          : error,
+      ),
     );
     server.listen(options.port, options.host, resolve);
   });
   const { port } = server.address() as AddressInfo;
   result.url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}${options.path}`;
-  ctx.log.info(`Listening on ${result.url} with ${keyCount} key(s) of profile "${profile}"; ${options.count ? `stopping after ${options.count} deliveries` : 'Ctrl-C to stop'}.`);
-  if (keyCount === 0) ctx.log.warn('No webhook keys are held for this profile yet; deliveries verify once one of its subscriptions exists.');
+  ctx.log.info(
+    `Listening on ${result.url} with ${keyCount} key(s) of profile "${profile}"; ${options.count ? `stopping after ${options.count} deliveries` : 'Ctrl-C to stop'}.`,
+  );
+  if (keyCount === 0)
+    ctx.log.warn('No webhook keys are held for this profile yet; deliveries verify once one of its subscriptions exists.');
 
   await Promise.race([done, ctx.untilInterrupted()]);
   server.closeAllConnections();

@@ -1,10 +1,10 @@
-import { DEFAULT_SCOPES, fetchToken, scopesMissing } from '../protime/auth.js';
 import type { Context } from '../context.js';
+import { liveRecords } from '../lifecycle/subscriptions.js';
+import { DEFAULT_SCOPES, fetchToken, scopesMissing } from '../protime/auth.js';
 import { authError, usageError } from '../shared/errors.js';
 import { defaultHosts, type Environment } from '../shared/hosts.js';
 import { fields, type View } from '../shared/output.js';
 import { oneLine, promptSecret, readSecretFile, readStdin } from '../shared/prompt.js';
-import { liveRecords } from '../lifecycle/subscriptions.js';
 import { checkUrl } from '../shared/urls.js';
 
 export interface LoginOptions {
@@ -74,7 +74,16 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
     };
   });
   ctx.log.success(`Logged in to tenant ${tenant} (${options.environment}) as ${clientId}; profile "${profile}".`);
-  return { profile, tenant, environment: options.environment, apiUrl, tokenUrl, clientId, scopes: token.scopes, tokenExpiresAt: token.expiresAt };
+  return {
+    profile,
+    tenant,
+    environment: options.environment,
+    apiUrl,
+    tokenUrl,
+    clientId,
+    scopes: token.scopes,
+    tokenExpiresAt: token.expiresAt,
+  };
 }
 
 export function render(result: LoginResult, _view: View): string {
@@ -92,9 +101,17 @@ export function render(result: LoginResult, _view: View): string {
 
 function checkTenant(value: string | undefined): string {
   const tenant = value?.trim().toLowerCase();
-  if (!tenant) throw usageError('missing-tenant', 'The tenant is required.', 'Pass --tenant <name> (acme for acme.myprotime.eu) or set PROTIME_TENANT.');
+  if (!tenant)
+    throw usageError(
+      'missing-tenant',
+      'The tenant is required.',
+      'Pass --tenant <name> (acme for acme.myprotime.eu) or set PROTIME_TENANT.',
+    );
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(tenant)) {
-    throw usageError('bad-tenant', `"${value}" is not a tenant name: use the subdomain of your myProtime URL (acme for acme.myprotime.eu).`);
+    throw usageError(
+      'bad-tenant',
+      `"${value}" is not a tenant name: use the subdomain of your myProtime URL (acme for acme.myprotime.eu).`,
+    );
   }
   return tenant;
 }

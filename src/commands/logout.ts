@@ -1,8 +1,8 @@
 import type { Context } from '../context.js';
+import { liveRecords } from '../lifecycle/subscriptions.js';
 import { usageError } from '../shared/errors.js';
 import type { View } from '../shared/output.js';
 import { confirm } from '../shared/prompt.js';
-import { liveRecords } from '../lifecycle/subscriptions.js';
 
 export interface LogoutOptions {
   /** Also forget the profile and its subscription records, keys included. */
@@ -27,7 +27,11 @@ export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutR
     // Purging destroys keys that Protime will never show again: ask, or demand --yes.
     const question = `Purge profile "${profile}" and the ${keys} webhook key(s) it holds? The webhooks keep running on Protime.`;
     if (!(await confirm(ctx, question))) {
-      throw usageError('confirmation-required', `Not purged: profile "${profile}" holds ${keys} webhook key(s).`, 'Pass --yes to purge without asking.');
+      throw usageError(
+        'confirmation-required',
+        `Not purged: profile "${profile}" holds ${keys} webhook key(s).`,
+        'Pass --yes to purge without asking.',
+      );
     }
   }
   await ctx.store.update((current) => {
@@ -43,7 +47,11 @@ export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutR
       delete entry.token;
     }
   });
-  ctx.log.success(options.purge ? `Profile "${profile}" and its subscription records were removed.` : `Logged out of profile "${profile}"; its subscription records and keys are kept.`);
+  ctx.log.success(
+    options.purge
+      ? `Profile "${profile}" and its subscription records were removed.`
+      : `Logged out of profile "${profile}"; its subscription records and keys are kept.`,
+  );
   return { profile, loggedOut: true, purged: options.purge };
 }
 

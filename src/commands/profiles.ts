@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
-import { table, type View } from '../shared/output.js';
 import { liveRecords } from '../lifecycle/subscriptions.js';
+import { table, type View } from '../shared/output.js';
 
 export interface ProfileSummary {
   name: string;
@@ -37,6 +37,14 @@ export function render(result: ProfileSummary[], view: View): string {
   return table(
     view,
     ['', 'PROFILE', 'TENANT', 'ENVIRONMENT', 'LOGGED IN', 'TOKEN EXPIRES', 'SUBSCRIPTIONS'],
-    result.map((p) => [p.current ? '*' : '', p.name, p.tenant, p.environment, p.loggedIn ? 'yes' : 'no', p.tokenExpiresAt ?? '-', String(p.subscriptions)]),
+    result.map((p) => [
+      p.current ? '*' : '',
+      p.name,
+      p.tenant,
+      p.environment,
+      p.loggedIn ? 'yes' : 'no',
+      p.tokenExpiresAt ?? '-',
+      String(p.subscriptions),
+    ]),
   );
 }

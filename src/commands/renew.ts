@@ -1,14 +1,14 @@
-import { listWebhooks, type ExternalReference } from '../protime/api.js';
-import { assess, type Assessed } from '../lifecycle/assess.js';
-import type { ProtimeClient } from '../protime/client.js';
 import type { Context } from '../context.js';
+import { type Assessed, assess } from '../lifecycle/assess.js';
 import { createAndStore } from '../lifecycle/create.js';
-import { CliError, type ExitKind } from '../shared/errors.js';
 import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
-import type { Webhook } from '../protime/schemas.js';
-import { table, type View } from '../shared/output.js';
 import { forgetExpiredKeys, retire } from '../lifecycle/retire.js';
 import { sameDestination } from '../lifecycle/subscriptions.js';
+import { type ExternalReference, listWebhooks } from '../protime/api.js';
+import type { ProtimeClient } from '../protime/client.js';
+import type { Webhook } from '../protime/schemas.js';
+import { CliError, type ExitKind } from '../shared/errors.js';
+import { table, type View } from '../shared/output.js';
 
 export interface RenewOptions {
   /** Given ids are renewed due or not; none means every due subscription. */
@@ -51,7 +51,9 @@ const temporaryFailures = new WeakSet<RenewItem>();
 export async function run(options: RenewOptions, ctx: Context): Promise<RenewResult> {
   const profile = ctx.globals.profile;
   const client = await ctx.client();
-  const release = options.dryRun ? async () => undefined : await ctx.store.runLock(profile, 'renew', { waitMs: (options.waitSeconds ?? 0) * 1000 });
+  const release = options.dryRun
+    ? async () => undefined
+    : await ctx.store.runLock(profile, 'renew', { waitMs: (options.waitSeconds ?? 0) * 1000 });
   try {
     const server = await listWebhooks(client);
     if (!options.dryRun) {
@@ -86,13 +88,16 @@ export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'r
   if (options.ids.length > 0) {
     for (const id of new Set(options.ids)) {
       const entry = byId.get(id);
-      if (entry?.state === 'replaced') steps.push({ kind: 'fail', id, reason: `${id} was already replaced by ${entry.record?.replacedBy}.`, code: 'already-replaced' });
+      if (entry?.state === 'replaced')
+        steps.push({ kind: 'fail', id, reason: `${id} was already replaced by ${entry.record?.replacedBy}.`, code: 'already-replaced' });
       else if (entry) targets.push(entry);
       else steps.push({ kind: 'fail', id, reason: `No subscription ${id} on the server or in this profile's records.`, code: 'not-found' });
     }
   } else {
     // A replaced webhook is never a target: finishReplacements() owes it a delete, nothing more.
-    targets.push(...entries.filter((e) => e.state !== 'replaced' && (e.state === 'renew-due' || e.record?.adopted || CRITICAL.has(e.state))));
+    targets.push(
+      ...entries.filter((e) => e.state !== 'replaced' && (e.state === 'renew-due' || e.record?.adopted || CRITICAL.has(e.state))),
+    );
   }
   // Orphans last: whether one is needed depends on what the other targets (a --recreate of a
   // missing or expired webhook of the same destination) end up replacing.
@@ -101,10 +106,16 @@ export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'r
   const sameGroup = (a: Assessed, b: Assessed) => a.collection === b.collection && sameDestination(a.destinationUrl, b.destinationUrl);
   const servedBy = (entry: Assessed) =>
     [...served].find((e) => sameGroup(e, entry)) ??
-    entries.find((e) => e !== entry && e.hasKey && (e.state === 'ok' || e.state === 'renew-due') && !e.record?.adopted && sameGroup(e, entry));
+    entries.find(
+      (e) => e !== entry && e.hasKey && (e.state === 'ok' || e.state === 'renew-due') && !e.record?.adopted && sameGroup(e, entry),
+    );
   for (const entry of targets) {
     if (CRITICAL.has(entry.state) && !options.recreate) {
-      steps.push({ kind: 'skip', entry, reason: `${entry.state}: events were missed. Protime requires a full re-sync of ${entry.collection} first; then run renew --recreate.` });
+      steps.push({
+        kind: 'skip',
+        entry,
+        reason: `${entry.state}: events were missed. Protime requires a full re-sync of ${entry.collection} first; then run renew --recreate.`,
+      });
       continue;
     }
     // A destination gets one webhook: a leftover, or a dead one being recreated, is only retired
@@ -120,7 +131,13 @@ export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'r
   return steps;
 }
 
-async function execute(step: Step, options: RenewOptions, ctx: Context, client: ProtimeClient, server: Webhook[]): Promise<RenewItem | undefined> {
+async function execute(
+  step: Step,
+  options: RenewOptions,
+  ctx: Context,
+  client: ProtimeClient,
+  server: Webhook[],
+): Promise<RenewItem | undefined> {
   if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
   const { entry } = step;
   if (step.kind === 'skip') {
@@ -130,7 +147,10 @@ async function execute(step: Step, options: RenewOptions, ctx: Context, client: 
   if (step.kind === 'discard') {
     const outcome = await retire(ctx, client, entry.id, { dropKey: true });
     if (outcome instanceof CliError) ctx.log.warn(`Could not delete webhook ${entry.id} (${outcome.message}); the next run tries again.`);
-    else ctx.log.info(`Retired webhook ${entry.id} (${entry.record?.adopted ? 'left without a key by an interrupted run' : entry.state}): ${step.reason}.`);
+    else
+      ctx.log.info(
+        `Retired webhook ${entry.id} (${entry.record?.adopted ? 'left without a key by an interrupted run' : entry.state}): ${step.reason}.`,
+      );
     return undefined;
   }
   try {
@@ -145,9 +165,20 @@ async function execute(step: Step, options: RenewOptions, ctx: Context, client: 
     });
     if (!options.keepOld) {
       const outcome = await retire(ctx, client, entry.id, { dropKey: false });
-      if (outcome instanceof CliError) ctx.log.warn(`Renewed ${entry.id}, but deleting it failed (${outcome.message}); the next run deletes it.`);
+      if (outcome instanceof CliError)
+        ctx.log.warn(`Renewed ${entry.id}, but deleting it failed (${outcome.message}); the next run deletes it.`);
     }
-    return { action: step.action, oldId: entry.id, newId: record.id, collection: record.collection, destinationUrl: record.destinationUrl, key: record.key, validUntil: record.validUntil, error: null, errorCode: null };
+    return {
+      action: step.action,
+      oldId: entry.id,
+      newId: record.id,
+      collection: record.collection,
+      destinationUrl: record.destinationUrl,
+      key: record.key,
+      validUntil: record.validUntil,
+      error: null,
+      errorCode: null,
+    };
   } catch (error) {
     // Credentials gone: every other renewal would fail the same way; stop with exit 4.
     if (!(error instanceof CliError) || error.kind === 'auth') throw error;
@@ -160,7 +191,9 @@ async function execute(step: Step, options: RenewOptions, ctx: Context, client: 
 
 /** Renewals whose old webhook's delete failed earlier: delete it now. */
 async function finishReplacements(ctx: Context, client: ProtimeClient): Promise<void> {
-  const owed = Object.values((await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {}).filter((r) => r.replacedBy && !r.deletedAt && !r.keepOld);
+  const owed = Object.values((await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {}).filter(
+    (r) => r.replacedBy && !r.deletedAt && !r.keepOld,
+  );
   for (const record of owed) {
     const outcome = await retire(ctx, client, record.id, { dropKey: false });
     if (outcome instanceof CliError) ctx.log.warn(`Still cannot delete replaced webhook ${record.id} (${outcome.message}).`);
@@ -192,7 +225,8 @@ function item(action: RenewItem['action'], oldId: string, entry: Assessed | null
 
 /** Protime echoes external references in an undocumented shape: an object or a list of pairs. */
 function referencesOf(value: unknown): ExternalReference[] {
-  if (Array.isArray(value)) return value.filter((p): p is ExternalReference => Array.isArray(p) && p.length === 2 && p.every((s) => typeof s === 'string'));
+  if (Array.isArray(value))
+    return value.filter((p): p is ExternalReference => Array.isArray(p) && p.length === 2 && p.every((s) => typeof s === 'string'));
   if (value && typeof value === 'object') return Object.entries(value).filter((p): p is ExternalReference => typeof p[1] === 'string');
   return [];
 }
@@ -216,6 +250,14 @@ export function render(result: RenewResult, view: View): string {
   return table(
     view,
     ['ACTION', 'COLLECTION', 'DESTINATION', 'OLD ID', 'NEW ID', 'VALID UNTIL', 'KEY'],
-    result.results.map((r) => [r.action, r.collection ?? '-', r.destinationUrl ?? '-', r.oldId, r.newId ?? '-', r.validUntil ?? '-', r.key ?? '-']),
+    result.results.map((r) => [
+      r.action,
+      r.collection ?? '-',
+      r.destinationUrl ?? '-',
+      r.oldId,
+      r.newId ?? '-',
+      r.validUntil ?? '-',
+      r.key ?? '-',
+    ]),
   );
 }

@@ -1,12 +1,12 @@
-import { listWebhooks } from '../protime/api.js';
 import type { Context } from '../context.js';
+import { type Assessed, assess } from '../lifecycle/assess.js';
+import { settleIntents } from '../lifecycle/reconcile.js';
+import { type SubscriptionState, worstSeverity } from '../lifecycle/renewal.js';
+import { checkCollection } from '../lifecycle/subscriptions.js';
+import { listWebhooks } from '../protime/api.js';
+import type { Webhook } from '../protime/schemas.js';
 import { formatDuration } from '../shared/duration.js';
 import { paint, table, type View } from '../shared/output.js';
-import { assess, type Assessed } from '../lifecycle/assess.js';
-import { settleIntents } from '../lifecycle/reconcile.js';
-import { worstSeverity, type SubscriptionState } from '../lifecycle/renewal.js';
-import type { Webhook } from '../protime/schemas.js';
-import { checkCollection } from '../lifecycle/subscriptions.js';
 
 export interface StatusOptions {
   collection?: string;
@@ -44,7 +44,15 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
     checkedAt: now.toISOString(),
     offline: options.offline,
     subscriptions: shown,
-    summary: { ok: count('ok'), renewDue: count('renew-due'), expired: count('expired'), disabled: count('disabled'), missing: count('missing'), unknownKey: count('unknown-key'), replaced: count('replaced') },
+    summary: {
+      ok: count('ok'),
+      renewDue: count('renew-due'),
+      expired: count('expired'),
+      disabled: count('disabled'),
+      missing: count('missing'),
+      unknownKey: count('unknown-key'),
+      replaced: count('replaced'),
+    },
   };
 }
 
@@ -66,7 +74,10 @@ async function listSettled(ctx: Context): Promise<Webhook[]> {
   try {
     const server = await listWebhooks(client);
     const adopted = await settleIntents(ctx.store, profile, server);
-    if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) were created by an interrupted run and their keys were lost; \`protime-hooks renew\` replaces them.`);
+    if (adopted.length > 0)
+      ctx.log.warn(
+        `${adopted.length} webhook(s) were created by an interrupted run and their keys were lost; \`protime-hooks renew\` replaces them.`,
+      );
     return server;
   } finally {
     await release();
@@ -83,7 +94,13 @@ export function exitKind(result: StatusResult) {
 }
 
 const STATE_STYLE: Record<SubscriptionState, 'green' | 'yellow' | 'red' | 'gray'> = {
-  ok: 'green', replaced: 'gray', 'renew-due': 'yellow', 'unknown-key': 'yellow', expired: 'red', disabled: 'red', missing: 'red',
+  ok: 'green',
+  replaced: 'gray',
+  'renew-due': 'yellow',
+  'unknown-key': 'yellow',
+  expired: 'red',
+  disabled: 'red',
+  missing: 'red',
 };
 
 export function render(result: StatusResult, view: View): string {
@@ -110,10 +127,21 @@ export function summarize(result: StatusResult): string {
     return `No subscriptions for profile "${result.profile}". Create one with: protime-hooks subscribe contracts --url https://...`;
   }
   const parts = [
-    [s.ok, 'ok'], [s.replaced, 'replaced'], [s.renewDue, 'renew-due'], [s.unknownKey, 'unknown-key'], [s.expired, 'expired'], [s.disabled, 'disabled'], [s.missing, 'missing'],
-  ].filter(([n]) => (n as number) > 0).map(([n, label]) => `${n} ${label}`);
-  const advice = s.expired + s.disabled + s.missing > 0
-    ? ' Expired, disabled or missing webhooks missed events: re-sync the collection, then `protime-hooks renew --recreate`.'
-    : s.renewDue + s.unknownKey > 0 ? ' Run `protime-hooks renew` to replace what is due.' : '';
+    [s.ok, 'ok'],
+    [s.replaced, 'replaced'],
+    [s.renewDue, 'renew-due'],
+    [s.unknownKey, 'unknown-key'],
+    [s.expired, 'expired'],
+    [s.disabled, 'disabled'],
+    [s.missing, 'missing'],
+  ]
+    .filter(([n]) => (n as number) > 0)
+    .map(([n, label]) => `${n} ${label}`);
+  const advice =
+    s.expired + s.disabled + s.missing > 0
+      ? ' Expired, disabled or missing webhooks missed events: re-sync the collection, then `protime-hooks renew --recreate`.'
+      : s.renewDue + s.unknownKey > 0
+        ? ' Run `protime-hooks renew` to replace what is due.'
+        : '';
   return `${result.subscriptions.length} subscription(s): ${parts.join(', ')}${result.offline ? ' (offline: from local records)' : ''}.${advice}`;
 }

@@ -1,15 +1,22 @@
-import { formatExternalReferences, listWebhooks } from '../protime/api.js';
+import type { Context } from '../context.js';
 import { createAndStore } from '../lifecycle/create.js';
 import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { retire } from '../lifecycle/retire.js';
-import type { Context } from '../context.js';
+import {
+  checkCollection,
+  isLive,
+  parseExternalReference,
+  referencesJson,
+  renewAfterText,
+  sameDestination,
+} from '../lifecycle/subscriptions.js';
+import { formatExternalReferences, listWebhooks } from '../protime/api.js';
+import type { Webhook } from '../protime/schemas.js';
+import { formatDuration } from '../shared/duration.js';
 import { CliError, failure, usageError } from '../shared/errors.js';
 import { fields, paint, type View } from '../shared/output.js';
-import type { Webhook } from '../protime/schemas.js';
-import type { SubscriptionRecord } from '../state/schemas.js';
-import { checkCollection, isLive, parseExternalReference, referencesJson, renewAfterText, sameDestination } from '../lifecycle/subscriptions.js';
 import { checkUrl } from '../shared/urls.js';
-import { formatDuration } from '../shared/duration.js';
+import type { SubscriptionRecord } from '../state/schemas.js';
 
 export interface SubscribeOptions {
   collection: string;
@@ -49,8 +56,12 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
   const client = await ctx.client();
 
   if (options.dryRun) {
-    const query: Record<string, string> = externalReferences.length > 0 ? { externalReferences: formatExternalReferences(externalReferences) } : {};
-    return { dryRun: true, request: { method: 'POST', url: client.resolve('/webhooks'), query, body: { destinationUrl, collectionName: collection } } };
+    const query: Record<string, string> =
+      externalReferences.length > 0 ? { externalReferences: formatExternalReferences(externalReferences) } : {};
+    return {
+      dryRun: true,
+      request: { method: 'POST', url: client.resolve('/webhooks'), query, body: { destinationUrl, collectionName: collection } },
+    };
   }
 
   const release = await ctx.store.runLock(ctx.globals.profile, 'subscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });
@@ -63,16 +74,28 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
     if (found.existing && !options.force) return found.existing;
     const orphans = found.orphans;
     const preexisting = preexistingIds(webhooks, collection, destinationUrl);
-    const record = await createAndStore(ctx, client, { kind: 'subscribe', collection, destinationUrl, externalReferences, replaces: null, preexisting });
+    const record = await createAndStore(ctx, client, {
+      kind: 'subscribe',
+      collection,
+      destinationUrl,
+      externalReferences,
+      replaces: null,
+      preexisting,
+    });
     if (!record.key) {
-      throw failure('no-key-in-answer', `Webhook ${record.id} was created, but Protime's answer held no key field we know (key, privateKey, webhookKey, secret).`, {
-        hint: `The full answer is saved with the subscription in ${ctx.store.location}; look for the key there.`,
-      });
+      throw failure(
+        'no-key-in-answer',
+        `Webhook ${record.id} was created, but Protime's answer held no key field we know (key, privateKey, webhookKey, secret).`,
+        {
+          hint: `The full answer is saved with the subscription in ${ctx.store.location}; look for the key there.`,
+        },
+      );
     }
     ctx.log.warn(`Protime shows this key only once. It is stored in ${ctx.store.location}; keep a copy in your secret manager.`);
     // Keyless leftovers of an interrupted subscribe to this destination are replaced by this one.
     for (const id of orphans) {
-      if (!((await retire(ctx, client, id, { dropKey: true })) instanceof CliError)) ctx.log.info(`Deleted webhook ${id}, left without a key by an interrupted run.`);
+      if (!((await retire(ctx, client, id, { dropKey: true })) instanceof CliError))
+        ctx.log.info(`Deleted webhook ${id}, left without a key by an interrupted run.`);
     }
     return toResult(record, true);
   } finally {
@@ -85,19 +108,32 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
  * first, else one created elsewhere (its key not held here). Keyless leftovers of our own
  * interrupted creates do not count: a new subscription replaces them.
  */
-async function findExisting(ctx: Context, webhooks: Webhook[], collection: string, destinationUrl: string): Promise<{ existing?: SubscriptionResult; orphans: string[] }> {
+async function findExisting(
+  ctx: Context,
+  webhooks: Webhook[],
+  collection: string,
+  destinationUrl: string,
+): Promise<{ existing?: SubscriptionResult; orphans: string[] }> {
   const now = ctx.now().getTime();
   const records = (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {};
   const candidates = webhooks.filter((w) => {
     const record = records[w.id];
-    return w.collectionName === collection && w.status.toLowerCase() === 'enabled' && Date.parse(w.validUntil) > now &&
-      sameDestination(w.destinationUrl, destinationUrl) && (!record || isLive(record));
+    return (
+      w.collectionName === collection &&
+      w.status.toLowerCase() === 'enabled' &&
+      Date.parse(w.validUntil) > now &&
+      sameDestination(w.destinationUrl, destinationUrl) &&
+      (!record || isLive(record))
+    );
   });
   const orphans = candidates.filter((w) => records[w.id]?.adopted).map((w) => w.id);
   const match = candidates.find((w) => records[w.id]?.key) ?? candidates.find((w) => !records[w.id]?.adopted);
   if (!match) return { orphans };
   const record = records[match.id];
-  if (!record?.key) ctx.log.warn(`Webhook ${match.id} already sends ${collection} to this URL, but its key is not held here. Use --force to create one whose key you keep.`);
+  if (!record?.key)
+    ctx.log.warn(
+      `Webhook ${match.id} already sends ${collection} to this URL, but its key is not held here. Use --force to create one whose key you keep.`,
+    );
   else ctx.log.info(`A ${collection} subscription to this URL already exists; nothing was created (--force creates another).`);
   const validUntil = new Date(match.validUntil).toISOString();
   const existing: SubscriptionResult = {

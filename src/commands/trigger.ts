@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
+import { checkCollection } from '../lifecycle/subscriptions.js';
 import { failure, temporary } from '../shared/errors.js';
 import { fields, type View } from '../shared/output.js';
-import { checkCollection } from '../lifecycle/subscriptions.js';
 
 export interface TriggerOptions {
   collection: string;
@@ -25,7 +25,9 @@ export async function run(options: TriggerOptions, _ctx: Context): Promise<Trigg
     return { collection, ...result };
   } catch (error) {
     if (error instanceof TypeError) {
-      throw temporary('emulator-unreachable', `No emulator answers at ${options.emulatorUrl}.`, { hint: 'Start one with `protime-hooks emulator`, or pass --emulator-url.' });
+      throw temporary('emulator-unreachable', `No emulator answers at ${options.emulatorUrl}.`, {
+        hint: 'Start one with `protime-hooks emulator`, or pass --emulator-url.',
+      });
     }
     throw failure('emulator-refused', (error as Error).message);
   }

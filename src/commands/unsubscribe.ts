@@ -1,8 +1,8 @@
 import type { Context } from '../context.js';
+import { retire } from '../lifecycle/retire.js';
 import { CliError, failure, usageError } from '../shared/errors.js';
 import type { View } from '../shared/output.js';
 import { confirm } from '../shared/prompt.js';
-import { retire } from '../lifecycle/retire.js';
 
 export interface UnsubscribeOptions {
   id: string;
@@ -24,7 +24,11 @@ export async function run(options: UnsubscribeOptions, ctx: Context): Promise<Un
   if (!options.yes) {
     const what = record ? `the ${record.collection} webhook to ${record.destinationUrl}` : `webhook ${options.id}`;
     if (!(await confirm(ctx, `Delete ${what}? Protime stops sending its events.`))) {
-      throw usageError('confirmation-required', `Not deleted: ${options.id}.`, 'Pass --yes to delete without being asked (required without a terminal, or with --no-input).');
+      throw usageError(
+        'confirmation-required',
+        `Not deleted: ${options.id}.`,
+        'Pass --yes to delete without being asked (required without a terminal, or with --no-input).',
+      );
     }
   }
   const release = await ctx.store.runLock(profile, 'unsubscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });

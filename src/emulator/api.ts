@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isCollection } from '../shared/collections.js';
 import { parseExternalReferences } from './external-references.js';
-import { FilterError, parseFilter, type Predicate } from './filter.js';
+import { FilterError, type Predicate, parseFilter } from './filter.js';
 import { HttpError, readJsonObject, safeDecode, sendEmpty, sendJson } from './http.js';
-import { WEBHOOKS_READ_SCOPE, WEBHOOKS_WRITE_SCOPE, type TokenIssuer } from './tokens.js';
+import { type TokenIssuer, WEBHOOKS_READ_SCOPE, WEBHOOKS_WRITE_SCOPE } from './tokens.js';
 import type { PublicWebhook, StoredWebhook, WebhookStore } from './webhooks.js';
 
 export const API_PATH = '/connector/protimeapi/api/v1';
@@ -102,7 +102,10 @@ function listWebhooks(res: ServerResponse, url: URL, ctx: ApiContext): void {
   if (!/^\d{1,9}$/.test(skipText)) throw new HttpError(400, 'BadRequest', 'The $skiptoken is not valid', [`$skiptoken '${skipText}'`]);
   const skip = Number(skipText);
 
-  const all = ctx.store.all().map((webhook) => ctx.store.toPublic(webhook)).filter((webhook) => matches({ ...webhook }));
+  const all = ctx.store
+    .all()
+    .map((webhook) => ctx.store.toPublic(webhook))
+    .filter((webhook) => matches({ ...webhook }));
   const body: { value: PublicWebhook[]; nextLink?: string } = { value: all.slice(skip, skip + ctx.pageSize) };
   if (skip + ctx.pageSize < all.length) {
     // Built by hand: URLSearchParams would turn `$skiptoken` into `%24skiptoken`.

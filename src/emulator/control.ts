@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isCollection } from '../shared/collections.js';
 import type { ChangeType } from './data.js';
 import type { Deliverer } from './deliveries.js';
-import { parseFault, type FaultList } from './faults.js';
+import { type FaultList, parseFault } from './faults.js';
 import { HttpError, isPlainObject, readJsonObject, safeDecode, sendEmpty, sendJson } from './http.js';
 import type { TokenIssuer } from './tokens.js';
 import type { WebhookStore } from './webhooks.js';
@@ -89,12 +89,17 @@ export async function handleControl(req: IncomingMessage, res: ServerResponse, u
       return sendJson(res, 200, { revoked: ctx.tokens.revokeAll() });
     case 'POST /client-secret': {
       const { clientSecret } = await readJsonObject(req);
-      if (typeof clientSecret !== 'string' || clientSecret === '') throw new HttpError(400, 'BadRequest', 'clientSecret must be a non-empty string', []);
+      if (typeof clientSecret !== 'string' || clientSecret === '')
+        throw new HttpError(400, 'BadRequest', 'clientSecret must be a non-empty string', []);
       ctx.tokens.rotateSecret(clientSecret);
       return sendEmpty(res, 204);
     }
     case 'GET /webhooks':
-      return sendJson(res, 200, ctx.store.all().map((webhook) => ({ ...webhook, status: ctx.store.statusOf(webhook) })));
+      return sendJson(
+        res,
+        200,
+        ctx.store.all().map((webhook) => ({ ...webhook, status: ctx.store.statusOf(webhook) })),
+      );
     default:
       throw new HttpError(404, 'NotFound', `No control endpoint ${route}`, [
         'known: GET health, POST events, GET|POST|DELETE faults, GET|DELETE requests, GET webhooks, POST webhooks/{id}/valid-until, POST tokens/revoke, POST client-secret',

@@ -1,5 +1,5 @@
 import { DEFAULT_SIGNATURE, sign } from '../shared/signature.js';
-import { sampleItem, type ChangeType } from './data.js';
+import { type ChangeType, sampleItem } from './data.js';
 import type { Timers } from './timers.js';
 import type { WebhookStore } from './webhooks.js';
 

@@ -61,10 +61,12 @@ export function parseFault(body: Record<string, unknown>): Fault {
   if (retryAfter !== undefined && typeof retryAfter !== 'string' && typeof retryAfter !== 'number') {
     reasons.push('retryAfter must be a number of seconds or an HTTP date');
   }
-  if (!Number.isInteger(count) || ((count as number) < 1 && count !== -1)) reasons.push('count must be a positive integer, or -1 for every request');
+  if (!Number.isInteger(count) || ((count as number) < 1 && count !== -1))
+    reasons.push('count must be a positive integer, or -1 for every request');
   if (latencyMs !== undefined && !(typeof latencyMs === 'number' && latencyMs >= 0)) reasons.push('latencyMs must be a number >= 0');
   if (drop !== undefined && typeof drop !== 'boolean') reasons.push('drop must be a boolean');
-  if (holdAnswerMs !== undefined && !(typeof holdAnswerMs === 'number' && holdAnswerMs >= 0)) reasons.push('holdAnswerMs must be a number >= 0');
+  if (holdAnswerMs !== undefined && !(typeof holdAnswerMs === 'number' && holdAnswerMs >= 0))
+    reasons.push('holdAnswerMs must be a number >= 0');
   if (status === undefined && latencyMs === undefined && drop !== true && holdAnswerMs === undefined) {
     reasons.push('a fault needs status, latencyMs, holdAnswerMs or drop');
   }

@@ -71,9 +71,19 @@ export function sendHttpError(res: ServerResponse, error: HttpError): void {
 /** The `code` Protime would put in an error body for a status, used for injected faults too. */
 export function codeForStatus(status: number): string {
   const codes: Record<number, string> = {
-    400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 405: 'MethodNotAllowed',
-    409: 'Conflict', 413: 'PayloadTooLarge', 414: 'UriTooLong', 429: 'TooManyRequests',
-    500: 'InternalServerError', 502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
+    400: 'BadRequest',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'NotFound',
+    405: 'MethodNotAllowed',
+    409: 'Conflict',
+    413: 'PayloadTooLarge',
+    414: 'UriTooLong',
+    429: 'TooManyRequests',
+    500: 'InternalServerError',
+    502: 'BadGateway',
+    503: 'ServiceUnavailable',
+    504: 'GatewayTimeout',
   };
   return codes[status] ?? (status >= 500 ? 'InternalServerError' : 'Error');
 }

@@ -15,7 +15,7 @@ import { TokenIssuer } from './tokens.js';
 import { WebhookStore } from './webhooks.js';
 
 export { emitEvents } from './client.js';
-export { SIGNATURE_HEADER, WEBHOOK_ID_HEADER, signBody } from './deliveries.js';
+export { SIGNATURE_HEADER, signBody, WEBHOOK_ID_HEADER } from './deliveries.js';
 export { isLoopbackAddress } from './http.js';
 
 export interface EmulatorOptions {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { API_PATH, handleApi, type ApiContext } from './api.js';
-import { CONTROL_PATH, handleControl, redactQuery, type ControlContext } from './control.js';
+import { API_PATH, type ApiContext, handleApi } from './api.js';
+import { CONTROL_PATH, type ControlContext, handleControl, redactQuery } from './control.js';
 import type { Fault } from './faults.js';
 import { codeForStatus, HttpError, isLoopbackAddress, readBody, sendHttpError, sendJson } from './http.js';
 import type { Timers } from './timers.js';
@@ -42,7 +42,8 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, ctx: ServerCo
       }
       return await handleControl(req, res, url, ctx);
     }
-    if ((req.url ?? '').length > MAX_URI_LENGTH) throw new HttpError(414, 'UriTooLong', `The URI is longer than ${MAX_URI_LENGTH} characters`);
+    if ((req.url ?? '').length > MAX_URI_LENGTH)
+      throw new HttpError(414, 'UriTooLong', `The URI is longer than ${MAX_URI_LENGTH} characters`);
     const fault = ctx.faults.take(method, url.pathname);
     if (fault && (await applyFault(req, res, fault, ctx.timers))) return;
     await route(req, res, url, ctx);
@@ -88,7 +89,10 @@ async function applyFault(req: IncomingMessage, res: ServerResponse, fault: Faul
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
     const hold = fault.holdAnswerMs;
     res.end = ((...args: unknown[]) => {
-      void timers.sleep(hold).then(() => end(...args), () => end(...args));
+      void timers.sleep(hold).then(
+        () => end(...args),
+        () => end(...args),
+      );
       return res;
     }) as typeof res.end;
   }

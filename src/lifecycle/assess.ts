@@ -1,6 +1,6 @@
-import { subscriptionState, type SubscriptionState } from './renewal.js';
 import type { Webhook } from '../protime/schemas.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
+import { type SubscriptionState, subscriptionState } from './renewal.js';
 import { isLive, renewAfterText } from './subscriptions.js';
 
 /** One subscription as status and renew see it: the server's view merged with the local record. */
@@ -25,7 +25,12 @@ export interface Assessed {
  * Merges the server list (undefined = offline) with the profile's records. Server webhooks of
  * retired records, and disabled ones we hold nothing for, are history rather than subscriptions.
  */
-export function assess(records: Record<string, SubscriptionRecord> | undefined, server: Webhook[] | undefined, now: Date, windowSeconds?: number): Assessed[] {
+export function assess(
+  records: Record<string, SubscriptionRecord> | undefined,
+  server: Webhook[] | undefined,
+  now: Date,
+  windowSeconds?: number,
+): Assessed[] {
   const all = records ?? {};
   const entries: Assessed[] = [];
   /** `replaced` is set, not computed: a replaced webhook is never due, whatever its time. */
@@ -37,7 +42,15 @@ export function assess(records: Record<string, SubscriptionRecord> | undefined, 
       secondsLeft: Math.floor((validUntil.getTime() - now.getTime()) / 1000),
       state: replaced
         ? 'replaced'
-        : subscriptionState({ now, validUntil, createdAt: createdAt ? new Date(createdAt) : undefined, serverStatus: entry.status ?? undefined, onServer, hasKey: entry.hasKey, windowSeconds }),
+        : subscriptionState({
+            now,
+            validUntil,
+            createdAt: createdAt ? new Date(createdAt) : undefined,
+            serverStatus: entry.status ?? undefined,
+            onServer,
+            hasKey: entry.hasKey,
+            windowSeconds,
+          }),
       renewAfter: renewAfterText(entry.validUntil, createdAt, replaced ? undefined : windowSeconds),
     });
   };
@@ -66,7 +79,15 @@ export function assess(records: Record<string, SubscriptionRecord> | undefined, 
   for (const record of Object.values(all)) {
     if (!isLive(record) || listed.has(record.id)) continue;
     add(
-      { id: record.id, collection: record.collection, destinationUrl: record.destinationUrl, status: server ? null : record.status, validUntil: record.validUntil, hasKey: Boolean(record.key), record },
+      {
+        id: record.id,
+        collection: record.collection,
+        destinationUrl: record.destinationUrl,
+        status: server ? null : record.status,
+        validUntil: record.validUntil,
+        hasKey: Boolean(record.key),
+        record,
+      },
       !server,
     );
   }

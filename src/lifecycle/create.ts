@@ -1,8 +1,8 @@
+import type { Context } from '../context.js';
 import { createWebhook, IncompleteCreateError } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
-import type { Context } from '../context.js';
 import { CliError, failure } from '../shared/errors.js';
-import { closeIntent, commitCreate, openIntent, type IntentInput } from '../state/journal.js';
+import { closeIntent, commitCreate, type IntentInput, openIntent } from '../state/journal.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
 
 /**
@@ -11,7 +11,11 @@ import type { SubscriptionRecord } from '../state/schemas.js';
  * before the caller prints anything. A create whose outcome is unknown leaves its intent open for
  * reconciliation.
  */
-export async function createAndStore(ctx: Context, client: ProtimeClient, input: IntentInput & { keepOld?: boolean }): Promise<SubscriptionRecord> {
+export async function createAndStore(
+  ctx: Context,
+  client: ProtimeClient,
+  input: IntentInput & { keepOld?: boolean },
+): Promise<SubscriptionRecord> {
   const profile = ctx.globals.profile;
   const intent = await openIntent(ctx.store, profile, input, ctx.now());
   let webhook;

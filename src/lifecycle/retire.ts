@@ -1,6 +1,6 @@
+import type { Context } from '../context.js';
 import { deleteWebhook } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
-import type { Context } from '../context.js';
 import { CliError } from '../shared/errors.js';
 
 /**
@@ -9,7 +9,12 @@ import { CliError } from '../shared/errors.js';
  * so late deliveries still verify. Returns `absent` when the server did not know the id, or the
  * error when the delete failed, leaving the record as it was so the next run tries again.
  */
-export async function retire(ctx: Context, client: ProtimeClient, id: string, options: { dropKey: boolean }): Promise<'deleted' | 'absent' | CliError> {
+export async function retire(
+  ctx: Context,
+  client: ProtimeClient,
+  id: string,
+  options: { dropKey: boolean },
+): Promise<'deleted' | 'absent' | CliError> {
   let outcome: 'deleted' | 'absent' = 'deleted';
   try {
     await deleteWebhook(client, id);

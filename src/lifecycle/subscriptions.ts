@@ -1,8 +1,8 @@
 import type { ExternalReference } from '../protime/api.js';
 import { COLLECTION_NAMES, isCollection, suggestCollection } from '../shared/collections.js';
 import { usageError } from '../shared/errors.js';
-import { renewAfter } from './renewal.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
+import { renewAfter } from './renewal.js';
 
 /** Validates a collection name, with a suggestion for typos. */
 export function checkCollection(name: string): string {

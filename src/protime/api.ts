@@ -1,7 +1,7 @@
-import type { ProtimeClient } from './client.js';
-import { failure, usageError } from '../shared/errors.js';
 import { describeIssue } from '../shared/describe-issue.js';
-import { createdWebhookSchema, webhookPageSchema, webhookSchema, type Webhook } from './schemas.js';
+import { failure, usageError } from '../shared/errors.js';
+import type { ProtimeClient } from './client.js';
+import { createdWebhookSchema, type Webhook, webhookPageSchema, webhookSchema } from './schemas.js';
 
 /** [collection, reference], e.g. ['people', '@employee-number']. */
 export type ExternalReference = [string, string];
@@ -25,12 +25,16 @@ export interface CreatedWebhook {
 }
 
 export class IncompleteCreateError extends Error {
-  constructor(readonly raw: unknown, readonly problem: string) {
+  constructor(
+    readonly raw: unknown,
+    readonly problem: string,
+  ) {
     super(problem);
   }
 }
 
-const WEBHOOKS_SCOPE_HINT = 'The API client needs the connector-protimeapi-webhooks.read/.write scopes; run `protime-hooks login --scope ...` after they are granted.';
+const WEBHOOKS_SCOPE_HINT =
+  'The API client needs the connector-protimeapi-webhooks.read/.write scopes; run `protime-hooks login --scope ...` after they are granted.';
 
 export async function createWebhook(
   client: ProtimeClient,
@@ -74,9 +78,17 @@ export async function listWebhooks(client: ProtimeClient, options: { filter?: st
     // A server that hands back a link it already gave would otherwise loop forever. Compared as
     // resolved URLs: the first page is '/webhooks' + query, a nextLink back to it is absolute.
     const key = pageKey(client, next, query);
-    if (seen.has(key) || seen.size >= 1000) throw failure('paging-loop', `Protime's webhook list did not end (nextLink ${next} repeats or exceeds 1000 pages).`);
+    if (seen.has(key) || seen.size >= 1000)
+      throw failure('paging-loop', `Protime's webhook list did not end (nextLink ${next} repeats or exceeds 1000 pages).`);
     seen.add(key);
-    const response = await client.request({ method: 'GET', path: next, query, retry: 'idempotent', purpose: 'listing webhooks', scopeHint: WEBHOOKS_SCOPE_HINT });
+    const response = await client.request({
+      method: 'GET',
+      path: next,
+      query,
+      retry: 'idempotent',
+      purpose: 'listing webhooks',
+      scopeHint: WEBHOOKS_SCOPE_HINT,
+    });
     const page = webhookPageSchema.safeParse(response.data);
     if (!page.success) throw badResponse('GET /webhooks', describeIssue(page.error));
     all.push(...page.data.value);
@@ -96,14 +108,26 @@ function pageKey(client: ProtimeClient, path: string, query: Record<string, stri
 }
 
 export async function getWebhook(client: ProtimeClient, id: string): Promise<Webhook> {
-  const response = await client.request({ method: 'GET', path: webhookPath(id), retry: 'idempotent', purpose: `reading webhook ${id}`, scopeHint: WEBHOOKS_SCOPE_HINT });
+  const response = await client.request({
+    method: 'GET',
+    path: webhookPath(id),
+    retry: 'idempotent',
+    purpose: `reading webhook ${id}`,
+    scopeHint: WEBHOOKS_SCOPE_HINT,
+  });
   const parsed = webhookSchema.safeParse(response.data);
   if (!parsed.success) throw badResponse(`GET /webhooks/${id}`, describeIssue(parsed.error));
   return parsed.data;
 }
 
 export async function deleteWebhook(client: ProtimeClient, id: string): Promise<void> {
-  await client.request({ method: 'DELETE', path: webhookPath(id), retry: 'idempotent', purpose: `deleting webhook ${id}`, scopeHint: WEBHOOKS_SCOPE_HINT });
+  await client.request({
+    method: 'DELETE',
+    path: webhookPath(id),
+    retry: 'idempotent',
+    purpose: `deleting webhook ${id}`,
+    scopeHint: WEBHOOKS_SCOPE_HINT,
+  });
 }
 
 /** `/webhooks/<id>`: an empty or dot-segment id would address the list or the API root instead. */

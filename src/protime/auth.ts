@@ -1,7 +1,7 @@
+import { describeIssue } from '../shared/describe-issue.js';
 import { authError, failure, temporary } from '../shared/errors.js';
 import { parseErrorBody } from './error-body.js';
-import { send, type HttpSettings } from './http.js';
-import { describeIssue } from '../shared/describe-issue.js';
+import { type HttpSettings, send } from './http.js';
 import { tokenResponseSchema } from './schemas.js';
 
 export const DEFAULT_SCOPES = ['connector-protimeapi-webhooks.read', 'connector-protimeapi-webhooks.write'];
@@ -61,13 +61,17 @@ export async function fetchToken(credentials: Credentials, http: HttpSettings, n
   const detail = [body.code, body.message].filter(Boolean).join(': ') || `HTTP ${response.status}`;
   if (response.status === 400 || response.status === 401 || response.status === 403) {
     const scopeProblem = body.code === 'invalid_scope';
-    throw authError(scopeProblem ? 'scope-rejected' : 'credentials-rejected', `The token endpoint rejected the ${scopeProblem ? 'requested scopes' : 'credentials'} (${detail}).`, {
-      hint: scopeProblem
-        ? 'Ask the tenant administrator to grant the scopes to this API client, or request fewer with --scope.'
-        : 'Check the tenant, client id and client secret, then run `protime-hooks login` again.',
-      status: response.status,
-      reasons: body.reasons,
-    });
+    throw authError(
+      scopeProblem ? 'scope-rejected' : 'credentials-rejected',
+      `The token endpoint rejected the ${scopeProblem ? 'requested scopes' : 'credentials'} (${detail}).`,
+      {
+        hint: scopeProblem
+          ? 'Ask the tenant administrator to grant the scopes to this API client, or request fewer with --scope.'
+          : 'Check the tenant, client id and client secret, then run `protime-hooks login` again.',
+        status: response.status,
+        reasons: body.reasons,
+      },
+    );
   }
   if (response.status === 404) {
     throw authError('token-endpoint-not-found', `No token endpoint at ${credentials.tokenUrl} (404).`, {

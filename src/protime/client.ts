@@ -1,7 +1,7 @@
+import { authError, type CliError, failure, temporary } from '../shared/errors.js';
 import type { TokenProvider } from './auth.js';
-import { authError, failure, temporary, type CliError } from '../shared/errors.js';
 import { parseErrorBody } from './error-body.js';
-import { send, type HttpRequest, type HttpResponse, type HttpSettings } from './http.js';
+import { type HttpRequest, type HttpResponse, type HttpSettings, send } from './http.js';
 
 export interface ApiRequest extends Omit<HttpRequest, 'bearer' | 'url'> {
   /** Path under the API root (`/webhooks`) or an absolute URL on the same origin (a nextLink). */
@@ -69,10 +69,14 @@ export function apiError(response: HttpResponse, request: Pick<ApiRequest, 'purp
   }
   if (status === 429 || status >= 500) {
     const uncertain = request.retry === 'create' && status !== 429 && status !== 503;
-    return temporary(status === 429 ? 'rate-limited' : 'server-error', `Protime answered ${label}${doing}${said}${uncertain ? '; the webhook may have been created anyway' : ''}`, {
-      ...details,
-      hint: uncertain ? 'Run `protime-hooks status` before trying again.' : 'Try again later.',
-    });
+    return temporary(
+      status === 429 ? 'rate-limited' : 'server-error',
+      `Protime answered ${label}${doing}${said}${uncertain ? '; the webhook may have been created anyway' : ''}`,
+      {
+        ...details,
+        hint: uncertain ? 'Run `protime-hooks status` before trying again.' : 'Try again later.',
+      },
+    );
   }
   const codes: Record<number, string> = { 400: 'bad-request', 404: 'not-found', 409: 'conflict', 414: 'uri-too-long' };
   return failure(codes[status] ?? `http-${status}`, `Protime answered ${label}${doing}${said}`, details);

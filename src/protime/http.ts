@@ -80,7 +80,9 @@ export async function send(request: HttpRequest, settings: HttpSettings): Promis
       }
       throw noAnswer(request, reason, timedOut, error);
     }
-    settings.trace?.(`${target} -> ${response.status} (${Date.now() - started} ms) ${traceBody(response.data, response.status < 300 ? request.traceOnly : undefined)}`);
+    settings.trace?.(
+      `${target} -> ${response.status} (${Date.now() - started} ms) ${traceBody(response.data, response.status < 300 ? request.traceOnly : undefined)}`,
+    );
     if (RETRY_STATUS[request.retry].has(response.status) && attempt < settings.maxRetries) {
       const delay = retryAfterMs(response.headers.get('retry-after'), Date.now(), settings.maxDelayMs) ?? backoff(attempt, settings);
       settings.trace?.(`retry ${attempt + 1}/${settings.maxRetries} of ${target} in ${delay} ms (status ${response.status})`);
@@ -187,15 +189,25 @@ function networkReason(error: unknown): string {
 function noAnswer(request: HttpRequest, reason: string, timedOut: boolean, cause: unknown) {
   const host = safeHost(request.url);
   if (request.retry === 'create') {
-    return temporary(timedOut ? 'create-timeout' : 'create-interrupted', `No answer while ${request.purpose ?? 'creating'} (${reason}); the webhook may have been created anyway.`, {
-      hint: 'Do not simply retry: run `protime-hooks status`, which shows a webhook created without its key as unknown-key.',
-      cause,
-    });
+    return temporary(
+      timedOut ? 'create-timeout' : 'create-interrupted',
+      `No answer while ${request.purpose ?? 'creating'} (${reason}); the webhook may have been created anyway.`,
+      {
+        hint: 'Do not simply retry: run `protime-hooks status`, which shows a webhook created without its key as unknown-key.',
+        cause,
+      },
+    );
   }
-  return temporary(timedOut ? 'timeout' : 'network', `Could not reach ${host}${request.purpose ? ` while ${request.purpose}` : ''}: ${reason}.`, {
-    hint: timedOut ? 'Raise PROTIME_HOOKS_TIMEOUT (seconds) if the network is slow.' : 'Check the network connection and the API URL, then try again.',
-    cause,
-  });
+  return temporary(
+    timedOut ? 'timeout' : 'network',
+    `Could not reach ${host}${request.purpose ? ` while ${request.purpose}` : ''}: ${reason}.`,
+    {
+      hint: timedOut
+        ? 'Raise PROTIME_HOOKS_TIMEOUT (seconds) if the network is slow.'
+        : 'Check the network connection and the API URL, then try again.',
+      cause,
+    },
+  );
 }
 
 function safeHost(url: string): string {

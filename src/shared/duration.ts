@@ -16,7 +16,12 @@ export function formatDuration(totalSeconds: number): string {
   const sign = totalSeconds < 0 ? '-' : '';
   let rest = Math.floor(Math.abs(totalSeconds));
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (rest >= size || (unit === 's' && parts.length === 0)) {
       parts.push(`${Math.floor(rest / size)}${unit}`);
       rest %= size;

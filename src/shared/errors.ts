@@ -49,8 +49,7 @@ export class CliError extends Error {
   }
 }
 
-export const usageError = (code: string, message: string, hint?: string) =>
-  new CliError('usage', message, { code, hint });
+export const usageError = (code: string, message: string, hint?: string) => new CliError('usage', message, { code, hint });
 
 export const authError = (code: string, message: string, details: Omit<CliErrorDetails, 'code'> = {}) =>
   new CliError('auth', message, { code, ...details });

@@ -37,7 +37,10 @@ function aligned(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
   const lines = rows.map((row) =>
-    row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell) + 2))).join('').trimEnd(),
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell) + 2)))
+      .join('')
+      .trimEnd(),
   );
   return `${lines.join('\n')}\n`;
 }

@@ -26,7 +26,10 @@ export function readSecretFile(path: string, source: string, warn: (message: str
     // Like ssh with private keys: a secret others can read is worth a warning, not a refusal.
     if ((statSync(path).mode & 0o077) !== 0) warn(`${path} can be read by other users; chmod 600 it.`);
   } catch (error) {
-    throw usageError('secret-file', `Cannot read the client secret from ${path} (${source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    throw usageError(
+      'secret-file',
+      `Cannot read the client secret from ${path} (${source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,
+    );
   }
   return oneLine(text);
 }
@@ -34,7 +37,11 @@ export function readSecretFile(path: string, source: string, warn: (message: str
 /** A masked prompt on the terminal (stderr), or a usage error naming the flags when prompting is not possible. */
 export async function promptSecret(ctx: Terminal, message: string, flags: string): Promise<string> {
   if (!ctx.globals.input || !ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) {
-    throw usageError('missing-secret', `No client secret given${ctx.globals.input ? ' and no terminal to ask on' : ' (--no-input)'}.`, `Pass ${flags}.`);
+    throw usageError(
+      'missing-secret',
+      `No client secret given${ctx.globals.input ? ' and no terminal to ask on' : ' (--no-input)'}.`,
+      `Pass ${flags}.`,
+    );
   }
   const { default: password } = await import('@inquirer/password');
   try {

@@ -1,7 +1,8 @@
 const REDACTED = '[redacted]';
 
 /** Field names whose values are secrets wherever they appear (token answers, 201 bodies, forms). */
-const SECRET_FIELD = /^(key|private_?key|webhook_?key|secret|client_?secret|access_?token|refresh_?token|id_?token|password|authorization|signing_?key)$/i;
+const SECRET_FIELD =
+  /^(key|private_?key|webhook_?key|secret|client_?secret|access_?token|refresh_?token|id_?token|password|authorization|signing_?key)$/i;
 
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
@@ -13,9 +14,7 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
 export function redactBody(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactBody);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([name, inner]) => [name, SECRET_FIELD.test(name) ? REDACTED : redactBody(inner)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([name, inner]) => [name, SECRET_FIELD.test(name) ? REDACTED : redactBody(inner)]));
   }
   return value;
 }

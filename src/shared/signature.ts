@@ -6,7 +6,11 @@ export type Algorithm = (typeof ALGORITHMS)[number];
 export type Encoding = (typeof ENCODINGS)[number];
 
 /** The emulator's documented scheme; Protime's own is not in its public docs, so all three are settings. */
-export const DEFAULT_SIGNATURE: { header: string; algorithm: Algorithm; encoding: Encoding } = { header: 'X-Protime-Signature', algorithm: 'sha256', encoding: 'base64' };
+export const DEFAULT_SIGNATURE: { header: string; algorithm: Algorithm; encoding: Encoding } = {
+  header: 'X-Protime-Signature',
+  algorithm: 'sha256',
+  encoding: 'base64',
+};
 
 /** HMAC of the raw body with the webhook key (its UTF-8 text, as handed out by Protime). */
 export function sign(key: string, body: Buffer | string, algorithm: Algorithm, encoding: Encoding): string {

@@ -18,7 +18,10 @@ export function checkUrl(text: string, flag: string): string {
     throw usageError('bad-url', `${flag} must be an absolute URL such as https://example.com/hooks, not "${text}".`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw usageError('insecure-url', `${flag} must use https (${url.protocol}// is accepted only for localhost and 127.0.0.1): ${url.href}`);
+    throw usageError(
+      'insecure-url',
+      `${flag} must use https (${url.protocol}// is accepted only for localhost and 127.0.0.1): ${url.href}`,
+    );
   }
   if (url.username || url.password) {
     throw usageError('url-credentials', `${flag} must not contain a user name or password.`);

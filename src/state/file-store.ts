@@ -1,11 +1,11 @@
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type Conf from 'conf';
+import { describeIssue } from '../shared/describe-issue.js';
 import { failure, temporary } from '../shared/errors.js';
 import { acquireLock } from './lock.js';
 import { acquireRunLock } from './runlock.js';
-import { describeIssue } from '../shared/describe-issue.js';
-import { STORE_VERSION, storeSchema, type StoreData } from './schemas.js';
+import { STORE_VERSION, type StoreData, storeSchema } from './schemas.js';
 import type { Release, RunLockOptions, Store } from './store.js';
 
 const FILE_NAME = 'state';
@@ -112,7 +112,9 @@ export class FileStore implements Store {
       waitMs: 20_000,
       staleMs: 10_000,
       busy: () =>
-        temporary('store-locked', `Could not lock ${this.file}: another protime-hooks process keeps it busy.`, { hint: 'Try again in a moment.' }),
+        temporary('store-locked', `Could not lock ${this.file}: another protime-hooks process keeps it busy.`, {
+          hint: 'Try again in a moment.',
+        }),
     });
   }
 }

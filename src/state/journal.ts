@@ -16,7 +16,18 @@ export interface IntentInput {
 /** Writes the intent durably before the POST that may create a webhook. */
 export async function openIntent(store: Store, profile: string, input: IntentInput, now: Date): Promise<Intent> {
   const { kind, collection, destinationUrl, externalReferences, replaces, preexisting } = input;
-  const intent: Intent = { id: randomUUID(), kind, collection, destinationUrl, externalReferences, replaces, preexisting, startedAt: now.toISOString(), pid: process.pid, host: hostname() };
+  const intent: Intent = {
+    id: randomUUID(),
+    kind,
+    collection,
+    destinationUrl,
+    externalReferences,
+    replaces,
+    preexisting,
+    startedAt: now.toISOString(),
+    pid: process.pid,
+    host: hostname(),
+  };
   await store.update((data) => {
     ((data.intents ??= {})[profile] ??= []).push(intent);
   });

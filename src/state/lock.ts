@@ -34,7 +34,13 @@ export async function acquireLock(spec: LockSpec): Promise<() => Promise<void>> 
   const { default: lockfile } = await import('proper-lockfile');
   const lockDir = `${spec.base}.lock`;
   const ownerFile = `${spec.base}.owner`;
-  const options = { lockfilePath: lockDir, realpath: false, stale: spec.staleMs, update: Math.floor(spec.staleMs / 3), onCompromised: () => undefined };
+  const options = {
+    lockfilePath: lockDir,
+    realpath: false,
+    stale: spec.staleMs,
+    update: Math.floor(spec.staleMs / 3),
+    onCompromised: () => undefined,
+  };
   const deadline = Date.now() + spec.waitMs;
   const sleep = spec.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 0; ; attempt++) {

@@ -21,8 +21,12 @@ export function acquireRunLock(options: FileRunLockOptions, command: string): Pr
     staleMs: 30_000,
     sleep: options.sleep,
     busy: (owner) =>
-      temporary('run-locked', `Another protime-hooks run holds profile "${options.profile}"${owner ? ` (${owner.command}, pid ${owner.pid} on ${owner.host}, since ${owner.since})` : ''}.`, {
-        hint: 'It exits when done; try again later, or pass --wait <duration> to wait for it.',
-      }),
+      temporary(
+        'run-locked',
+        `Another protime-hooks run holds profile "${options.profile}"${owner ? ` (${owner.command}, pid ${owner.pid} on ${owner.host}, since ${owner.since})` : ''}.`,
+        {
+          hint: 'It exits when done; try again later, or pass --wait <duration> to wait for it.',
+        },
+      ),
   });
 }

@@ -33,7 +33,11 @@ export function sourceFiles(root: string, dir = root): string[] {
 }
 
 /** The src files each file imports (static, re-exports, type-only and dynamic `import()`). */
-export function importGraph(root: string, files: string[], read = (file: string) => readFileSync(join(root, file), 'utf8')): Map<string, string[]> {
+export function importGraph(
+  root: string,
+  files: string[],
+  read = (file: string) => readFileSync(join(root, file), 'utf8'),
+): Map<string, string[]> {
   const known = new Set(files);
   const graph = new Map<string, string[]>();
   for (const file of files) {
@@ -41,7 +45,12 @@ export function importGraph(root: string, files: string[], read = (file: string)
     const targets = importedFiles
       .map((i) => i.fileName)
       .filter((spec) => spec.startsWith('.'))
-      .map((spec) => relative(root, resolve(root, dirname(file), spec)).split('\\').join('/').replace(/\.js$/, '.ts'))
+      .map((spec) =>
+        relative(root, resolve(root, dirname(file), spec))
+          .split('\\')
+          .join('/')
+          .replace(/\.js$/, '.ts'),
+      )
       .filter((target) => known.has(target));
     graph.set(file, [...new Set(targets)]);
   }

@@ -10,7 +10,11 @@ const graph = importGraph(SRC, files);
 
 describe('the layers of src/', () => {
   it('reads the real tree: every layer has files and the graph has imports', () => {
-    for (const layer of Object.keys(LAYERS)) expect(files.some((f) => f === `${layer}.ts` || f.startsWith(`${layer}/`)), layer).toBe(true);
+    for (const layer of Object.keys(LAYERS))
+      expect(
+        files.some((f) => f === `${layer}.ts` || f.startsWith(`${layer}/`)),
+        layer,
+      ).toBe(true);
     expect([...graph.values()].flat().length).toBeGreaterThan(100);
   });
 
@@ -37,10 +41,10 @@ describe('the checker itself', () => {
   it('reports an upward import, a peer import and a file outside every layer', () => {
     const graph = fake({
       'shared/errors.ts': "import type { Context } from '../context.js';",
-      'context.ts': "export const x = 1;",
+      'context.ts': 'export const x = 1;',
       'protime/auth.ts': "import { FileStore } from '../state/file-store.js';",
-      'state/file-store.ts': "export class FileStore {}",
-      'misc.ts': "export {};",
+      'state/file-store.ts': 'export class FileStore {}',
+      'misc.ts': 'export {};',
     });
     expect(layerViolations(graph)).toEqual([
       'shared/errors.ts (shared) → context.ts (context)',

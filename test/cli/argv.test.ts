@@ -5,12 +5,21 @@ import { buildProgram } from '../../src/cli/program.js';
 import type { Env, GlobalOptions } from '../../src/context.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 
-const io = () => ({ stdout: new PassThrough(), stderr: new PassThrough(), stdin: Readable.from([]), stdoutIsTTY: false, stderrIsTTY: false, stdinIsTTY: false });
+const io = () => ({
+  stdout: new PassThrough(),
+  stderr: new PassThrough(),
+  stdin: Readable.from([]),
+  stdoutIsTTY: false,
+  stderrIsTTY: false,
+  stdinIsTTY: false,
+});
 
 /** Parses argv with a recording dispatch: which command got which options. */
 async function parse(argv: string[], env: Env = { HOME: '/home/u' }) {
   const calls: Array<{ name: CommandName; options: object; globals: GlobalOptions }> = [];
-  await buildProgram(async (name, options, globals) => void calls.push({ name, options, globals }), io(), env).parseAsync(argv, { from: 'user' });
+  await buildProgram(async (name, options, globals) => void calls.push({ name, options, globals }), io(), env).parseAsync(argv, {
+    from: 'user',
+  });
   expect(calls).toHaveLength(1);
   return calls[0]!;
 }
@@ -18,9 +27,21 @@ async function parse(argv: string[], env: Env = { HOME: '/home/u' }) {
 describe('argv → options', () => {
   it.each([
     [['status'], 'status', { collection: undefined, renewWithinSeconds: undefined, offline: false }],
-    [['status', '--renew-within', '36h', '--offline', '--collection', 'people'], 'status', { collection: 'people', renewWithinSeconds: 129_600, offline: true }],
-    [['subscribe', 'contracts', '--url', 'https://h/x', '--external-ref', 'a,b', '--external-ref', 'c,d', '--dry-run'], 'subscribe', { collection: 'contracts', url: 'https://h/x', externalRefs: ['a,b', 'c,d'], force: false, dryRun: true }],
-    [['subscribe', 'people', '--url', 'https://h/x', '--force'], 'subscribe', { collection: 'people', url: 'https://h/x', externalRefs: [], force: true, dryRun: false }],
+    [
+      ['status', '--renew-within', '36h', '--offline', '--collection', 'people'],
+      'status',
+      { collection: 'people', renewWithinSeconds: 129_600, offline: true },
+    ],
+    [
+      ['subscribe', 'contracts', '--url', 'https://h/x', '--external-ref', 'a,b', '--external-ref', 'c,d', '--dry-run'],
+      'subscribe',
+      { collection: 'contracts', url: 'https://h/x', externalRefs: ['a,b', 'c,d'], force: false, dryRun: true },
+    ],
+    [
+      ['subscribe', 'people', '--url', 'https://h/x', '--force'],
+      'subscribe',
+      { collection: 'people', url: 'https://h/x', externalRefs: [], force: true, dryRun: false },
+    ],
     [['logout', '--purge', '-y'], 'logout', { purge: true, yes: true }],
     [['collections'], 'collections', {}],
     [['profiles'], 'profiles', {}],
@@ -68,17 +89,15 @@ describe('argv → options', () => {
 });
 
 describe('usage errors', () => {
-  it.each([
-    [['bogus']],
-    [['status', '--nope']],
-    [['subscribe']],
-    [['login', '--environment', 'staging']],
-  ])('%j exits 2 with a message on stderr and nothing on stdout', async (argv) => {
-    const result = await runCli(argv, { cwd: tempDir() });
-    expect(result.code).toBe(2);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^Error: /);
-  });
+  it.each([[['bogus']], [['status', '--nope']], [['subscribe']], [['login', '--environment', 'staging']]])(
+    '%j exits 2 with a message on stderr and nothing on stdout',
+    async (argv) => {
+      const result = await runCli(argv, { cwd: tempDir() });
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^Error: /);
+    },
+  );
 
   it('shows the help on stderr and exits 2 when no command is given', async () => {
     const result = await runCli([]);
@@ -91,7 +110,12 @@ describe('usage errors', () => {
     const result = await runCli(['status', '--nope', '--json']);
     expect(result.code).toBe(2);
     expect(result.json()).toEqual({
-      error: { code: 'usage', message: "unknown option '--nope'", hint: 'Run `protime-hooks --help` (or `<command> --help`) for usage.', status: null },
+      error: {
+        code: 'usage',
+        message: "unknown option '--nope'",
+        hint: 'Run `protime-hooks --help` (or `<command> --help`) for usage.',
+        status: null,
+      },
     });
     expect(result.stderr).toBe('');
   });

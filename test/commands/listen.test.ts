@@ -53,14 +53,25 @@ describe('listen', () => {
     expect(await post(`http://127.0.0.1:${port}/elsewhere`, body, {})).toBe(404);
     expect(await post(url, body, {}, 'GET')).toBe(405);
     expect(await post(url, body, { 'x-protime-signature': sign('held-key-123456', body, 'sha256', 'base64') })).toBe(204);
-    expect(await post(url, body, { 'x-protime-signature': sign('wrong-key-999999', body, 'sha256', 'base64'), 'x-protime-webhook-id': 'w-1' })).toBe(401);
+    expect(
+      await post(url, body, { 'x-protime-signature': sign('wrong-key-999999', body, 'sha256', 'base64'), 'x-protime-webhook-id': 'w-1' }),
+    ).toBe(401);
     expect(await post(url, body, {})).toBe(401);
 
     const result = await running;
     expect(result.code).toBe(0);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatchObject({ subscriptionId: record.id, verified: true, changeType: 'InsertOrUpdate', changeVersion: '0000000000000000000A', event: { data: { id: 7 } } });
+    expect(lines[0]).toMatchObject({
+      subscriptionId: record.id,
+      verified: true,
+      changeType: 'InsertOrUpdate',
+      changeVersion: '0000000000000000000A',
+      event: { data: { id: 7 } },
+    });
     expect(lines[1]).toMatchObject({ subscriptionId: 'w-1', verified: false });
     expect(lines[2]).toMatchObject({ subscriptionId: null, verified: false });
     expect(Date.parse(lines[0].receivedAt)).not.toBeNaN();
@@ -72,7 +83,21 @@ describe('listen', () => {
     const dir = tempDir();
     await seedStore(dir, { records: [makeRecord({ key: 'held-key-abcdef' })] });
     const port = await freePort();
-    const running = runCli(['listen', '--port', String(port), '--count', '1', '--signature-header', 'X-Sig', '--algorithm', 'sha512', '--encoding', 'hex', '--config-dir', dir]);
+    const running = runCli([
+      'listen',
+      '--port',
+      String(port),
+      '--count',
+      '1',
+      '--signature-header',
+      'X-Sig',
+      '--algorithm',
+      'sha512',
+      '--encoding',
+      'hex',
+      '--config-dir',
+      dir,
+    ]);
     const body = '{"changeType":"Delete","data":{"changeVersion":"01"}}';
     expect(await post(`http://127.0.0.1:${port}/`, body, { 'x-sig': sign('held-key-abcdef', body, 'sha512', 'hex') })).toBe(204);
     expect((await running).stdout).toContain('"verified":true');
@@ -111,7 +136,13 @@ describe('keys', () => {
     const { NOW } = await import('../helpers/protime.js');
     const dir = tempDir();
     const current = makeRecord({ id: 'cur', destinationUrl: 'https://a.example/h', key: 'key-current-1' });
-    const replaced = makeRecord({ id: 'old', destinationUrl: 'https://a.example/h', key: 'key-replaced-1', replacedBy: 'cur', deletedAt: NOW.toISOString() });
+    const replaced = makeRecord({
+      id: 'old',
+      destinationUrl: 'https://a.example/h',
+      key: 'key-replaced-1',
+      replacedBy: 'cur',
+      deletedAt: NOW.toISOString(),
+    });
     const expired = makeRecord({ id: 'exp', key: 'key-expired-1', replacedBy: 'x', validUntil: '2026-05-01T00:00:00.000Z' });
     const unsubscribed = makeRecord({ id: 'gone', key: null, deletedAt: NOW.toISOString() });
     const people = makeRecord({ id: 'ppl', collection: 'people', destinationUrl: 'https://b.example/h', key: 'key-people-1' });
@@ -119,9 +150,30 @@ describe('keys', () => {
     const result = await runCli(['keys', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
     expect(result.json()).toEqual([
-      { id: 'cur', collection: 'contracts', destinationUrl: 'https://a.example/h', key: 'key-current-1', validUntil: current.validUntil, current: true },
-      { id: 'old', collection: 'contracts', destinationUrl: 'https://a.example/h', key: 'key-replaced-1', validUntil: replaced.validUntil, current: false },
-      { id: 'ppl', collection: 'people', destinationUrl: 'https://b.example/h', key: 'key-people-1', validUntil: people.validUntil, current: true },
+      {
+        id: 'cur',
+        collection: 'contracts',
+        destinationUrl: 'https://a.example/h',
+        key: 'key-current-1',
+        validUntil: current.validUntil,
+        current: true,
+      },
+      {
+        id: 'old',
+        collection: 'contracts',
+        destinationUrl: 'https://a.example/h',
+        key: 'key-replaced-1',
+        validUntil: replaced.validUntil,
+        current: false,
+      },
+      {
+        id: 'ppl',
+        collection: 'people',
+        destinationUrl: 'https://b.example/h',
+        key: 'key-people-1',
+        validUntil: people.validUntil,
+        current: true,
+      },
     ]);
     const filtered = await runCli(['keys', '--collection', 'people', '--json', '--config-dir', dir], { now: NOW });
     expect(filtered.json().map((k: { id: string }) => k.id)).toEqual(['ppl']);

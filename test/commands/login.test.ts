@@ -4,7 +4,7 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { AUTH_ORIGIN, NOW, SCOPES, SECRET, TOKEN, TOKEN_PATH, makeRecord, seedStore } from '../helpers/protime.js';
+import { AUTH_ORIGIN, makeRecord, NOW, SCOPES, SECRET, seedStore, TOKEN, TOKEN_PATH } from '../helpers/protime.js';
 
 const BASE = ['login', '--tenant', 'acme', '--client-id', 'client-1'];
 
@@ -102,20 +102,37 @@ describe('login', () => {
   it('exits 4 naming the scopes that were not granted, and stores nothing', async () => {
     const dir = tempDir();
     const wanted = `${SCOPES} connector-protimeapi-contracts.read`;
-    nock(AUTH_ORIGIN).post(TOKEN_PATH, (body) => body.scope === wanted).reply(200, { access_token: TOKEN, expires_in: 1800, scope: 'connector-protimeapi-webhooks.read' });
-    const result = await runCli([...BASE, '--scope', 'connector-protimeapi-contracts.read', '--client-secret-stdin', '--config-dir', dir], { stdin: SECRET, now: NOW });
+    nock(AUTH_ORIGIN)
+      .post(TOKEN_PATH, (body) => body.scope === wanted)
+      .reply(200, { access_token: TOKEN, expires_in: 1800, scope: 'connector-protimeapi-webhooks.read' });
+    const result = await runCli([...BASE, '--scope', 'connector-protimeapi-contracts.read', '--client-secret-stdin', '--config-dir', dir], {
+      stdin: SECRET,
+      now: NOW,
+    });
     expect(result.code).toBe(4);
     expect(result.stderr).toContain('not granted: connector-protimeapi-webhooks.write, connector-protimeapi-contracts.read');
     expect((await new FileStore(dir).read()).profiles).toEqual({});
   });
 
   it('accepts http only for loopback API URLs', async () => {
-    const bad = await runCli([...BASE, '--api-url', 'http://api.example.com', '--client-secret-stdin', '--config-dir', tempDir()], { stdin: SECRET });
+    const bad = await runCli([...BASE, '--api-url', 'http://api.example.com', '--client-secret-stdin', '--config-dir', tempDir()], {
+      stdin: SECRET,
+    });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--api-url must use https');
     nock('http://127.0.0.1:4010').post('/tenants/acme/connect/token').reply(200, { access_token: TOKEN, expires_in: 1800, scope: SCOPES });
     const good = await runCli(
-      [...BASE, '--api-url', 'http://127.0.0.1:4010/connector/protimeapi/api/v1', '--token-url', 'http://127.0.0.1:4010/tenants/acme/connect/token', '--client-secret-stdin', '--json', '--config-dir', tempDir()],
+      [
+        ...BASE,
+        '--api-url',
+        'http://127.0.0.1:4010/connector/protimeapi/api/v1',
+        '--token-url',
+        'http://127.0.0.1:4010/tenants/acme/connect/token',
+        '--client-secret-stdin',
+        '--json',
+        '--config-dir',
+        tempDir(),
+      ],
       { stdin: SECRET, now: NOW },
     );
     expect(good.code).toBe(0);
@@ -124,8 +141,14 @@ describe('login', () => {
 
   it('sends a custom User-Agent and remembers it for the profile', async () => {
     const dir = tempDir();
-    nock(AUTH_ORIGIN).matchHeader('user-agent', 'AcmeSync/2.1 (Acme NV)').post(TOKEN_PATH).reply(200, { access_token: TOKEN, expires_in: 1800, scope: SCOPES });
-    const result = await runCli([...BASE, '--user-agent', 'AcmeSync/2.1 (Acme NV)', '--client-secret-stdin', '--config-dir', dir], { stdin: SECRET, now: NOW });
+    nock(AUTH_ORIGIN)
+      .matchHeader('user-agent', 'AcmeSync/2.1 (Acme NV)')
+      .post(TOKEN_PATH)
+      .reply(200, { access_token: TOKEN, expires_in: 1800, scope: SCOPES });
+    const result = await runCli([...BASE, '--user-agent', 'AcmeSync/2.1 (Acme NV)', '--client-secret-stdin', '--config-dir', dir], {
+      stdin: SECRET,
+      now: NOW,
+    });
     expect(result.code).toBe(0);
     expect((await new FileStore(dir).read()).profiles.default!.userAgent).toBe('AcmeSync/2.1 (Acme NV)');
   });
@@ -133,7 +156,9 @@ describe('login', () => {
   it('refuses to move a profile holding subscriptions to another tenant', async () => {
     const dir = tempDir();
     await seedStore(dir, { records: [makeRecord()] });
-    const result = await runCli(['login', '--tenant', 'other', '--client-id', 'c', '--client-secret-stdin', '--config-dir', dir], { stdin: SECRET });
+    const result = await runCli(['login', '--tenant', 'other', '--client-id', 'c', '--client-secret-stdin', '--config-dir', dir], {
+      stdin: SECRET,
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('belongs to tenant acme');
   });
@@ -154,7 +179,7 @@ describe('logout', () => {
     const result = await runCli(['logout', '--json', '--config-dir', dir]);
     expect(result.code).toBe(0);
     expect(result.json()).toEqual({ profile: 'default', loggedOut: true, purged: false });
-    const data = (await new FileStore(dir).read());
+    const data = await new FileStore(dir).read();
     expect(data.profiles.default!.clientSecret).toBeUndefined();
     expect(data.profiles.default!.token).toBeUndefined();
     expect(data.subscriptions.default![record.id]!.key).toBe(record.key);
@@ -169,7 +194,7 @@ describe('logout', () => {
     expect(Object.keys((await new FileStore(dir).read()).subscriptions.default!)).toHaveLength(1);
     const done = await runCli(['logout', '--purge', '--yes', '--config-dir', dir]);
     expect(done.code).toBe(0);
-    expect((await new FileStore(dir).read())).toMatchObject({ profiles: {}, subscriptions: {} });
+    expect(await new FileStore(dir).read()).toMatchObject({ profiles: {}, subscriptions: {} });
   });
 
   it('is a usage error for an unknown profile', async () => {
@@ -186,8 +211,28 @@ describe('profiles and collections', () => {
     await seedStore(dir, { profile: 'staging', loggedIn: false });
     const result = await runCli(['profiles', '--json', '--profile', 'staging', '--config-dir', dir]);
     expect(result.json()).toEqual([
-      { name: 'default', tenant: 'acme', environment: 'production', clientId: 'client-1', apiUrl: 'https://acme.myprotime.eu/connector/protimeapi/api/v1', loggedIn: true, tokenExpiresAt: '2026-06-01T13:00:00.000Z', subscriptions: 1, current: false },
-      { name: 'staging', tenant: 'acme', environment: 'production', clientId: 'client-1', apiUrl: 'https://acme.myprotime.eu/connector/protimeapi/api/v1', loggedIn: false, tokenExpiresAt: null, subscriptions: 0, current: true },
+      {
+        name: 'default',
+        tenant: 'acme',
+        environment: 'production',
+        clientId: 'client-1',
+        apiUrl: 'https://acme.myprotime.eu/connector/protimeapi/api/v1',
+        loggedIn: true,
+        tokenExpiresAt: '2026-06-01T13:00:00.000Z',
+        subscriptions: 1,
+        current: false,
+      },
+      {
+        name: 'staging',
+        tenant: 'acme',
+        environment: 'production',
+        clientId: 'client-1',
+        apiUrl: 'https://acme.myprotime.eu/connector/protimeapi/api/v1',
+        loggedIn: false,
+        tokenExpiresAt: null,
+        subscriptions: 0,
+        current: true,
+      },
     ]);
   });
 

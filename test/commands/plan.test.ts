@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Assessed } from '../../src/lifecycle/assess.js';
 import { plan, type Step } from '../../src/commands/renew.js';
+import type { Assessed } from '../../src/lifecycle/assess.js';
 import type { SubscriptionState } from '../../src/lifecycle/renewal.js';
 import { makeRecord } from '../helpers/protime.js';
 import { URL } from './renew-helpers.js';
@@ -28,7 +28,9 @@ function entry(state: SubscriptionState, overrides: Partial<Assessed> & { adopte
 
 /** Steps as `kind:id[:action]`, for compact tables. */
 const show = (steps: Step[]) =>
-  steps.map((s) => (s.kind === 'fail' ? `fail:${s.id}:${s.code}` : s.kind === 'replace' ? `replace:${s.entry.id}:${s.action}` : `${s.kind}:${s.entry.id}`));
+  steps.map((s) =>
+    s.kind === 'fail' ? `fail:${s.id}:${s.code}` : s.kind === 'replace' ? `replace:${s.entry.id}:${s.action}` : `${s.kind}:${s.entry.id}`,
+  );
 
 const none = { ids: [] as string[], recreate: false };
 
@@ -44,9 +46,12 @@ describe('plan', () => {
     expect(show(plan([entry(state, { id: 'x' })], none))).toEqual(expected);
   });
 
-  it.each<[SubscriptionState]>([['expired'], ['disabled'], ['missing']])('--recreate replaces a %s subscription as "recreated"', (state) => {
-    expect(show(plan([entry(state, { id: 'x' })], { ids: [], recreate: true }))).toEqual(['replace:x:recreated']);
-  });
+  it.each<[SubscriptionState]>([['expired'], ['disabled'], ['missing']])(
+    '--recreate replaces a %s subscription as "recreated"',
+    (state) => {
+      expect(show(plan([entry(state, { id: 'x' })], { ids: [], recreate: true }))).toEqual(['replace:x:recreated']);
+    },
+  );
 
   it('the skip reason names the state, the re-sync and --recreate', () => {
     const [step] = plan([entry('disabled', { id: 'x', collection: 'people' })], none);
@@ -73,7 +78,10 @@ describe('plan', () => {
   });
 
   it('an adopted orphan is discarded when a keyed healthy webhook serves the same collection and destination', () => {
-    const entries = [entry('unknown-key', { id: 'o', adopted: true }), entry('ok', { id: 'k', destinationUrl: 'https://HOOKS.example.com:443/protime' })];
+    const entries = [
+      entry('unknown-key', { id: 'o', adopted: true }),
+      entry('ok', { id: 'k', destinationUrl: 'https://HOOKS.example.com:443/protime' }),
+    ];
     expect(show(plan(entries, none))).toEqual(['discard:o']);
   });
 
@@ -109,7 +117,10 @@ describe('plan', () => {
     // The orphan is listed by the server, so it comes before records missing from the server.
     const orphan = entry('unknown-key', { id: 'o', adopted: true });
     const missing = entry('missing', { id: 'm', status: null });
-    for (const entries of [[orphan, missing], [missing, orphan]]) {
+    for (const entries of [
+      [orphan, missing],
+      [missing, orphan],
+    ]) {
       const steps = show(plan(entries, { ids: [], recreate: true }));
       expect(steps.filter((s) => s.startsWith('replace:'))).toHaveLength(1);
       expect(steps.sort()).toEqual(['discard:o', 'replace:m:recreated']);
@@ -123,7 +134,9 @@ describe('plan', () => {
     // Without --recreate it is still reported (events were missed) until the user acknowledges it.
     expect(show(plan([expired, healthy], none))).toEqual(['skip:e']);
     // A healthy webhook of another destination does not count.
-    expect(show(plan([expired, entry('ok', { id: 'h2', destinationUrl: `${URL}/other` })], { ids: [], recreate: true }))).toEqual(['replace:e:recreated']);
+    expect(show(plan([expired, entry('ok', { id: 'h2', destinationUrl: `${URL}/other` })], { ids: [], recreate: true }))).toEqual([
+      'replace:e:recreated',
+    ]);
   });
 
   it('a replaced webhook does not serve its destination: an orphan beside it is still replaced', () => {

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { FileStore } from '../../src/state/file-store.js';
 import type { SubscriptionRecord } from '../../src/state/schemas.js';
-import { API_ORIGIN, API_PATH, NOW, api, makeRecord, makeWebhook, type WebhookShape } from '../helpers/protime.js';
+import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, NOW, type WebhookShape } from '../helpers/protime.js';
 
 export const DAY = 86_400_000;
 export const URL = 'https://hooks.example.com/protime';
@@ -19,7 +19,14 @@ export function okRecord(overrides: Partial<SubscriptionRecord> = {}): Subscript
 
 /** The server's view of a local record. */
 export function serverOf(record: SubscriptionRecord, overrides: Partial<WebhookShape> = {}): WebhookShape {
-  return makeWebhook({ id: record.id, validUntil: record.validUntil, collectionName: record.collection, destinationUrl: record.destinationUrl, status: record.status, ...overrides });
+  return makeWebhook({
+    id: record.id,
+    validUntil: record.validUntil,
+    collectionName: record.collection,
+    destinationUrl: record.destinationUrl,
+    status: record.status,
+    ...overrides,
+  });
 }
 
 export interface CreateMock {
@@ -41,13 +48,22 @@ export function mockCreate(m: CreateMock) {
   if (m.externalReferences !== undefined) scope = scope.query({ externalReferences: m.externalReferences });
   return scope.reply(
     m.status ?? 201,
-    (m.body ?? { id: m.id, key: m.key ?? `key-of-${m.id}`, validUntil: m.validUntil ?? '2026-07-01T14:00:00+02:00', status: 'Enabled', ...body }) as nock.Body,
+    (m.body ?? {
+      id: m.id,
+      key: m.key ?? `key-of-${m.id}`,
+      validUntil: m.validUntil ?? '2026-07-01T14:00:00+02:00',
+      status: 'Enabled',
+      ...body,
+    }) as nock.Body,
     { location: `${API_ORIGIN}${API_PATH}/webhooks/${m.id}` },
   );
 }
 
 export function mockDelete(id: string, status = 204, times = 1) {
-  return api().delete(`${API_PATH}/webhooks/${id}`).times(times).reply(status, status === 404 ? { error: { code: 'NotFound', message: 'No such webhook' } } : undefined);
+  return api()
+    .delete(`${API_PATH}/webhooks/${id}`)
+    .times(times)
+    .reply(status, status === 404 ? { error: { code: 'NotFound', message: 'No such webhook' } } : undefined);
 }
 
 export async function records(dir: string): Promise<Record<string, SubscriptionRecord>> {

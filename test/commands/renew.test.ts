@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { API_PATH, NOW, api, makeRecord, makeWebhook, mockList, mockToken, seedStore } from '../helpers/protime.js';
-import { DAY, URL, at, dueRecord, mockCreate, mockDelete, okRecord, openIntents, records, serverOf } from './renew-helpers.js';
+import { API_PATH, api, makeRecord, makeWebhook, mockList, mockToken, NOW, seedStore } from '../helpers/protime.js';
+import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, openIntents, records, serverOf, URL } from './renew-helpers.js';
 
 const NEW_VALID = '2026-07-01T12:00:00.000Z'; // what mockCreate's '2026-07-01T14:00:00+02:00' reads as
 
@@ -11,7 +11,7 @@ describe('renew: nothing due', () => {
     const dir = tempDir();
     const ok = okRecord();
     await seedStore(dir, { records: [ok] });
-    const before = (await new FileStore(dir).read());
+    const before = await new FileStore(dir).read();
 
     mockList([serverOf(ok)]);
     const json = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
@@ -24,14 +24,19 @@ describe('renew: nothing due', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toBe('');
     expect(human.stderr).toBe('');
-    expect((await new FileStore(dir).read())).toEqual(before);
+    expect(await new FileStore(dir).read()).toEqual(before);
   });
 });
 
 describe('renew: due subscriptions', () => {
   it('creates each replacement with the same collection, destination and external references, stores its key, then deletes the old one', async () => {
     const dir = tempDir();
-    const withRefs = dueRecord({ externalReferences: [['people', '@employee-number'], ['contracts', 'erp-id']] });
+    const withRefs = dueRecord({
+      externalReferences: [
+        ['people', '@employee-number'],
+        ['contracts', 'erp-id'],
+      ],
+    });
     const plain = dueRecord({ collection: 'people', destinationUrl: `${URL}/people` });
     const ok = okRecord({ destinationUrl: `${URL}/ok` });
     await seedStore(dir, { records: [withRefs, plain, ok] });
@@ -50,19 +55,42 @@ describe('renew: due subscriptions', () => {
     expect(doc.results).toHaveLength(2);
     expect(doc.results).toEqual(
       expect.arrayContaining([
-        { action: 'renewed', oldId: withRefs.id, newId: 'new-1', collection: 'contracts', destinationUrl: URL, key: 'key-new-1', validUntil: NEW_VALID, error: null, errorCode: null },
-        { action: 'renewed', oldId: plain.id, newId: 'new-2', collection: 'people', destinationUrl: `${URL}/people`, key: 'key-new-2', validUntil: NEW_VALID, error: null, errorCode: null },
+        {
+          action: 'renewed',
+          oldId: withRefs.id,
+          newId: 'new-1',
+          collection: 'contracts',
+          destinationUrl: URL,
+          key: 'key-new-1',
+          validUntil: NEW_VALID,
+          error: null,
+          errorCode: null,
+        },
+        {
+          action: 'renewed',
+          oldId: plain.id,
+          newId: 'new-2',
+          collection: 'people',
+          destinationUrl: `${URL}/people`,
+          key: 'key-new-2',
+          validUntil: NEW_VALID,
+          error: null,
+          errorCode: null,
+        },
       ]),
     );
     expect(result.stderr).toContain('2 renewed.');
     expect(result.stderr).not.toContain('key-new-1');
 
-    const stored = (await records(dir));
+    const stored = await records(dir);
     expect(stored['new-1']).toMatchObject({
       key: 'key-new-1',
       collection: 'contracts',
       destinationUrl: URL,
-      externalReferences: [['people', '@employee-number'], ['contracts', 'erp-id']],
+      externalReferences: [
+        ['people', '@employee-number'],
+        ['contracts', 'erp-id'],
+      ],
       validUntil: NEW_VALID,
       createdAt: NOW.toISOString(),
     });
@@ -72,7 +100,7 @@ describe('renew: due subscriptions', () => {
     expect(stored[withRefs.id]).toMatchObject({ replacedBy: 'new-1', deletedAt: NOW.toISOString(), key: withRefs.key, keepOld: false });
     expect(stored[plain.id]).toMatchObject({ replacedBy: 'new-2', deletedAt: NOW.toISOString() });
     expect(stored[ok.id]).toEqual(ok);
-    expect((await openIntents(dir))).toEqual([]);
+    expect(await openIntents(dir)).toEqual([]);
   });
 
   it('prints a plain table with the new key for people', async () => {
@@ -123,8 +151,15 @@ describe('renew with ids', () => {
     expect(results).toHaveLength(2);
     expect(results.find((r: any) => r.oldId === a.id)).toMatchObject({ action: 'renewed', newId: 'new-a' });
     expect(results.find((r: any) => r.oldId === 'nope')).toEqual({
-      action: 'failed', oldId: 'nope', newId: null, collection: null, destinationUrl: null, key: null, validUntil: null,
-      error: expect.stringContaining('No subscription nope'), errorCode: 'not-found',
+      action: 'failed',
+      oldId: 'nope',
+      newId: null,
+      collection: null,
+      destinationUrl: null,
+      key: null,
+      validUntil: null,
+      error: expect.stringContaining('No subscription nope'),
+      errorCode: 'not-found',
     });
     expect((await records(dir))[b.id]).toEqual(b);
     expect((await records(dir))[a.id]!.replacedBy).toBe('new-a');
@@ -190,9 +225,23 @@ describe('renew --dry-run', () => {
     const expired = makeRecord({ destinationUrl: `${URL}/expired`, validUntil: at(-DAY) });
     const store = await seedStore(dir, { records: [due, expired] });
     await store.update((data) => {
-      data.intents = { default: [{ id: 'i1', kind: 'subscribe', collection: 'people', destinationUrl: `${URL}/p`, externalReferences: [], startedAt: at(-60_000), replaces: null, pid: 1, host: 'h' }] };
+      data.intents = {
+        default: [
+          {
+            id: 'i1',
+            kind: 'subscribe',
+            collection: 'people',
+            destinationUrl: `${URL}/p`,
+            externalReferences: [],
+            startedAt: at(-60_000),
+            replaces: null,
+            pid: 1,
+            host: 'h',
+          },
+        ],
+      };
     });
-    const before = (await new FileStore(dir).read());
+    const before = await new FileStore(dir).read();
     mockList([serverOf(due), serverOf(expired), makeWebhook({ collectionName: 'people', destinationUrl: `${URL}/p` })]);
 
     const result = await runCli(['renew', '--dry-run', '--json', '--config-dir', dir], { now: NOW });
@@ -201,10 +250,22 @@ describe('renew --dry-run', () => {
     const results = result.json().results;
     expect(results).toHaveLength(2);
     expect(results.find((r: any) => r.oldId === due.id)).toEqual({
-      action: 'planned', oldId: due.id, newId: null, collection: 'contracts', destinationUrl: URL, key: null, validUntil: null, error: null, errorCode: null,
+      action: 'planned',
+      oldId: due.id,
+      newId: null,
+      collection: 'contracts',
+      destinationUrl: URL,
+      key: null,
+      validUntil: null,
+      error: null,
+      errorCode: null,
     });
-    expect(results.find((r: any) => r.oldId === expired.id)).toMatchObject({ action: 'skipped', errorCode: 'expired', error: expect.stringContaining('re-sync') });
-    expect((await new FileStore(dir).read())).toEqual(before);
+    expect(results.find((r: any) => r.oldId === expired.id)).toMatchObject({
+      action: 'skipped',
+      errorCode: 'expired',
+      error: expect.stringContaining('re-sync'),
+    });
+    expect(await new FileStore(dir).read()).toEqual(before);
   });
 });
 
@@ -221,18 +282,22 @@ describe('renew: expired, disabled and missing subscriptions', () => {
 
   it('skips them with a re-sync warning and exits 5', async () => {
     const { dir, expired, disabled, missing } = await setup();
-    const before = (await new FileStore(dir).read());
+    const before = await new FileStore(dir).read();
     const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(5);
     const byId = Object.fromEntries(result.json().results.map((r: any) => [r.oldId, r]));
     expect(Object.keys(byId).sort()).toEqual([expired.id, disabled.id, missing.id].sort());
-    for (const [r, state] of [[byId[expired.id], 'expired'], [byId[disabled.id], 'disabled'], [byId[missing.id], 'missing']]) {
+    for (const [r, state] of [
+      [byId[expired.id], 'expired'],
+      [byId[disabled.id], 'disabled'],
+      [byId[missing.id], 'missing'],
+    ]) {
       expect(r).toMatchObject({ action: 'skipped', errorCode: state, newId: null, key: null });
       expect(r.error).toContain('re-sync');
     }
     for (const id of [expired.id, disabled.id, missing.id]) expect(result.stderr).toContain(`Skipped ${id}`);
     expect(result.stderr.match(/re-sync/g)!.length).toBeGreaterThanOrEqual(3);
-    expect((await new FileStore(dir).read())).toEqual(before);
+    expect(await new FileStore(dir).read()).toEqual(before);
   });
 
   it('--recreate replaces them (action recreated) and retires the old ones, exit 0', async () => {
@@ -248,9 +313,19 @@ describe('renew: expired, disabled and missing subscriptions', () => {
 
     expect(result.code).toBe(0);
     const pairs = result.json().results.map((r: any) => [r.action, r.oldId, r.newId]);
-    expect(pairs.sort()).toEqual([['recreated', expired.id, 'new-e'], ['recreated', disabled.id, 'new-d'], ['recreated', missing.id, 'new-m']].sort());
-    const stored = (await records(dir));
-    for (const [old, id] of [[expired, 'new-e'], [disabled, 'new-d'], [missing, 'new-m']] as const) {
+    expect(pairs.sort()).toEqual(
+      [
+        ['recreated', expired.id, 'new-e'],
+        ['recreated', disabled.id, 'new-d'],
+        ['recreated', missing.id, 'new-m'],
+      ].sort(),
+    );
+    const stored = await records(dir);
+    for (const [old, id] of [
+      [expired, 'new-e'],
+      [disabled, 'new-d'],
+      [missing, 'new-m'],
+    ] as const) {
       expect(stored[old.id]).toMatchObject({ replacedBy: id, deletedAt: NOW.toISOString() });
       expect(stored[id]!.key).toBe(`key-of-${id}`);
     }
@@ -308,11 +383,21 @@ describe('renew: the create fails', () => {
 
     expect(result.code).toBe(1);
     expect(result.json().results).toEqual([
-      { action: 'failed', oldId: old.id, newId: null, collection: 'contracts', destinationUrl: URL, key: null, validUntil: null, error: expect.stringContaining('Invalid destination URL'), errorCode: 'bad-request' },
+      {
+        action: 'failed',
+        oldId: old.id,
+        newId: null,
+        collection: 'contracts',
+        destinationUrl: URL,
+        key: null,
+        validUntil: null,
+        error: expect.stringContaining('Invalid destination URL'),
+        errorCode: 'bad-request',
+      },
     ]);
     expect(result.stderr).toContain(`Renewing ${old.id} failed`);
-    expect((await openIntents(dir))).toEqual([]);
-    expect((await records(dir))).toEqual({ [old.id]: old });
+    expect(await openIntents(dir)).toEqual([]);
+    expect(await records(dir)).toEqual({ [old.id]: old });
   });
 
   it('a timeout fails with exit 75 and keeps the intent; status adopts what it created; renew then only deletes it beside a keyed healthy one', async () => {
@@ -325,9 +410,17 @@ describe('renew: the create fails', () => {
     const renew = await runCli(['renew', old.id, '--json', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
 
     expect(renew.code).toBe(75);
-    expect(renew.json().results).toMatchObject([{ action: 'failed', oldId: old.id, newId: null, errorCode: 'create-timeout', error: expect.stringContaining('may have been created') }]);
-    expect((await openIntents(dir))).toMatchObject([{ kind: 'renew', collection: 'contracts', destinationUrl: URL, replaces: old.id }]);
-    expect((await records(dir))).toEqual({ [old.id]: old });
+    expect(renew.json().results).toMatchObject([
+      {
+        action: 'failed',
+        oldId: old.id,
+        newId: null,
+        errorCode: 'create-timeout',
+        error: expect.stringContaining('may have been created'),
+      },
+    ]);
+    expect(await openIntents(dir)).toMatchObject([{ kind: 'renew', collection: 'contracts', destinationUrl: URL, replaces: old.id }]);
+    expect(await records(dir)).toEqual({ [old.id]: old });
 
     // The POST did create one: the list now shows it, unknown here.
     const orphan = makeWebhook({ id: 'orphan-1', validUntil: '2026-07-01T12:00:00Z' });
@@ -336,7 +429,7 @@ describe('renew: the create fails', () => {
     expect(status.code).toBe(3);
     expect(status.json().subscriptions.find((s: any) => s.id === 'orphan-1')).toMatchObject({ state: 'unknown-key', hasKey: false });
     expect(status.stderr).toContain('created by an interrupted run');
-    expect((await openIntents(dir))).toEqual([]);
+    expect(await openIntents(dir)).toEqual([]);
     expect((await records(dir))['orphan-1']).toMatchObject({ adopted: true, key: null, collection: 'contracts', destinationUrl: URL });
 
     // The old one still serves the destination with its key: the orphan is only deleted.
@@ -354,13 +447,20 @@ describe('renew: the create fails', () => {
     const dir = tempDir();
     await seedStore(dir);
     mockList([]);
-    api().post(`${API_PATH}/webhooks`, { destinationUrl: URL, collectionName: 'contracts' }).query({ externalReferences: '(people,@badge-number)' }).delay(3000).reply(201, {});
-    const subscribe = await runCli(['subscribe', 'contracts', '--url', URL, '--external-ref', 'people,@badge-number', '--force', '--json', '--config-dir', dir], {
-      now: NOW,
-      env: { PROTIME_HOOKS_TIMEOUT: '0.2' },
-    });
+    api()
+      .post(`${API_PATH}/webhooks`, { destinationUrl: URL, collectionName: 'contracts' })
+      .query({ externalReferences: '(people,@badge-number)' })
+      .delay(3000)
+      .reply(201, {});
+    const subscribe = await runCli(
+      ['subscribe', 'contracts', '--url', URL, '--external-ref', 'people,@badge-number', '--force', '--json', '--config-dir', dir],
+      {
+        now: NOW,
+        env: { PROTIME_HOOKS_TIMEOUT: '0.2' },
+      },
+    );
     expect(subscribe.code).toBe(75);
-    expect((await openIntents(dir))).toHaveLength(1);
+    expect(await openIntents(dir)).toHaveLength(1);
 
     const orphan = makeWebhook({ id: 'orphan-2', validUntil: '2026-07-01T12:00:00Z' });
     mockList([orphan]);
@@ -374,9 +474,19 @@ describe('renew: the create fails', () => {
     const renew = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
     expect(renew.code).toBe(0);
     expect(renew.json().results).toEqual([
-      { action: 'renewed', oldId: 'orphan-2', newId: 'new-o', collection: 'contracts', destinationUrl: URL, key: 'key-new-o', validUntil: NEW_VALID, error: null, errorCode: null },
+      {
+        action: 'renewed',
+        oldId: 'orphan-2',
+        newId: 'new-o',
+        collection: 'contracts',
+        destinationUrl: URL,
+        key: 'key-new-o',
+        validUntil: NEW_VALID,
+        error: null,
+        errorCode: null,
+      },
     ]);
-    const stored = (await records(dir));
+    const stored = await records(dir);
     expect(stored['orphan-2']).toMatchObject({ adopted: true, replacedBy: 'new-o', deletedAt: NOW.toISOString() });
     expect(stored['new-o']).toMatchObject({ key: 'key-new-o', externalReferences: [['people', '@badge-number']] });
   });
@@ -387,16 +497,24 @@ describe('renew: the create fails', () => {
     const foreign = makeWebhook({ id: 'foreign-1', validUntil: '2026-07-01T12:00:00Z' });
     mockList([foreign]);
     api().post(`${API_PATH}/webhooks`).delay(3000).reply(201, {});
-    const subscribe = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
+    const subscribe = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], {
+      now: NOW,
+      env: { PROTIME_HOOKS_TIMEOUT: '0.2' },
+    });
     expect(subscribe.code).toBe(75);
     expect((await openIntents(dir))[0]).toMatchObject({ preexisting: ['foreign-1'] });
 
     mockList([foreign, makeWebhook({ id: 'ours-1', validUntil: '2026-07-01T12:00:00Z' })]);
     const status = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
-    expect(status.json().subscriptions.map((s: { id: string; state: string }) => `${s.id}:${s.state}`).sort()).toEqual(['foreign-1:unknown-key', 'ours-1:unknown-key']);
-    expect(Object.keys((await records(dir)))).toEqual(['ours-1']);
+    expect(
+      status
+        .json()
+        .subscriptions.map((s: { id: string; state: string }) => `${s.id}:${s.state}`)
+        .sort(),
+    ).toEqual(['foreign-1:unknown-key', 'ours-1:unknown-key']);
+    expect(Object.keys(await records(dir))).toEqual(['ours-1']);
     expect((await records(dir))['ours-1']).toMatchObject({ adopted: true });
-    expect((await openIntents(dir))).toEqual([]);
+    expect(await openIntents(dir)).toEqual([]);
   });
 
   it('after a timed-out --recreate of a missing webhook, the next --recreate creates one webhook for the destination, not two', async () => {
@@ -417,7 +535,7 @@ describe('renew: the create fails', () => {
     expect(second.code).toBe(0);
     expect(second.json().results).toMatchObject([{ action: 'recreated', oldId: missing.id, newId: 'new-m' }]);
     expect(second.stderr).toContain('lost their keys');
-    const live = Object.values((await records(dir))).filter((r) => !r.deletedAt && !r.replacedBy);
+    const live = Object.values(await records(dir)).filter((r) => !r.deletedAt && !r.replacedBy);
     expect(live.map((r) => r.id)).toEqual(['new-m']);
   });
 });
@@ -430,7 +548,9 @@ describe('renew: credentials revoked', () => {
     await seedStore(dir, { records: [a, b] });
     mockList([serverOf(a), serverOf(b)]);
     // One POST only: the cached token is refused, the token endpoint refuses the client.
-    api().post(`${API_PATH}/webhooks`).reply(401, { error: { code: 'Unauthorized', message: 'token revoked' } });
+    api()
+      .post(`${API_PATH}/webhooks`)
+      .reply(401, { error: { code: 'Unauthorized', message: 'token revoked' } });
     mockToken({ status: 401, body: { error: 'invalid_client', error_description: 'Client is disabled' } });
 
     const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
@@ -438,8 +558,8 @@ describe('renew: credentials revoked', () => {
     expect(result.code).toBe(4);
     expect(result.json().error).toMatchObject({ code: 'credentials-rejected', status: 401 });
     expect(result.json().error.message).toContain('invalid_client');
-    expect((await records(dir))).toEqual({ [a.id]: a, [b.id]: b });
-    expect((await openIntents(dir))).toEqual([]);
+    expect(await records(dir)).toEqual({ [a.id]: a, [b.id]: b });
+    expect(await openIntents(dir)).toEqual([]);
   });
 
   it('exits 4 before listing when no token can be had', async () => {
@@ -468,7 +588,7 @@ describe('renew: keys of retired webhooks', () => {
     const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(5); // the live expired one is skipped, not replaced
-    const stored = (await records(dir));
+    const stored = await records(dir);
     expect(stored[replacedDeleted.id]!.key).toBeNull();
     expect(stored[keptOld.id]!.key).toBeNull();
     expect(stored[unsubscribedLate.id]!.key).toBe(unsubscribedLate.key);

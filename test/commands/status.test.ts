@@ -1,7 +1,7 @@
+import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { NOW, makeRecord, makeWebhook, mockList, mockToken, seedStore, API_ORIGIN, API_PATH, TOKEN } from '../helpers/protime.js';
-import nock from 'nock';
+import { API_ORIGIN, API_PATH, makeRecord, makeWebhook, mockList, mockToken, NOW, seedStore, TOKEN } from '../helpers/protime.js';
 
 const DAY = 86_400_000;
 const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
@@ -66,7 +66,10 @@ describe('status', () => {
     const expired = makeRecord({ validUntil: at(-1000) });
     const disabled = makeRecord({ validUntil: at(10 * DAY) });
     await seedStore(dir, { records: [expired, disabled] });
-    mockList([makeWebhook({ id: expired.id, validUntil: expired.validUntil }), makeWebhook({ id: disabled.id, status: 'Disabled', validUntil: disabled.validUntil })]);
+    mockList([
+      makeWebhook({ id: expired.id, validUntil: expired.validUntil }),
+      makeWebhook({ id: disabled.id, status: 'Disabled', validUntil: disabled.validUntil }),
+    ]);
     const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(5);
     expect(result.json().summary).toMatchObject({ expired: 1, disabled: 1 });
@@ -167,10 +170,17 @@ describe('status', () => {
   it('gets a fresh token once after a 401 and retries', async () => {
     const dir = tempDir();
     await seedStore(dir);
-    nock(API_ORIGIN).get(`${API_PATH}/webhooks`).matchHeader('authorization', `Bearer ${TOKEN}`).reply(401, { error: { code: 'Unauthorized', message: 'expired' } });
+    nock(API_ORIGIN)
+      .get(`${API_PATH}/webhooks`)
+      .matchHeader('authorization', `Bearer ${TOKEN}`)
+      .reply(401, { error: { code: 'Unauthorized', message: 'expired' } });
     nock('https://authentication.myprotime.eu')
       .post('/tenants/acme/connect/token')
-      .reply(200, { access_token: 'second-token-123', expires_in: 1800, scope: 'connector-protimeapi-webhooks.read connector-protimeapi-webhooks.write' });
+      .reply(200, {
+        access_token: 'second-token-123',
+        expires_in: 1800,
+        scope: 'connector-protimeapi-webhooks.read connector-protimeapi-webhooks.write',
+      });
     nock(API_ORIGIN).get(`${API_PATH}/webhooks`).matchHeader('authorization', 'Bearer second-token-123').reply(200, { value: [] });
     const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
@@ -187,7 +197,10 @@ describe('status', () => {
   it('exits 75 when the server keeps failing', async () => {
     const dir = tempDir();
     await seedStore(dir);
-    nock(API_ORIGIN).get(`${API_PATH}/webhooks`).times(4).reply(503, '<html><title>Service Unavailable</title></html>', { 'content-type': 'text/html' });
+    nock(API_ORIGIN)
+      .get(`${API_PATH}/webhooks`)
+      .times(4)
+      .reply(503, '<html><title>Service Unavailable</title></html>', { 'content-type': 'text/html' });
     const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(75);
     expect(result.json().error).toMatchObject({ code: 'server-error', status: 503 });

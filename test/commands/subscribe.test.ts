@@ -2,7 +2,7 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { API_ORIGIN, API_PATH, NOW, api, makeRecord, makeWebhook, mockList, seedStore } from '../helpers/protime.js';
+import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, mockList, NOW, seedStore } from '../helpers/protime.js';
 
 const URL = 'https://hooks.example.com/protime';
 const CREATED = {
@@ -14,11 +14,17 @@ const CREATED = {
   collectionName: 'contracts',
 };
 
-function mockCreate(reply: { status?: number; body?: unknown; headers?: Record<string, string> } = {}, query: Record<string, string> | true = true) {
+function mockCreate(
+  reply: { status?: number; body?: unknown; headers?: Record<string, string> } = {},
+  query: Record<string, string> | true = true,
+) {
   return api()
     .post(`${API_PATH}/webhooks`, { destinationUrl: URL, collectionName: 'contracts' })
     .query(query)
-    .reply(reply.status ?? 201, (reply.body ?? CREATED) as nock.Body, { location: `${API_ORIGIN}${API_PATH}/webhooks/${CREATED.id}`, ...reply.headers });
+    .reply(reply.status ?? 201, (reply.body ?? CREATED) as nock.Body, {
+      location: `${API_ORIGIN}${API_PATH}/webhooks/${CREATED.id}`,
+      ...reply.headers,
+    });
 }
 
 describe('subscribe', () => {
@@ -29,7 +35,19 @@ describe('subscribe', () => {
     mockCreate({}, { externalReferences: '(people,@employee-number)(contracts,erp-id)' });
 
     const result = await runCli(
-      ['subscribe', 'contracts', '--url', URL, '--external-ref', 'people,@employee-number', '--external-ref', 'contracts, erp-id', '--json', '--config-dir', dir],
+      [
+        'subscribe',
+        'contracts',
+        '--url',
+        URL,
+        '--external-ref',
+        'people,@employee-number',
+        '--external-ref',
+        'contracts, erp-id',
+        '--json',
+        '--config-dir',
+        dir,
+      ],
       { now: NOW },
     );
 
@@ -52,7 +70,10 @@ describe('subscribe', () => {
     });
     const record = (await new FileStore(dir).read()).subscriptions.default![CREATED.id]!;
     expect(record).toMatchObject({ key: CREATED.key, collection: 'contracts', createdAt: NOW.toISOString(), raw: CREATED });
-    expect(record.externalReferences).toEqual([['people', '@employee-number'], ['contracts', 'erp-id']]);
+    expect(record.externalReferences).toEqual([
+      ['people', '@employee-number'],
+      ['contracts', 'erp-id'],
+    ]);
     expect(result.stderr).toContain('Protime shows this key only once');
   });
 
@@ -134,7 +155,10 @@ describe('subscribe', () => {
   it('--dry-run shows the request and sends nothing', async () => {
     const dir = tempDir();
     await seedStore(dir);
-    const result = await runCli(['subscribe', 'people', '--url', URL, '--external-ref', 'people,@badge-number', '--dry-run', '--json', '--config-dir', dir], { now: NOW });
+    const result = await runCli(
+      ['subscribe', 'people', '--url', URL, '--external-ref', 'people,@badge-number', '--dry-run', '--json', '--config-dir', dir],
+      { now: NOW },
+    );
     expect(result.code).toBe(0);
     expect(result.json()).toEqual({
       dryRun: true,
@@ -208,7 +232,10 @@ describe('subscribe', () => {
     await seedStore(dir);
     mockList([]);
     api().post(`${API_PATH}/webhooks`).delay(3000).reply(201, CREATED);
-    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], {
+      now: NOW,
+      env: { PROTIME_HOOKS_TIMEOUT: '0.2' },
+    });
     expect(result.code).toBe(75);
     expect(result.json().error.code).toBe('create-timeout');
     expect(result.json().error.message).toContain('may have been created');
@@ -220,7 +247,9 @@ describe('subscribe', () => {
     const dir = tempDir();
     await seedStore(dir);
     mockList([]);
-    api().post(`${API_PATH}/webhooks`).reply(429, { error: { code: 'TooManyRequests', message: 'slow down' } }, { 'retry-after': '7' });
+    api()
+      .post(`${API_PATH}/webhooks`)
+      .reply(429, { error: { code: 'TooManyRequests', message: 'slow down' } }, { 'retry-after': '7' });
     mockCreate();
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
@@ -242,7 +271,10 @@ describe('subscribe', () => {
     const dir = tempDir();
     await seedStore(dir);
     mockList([]);
-    mockCreate({ status: 400, body: { error: { code: 'BadRequest', message: 'Invalid webhook', reasons: ['destinationUrl is not reachable'] } } });
+    mockCreate({
+      status: 400,
+      body: { error: { code: 'BadRequest', message: 'Invalid webhook', reasons: ['destinationUrl is not reachable'] } },
+    });
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Protime answered 400 BadRequest while creating the webhook: Invalid webhook');
@@ -262,7 +294,9 @@ describe('subscribe', () => {
     await seedStore(dir);
     mockList([]);
     mockCreate();
-    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--debug', '--json', '--config-dir', dir], { now: NOW });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--debug', '--json', '--config-dir', dir], {
+      now: NOW,
+    });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`POST ${API_ORIGIN}${API_PATH}/webhooks -> 201`);
     expect(result.stderr).not.toContain(CREATED.key);
@@ -276,7 +310,9 @@ describe('subscribe', () => {
     mockList([]);
     const { key: _key, ...rest } = CREATED;
     mockCreate({ body: { ...rest, signingSecretV2: 'undocumented-key-material-42' } });
-    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--debug', '--json', '--config-dir', dir], { now: NOW });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--debug', '--json', '--config-dir', dir], {
+      now: NOW,
+    });
     // No known key field: the command fails, keeps the raw answer, and the trace shows the field name only.
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('"signingSecretV2":"[redacted]"');

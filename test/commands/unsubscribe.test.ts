@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { NOW, makeRecord, seedStore } from '../helpers/protime.js';
+import { makeRecord, NOW, seedStore } from '../helpers/protime.js';
 import { mockDelete, records, URL } from './renew-helpers.js';
 
 describe('unsubscribe', () => {
@@ -67,7 +67,7 @@ describe('unsubscribe', () => {
     expect(result.code).toBe(1);
     expect(result.json().error).toMatchObject({ code: 'not-found', status: 404 });
     expect(result.json().error.message).toContain('ghost');
-    expect((await records(dir))).toEqual({});
+    expect(await records(dir)).toEqual({});
   });
 
   it('an already deleted record is a usage error (exit 2) and sends nothing', async () => {

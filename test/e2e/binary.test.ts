@@ -16,7 +16,8 @@ describe('the built binary', () => {
   it('--help lists every command on stdout', async () => {
     const run = await runBinary(['--help']);
     expect(run.code).toBe(0);
-    for (const command of ['login', 'logout', 'subscribe', 'status', 'collections', 'profiles']) expect(run.stdout).toContain(`  ${command}`);
+    for (const command of ['login', 'logout', 'subscribe', 'status', 'collections', 'profiles'])
+      expect(run.stdout).toContain(`  ${command}`);
     expect(run.stderr).toBe('');
   });
 
@@ -44,7 +45,9 @@ describe('the built binary', () => {
 
   it('exits 0 when stdout is closed early by the reader', async () => {
     const { spawnSync } = await import('node:child_process');
-    const result = spawnSync('bash', ['-c', `node ${JSON.stringify((await import('./run-binary.js')).BIN)} collections | head -1`], { encoding: 'utf8' });
+    const result = spawnSync('bash', ['-c', `node ${JSON.stringify((await import('./run-binary.js')).BIN)} collections | head -1`], {
+      encoding: 'utf8',
+    });
     expect(result.stdout.trim()).toMatch(/^NAME\s+LABEL$/);
     expect(result.stderr).toBe('');
   });

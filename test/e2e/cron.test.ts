@@ -39,7 +39,11 @@ async function subscribed(): Promise<{ emulator: EmulatorProcess; user: CliUser;
   const emulator = await EmulatorProcess.start();
   const user = new CliUser(emulator);
   expectExit(await user.login(), 0, 'login');
-  const created = expectExit(await user.run(['subscribe', 'contracts', '--url', 'http://127.0.0.1:9/cron-hook', '--json']), 0, 'subscribe').json();
+  const created = expectExit(
+    await user.run(['subscribe', 'contracts', '--url', 'http://127.0.0.1:9/cron-hook', '--json']),
+    0,
+    'subscribe',
+  ).json();
   return { emulator, user, id: created.id, key: created.key };
 }
 

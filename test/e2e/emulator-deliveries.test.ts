@@ -14,7 +14,10 @@ const sign = (key: string, body: string) => createHmac('sha256', key).update(bod
 
 function ndjson(stdout: string): any[] {
   expect(stdout.endsWith('\n'), `NDJSON ends with a newline: ${JSON.stringify(stdout)}`).toBe(true);
-  return stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 async function listening(user: CliUser, count: number) {
@@ -72,7 +75,11 @@ describe('binary against the emulator: deliveries to listen', { timeout: 30_000 
 
     const forged = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'X-Protime-Signature': sign(`${created.key}x`, body), 'X-Protime-Webhook-Id': created.id },
+      headers: {
+        'content-type': 'application/json',
+        'X-Protime-Signature': sign(`${created.key}x`, body),
+        'X-Protime-Webhook-Id': created.id,
+      },
       body,
     });
     expect(forged.status).toBe(401);
@@ -89,7 +96,12 @@ describe('binary against the emulator: deliveries to listen', { timeout: 30_000 
     expect(await listen.waitForExit(10_000)).toEqual({ code: 0, signal: null });
     const lines = ndjson(listen.stdout);
     expect(lines.map((l) => l.verified)).toEqual([false, false, true]);
-    expect(lines[0]).toMatchObject({ subscriptionId: created.id, changeType: 'InsertOrUpdate', changeVersion: '00000902000000000001', event: { data: { id: 42 } } });
+    expect(lines[0]).toMatchObject({
+      subscriptionId: created.id,
+      changeType: 'InsertOrUpdate',
+      changeVersion: '00000902000000000001',
+      event: { data: { id: 42 } },
+    });
     expect(lines[1]).toMatchObject({ subscriptionId: null, verified: false });
     expect(lines[2]).toMatchObject({ subscriptionId: created.id, verified: true });
     expect(listen.stderr).toContain('matches none of the 1 key(s) held');

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll, type LoggedRequest } from './emulator-process.js';
+import { CliUser, EmulatorProcess, expectExit, type LoggedRequest, removeTempDirs, stopAll } from './emulator-process.js';
 
 const LIST_PATH = '/connector/protimeapi/api/v1/webhooks';
 
@@ -23,7 +23,11 @@ async function loggedInWithOne(emulatorArgs: string[] = []) {
   const emulator = await EmulatorProcess.start(emulatorArgs);
   const user = new CliUser(emulator);
   expectExit(await user.login(), 0, 'login');
-  const created = expectExit(await user.run(['subscribe', 'contracts', '--url', 'http://127.0.0.1:9/hook', '--json']), 0, 'subscribe').json();
+  const created = expectExit(
+    await user.run(['subscribe', 'contracts', '--url', 'http://127.0.0.1:9/hook', '--json']),
+    0,
+    'subscribe',
+  ).json();
   return { emulator, user, created };
 }
 

@@ -4,14 +4,14 @@
  * control endpoints. Every process started here is tracked so `stopAll()` (called in afterEach)
  * can make sure nothing is left behind.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EmulatorInfo } from '../../src/commands/emulator.js';
 import type { LoggedRequest } from '../../src/emulator/control.js';
-import { BIN, runBinary, type BinaryRun } from './run-binary.js';
+import { BIN, type BinaryRun, runBinary } from './run-binary.js';
 
 export interface Exit {
   code: number | null;
@@ -89,7 +89,10 @@ export class BinaryProcess {
     return Promise.race([
       this.exited,
       new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)), timeoutMs).unref(),
+        setTimeout(
+          () => reject(new Error(`process did not exit within ${timeoutMs} ms\nstdout: ${this.stdout}\nstderr: ${this.stderr}`)),
+          timeoutMs,
+        ).unref(),
       ),
     ]);
   }
@@ -200,7 +203,9 @@ export class EmulatorProcess {
   }
 
   async setValidUntil(id: string, validUntil: Date): Promise<void> {
-    const { status, body } = await this.control('POST', `/webhooks/${encodeURIComponent(id)}/valid-until`, { validUntil: validUntil.toISOString() });
+    const { status, body } = await this.control('POST', `/webhooks/${encodeURIComponent(id)}/valid-until`, {
+      validUntil: validUntil.toISOString(),
+    });
     if (status !== 200) throw new Error(`valid-until answered ${status}: ${JSON.stringify(body)}`);
   }
 
@@ -236,9 +241,24 @@ export class CliUser {
 
   login(secret = this.emulator.info.clientSecret, extra: string[] = []): Promise<BinaryRun> {
     const { tenant, clientId, apiUrl, tokenUrl } = this.emulator.info;
-    return this.run(['login', '--tenant', tenant, '--client-id', clientId, '--api-url', apiUrl, '--token-url', tokenUrl, '--client-secret-stdin', ...extra], {
-      stdin: `${secret}\n`,
-    });
+    return this.run(
+      [
+        'login',
+        '--tenant',
+        tenant,
+        '--client-id',
+        clientId,
+        '--api-url',
+        apiUrl,
+        '--token-url',
+        tokenUrl,
+        '--client-secret-stdin',
+        ...extra,
+      ],
+      {
+        stdin: `${secret}\n`,
+      },
+    );
   }
 
   /** Starts a long-running command (listen) as this user. */

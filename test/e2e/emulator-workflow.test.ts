@@ -103,7 +103,15 @@ describe('binary against the emulator: accounts and subscriptions', { timeout: 3
 
     const second = expectExit(await user.run(['subscribe', 'contracts', '--url', hook, '--json']), 0, 'subscribe again');
     const doc = second.json();
-    expect(doc).toMatchObject({ created: false, id, collection: 'contracts', destinationUrl: hook, key, status: 'Enabled', externalReferences: [] });
+    expect(doc).toMatchObject({
+      created: false,
+      id,
+      collection: 'contracts',
+      destinationUrl: hook,
+      key,
+      status: 'Enabled',
+      externalReferences: [],
+    });
     expect(Date.parse(doc.validUntil)).toBe(Date.parse(validUntil));
     expect(Date.parse(doc.renewAfter)).toBeLessThan(Date.parse(validUntil));
     expect(second.stderr).toContain('already exists');
@@ -116,11 +124,19 @@ describe('binary against the emulator: accounts and subscriptions', { timeout: 3
     const emulator = await EmulatorProcess.start();
     const user = new CliUser(emulator);
     expectExit(await user.login(), 0, 'login');
-    const created = expectExit(await user.run(['subscribe', 'contracts', '--url', 'http://127.0.0.1:9/hook', '--json']), 0, 'subscribe').json();
+    const created = expectExit(
+      await user.run(['subscribe', 'contracts', '--url', 'http://127.0.0.1:9/hook', '--json']),
+      0,
+      'subscribe',
+    ).json();
 
     const ok = expectExit(await user.run(['status', '--json']), 0, 'status (ok)');
     const okDoc = ok.json();
-    expect(okDoc).toMatchObject({ profile: 'default', tenant: emulator.info.tenant, summary: { ok: 1, renewDue: 0, expired: 0, disabled: 0, missing: 0, unknownKey: 0 } });
+    expect(okDoc).toMatchObject({
+      profile: 'default',
+      tenant: emulator.info.tenant,
+      summary: { ok: 1, renewDue: 0, expired: 0, disabled: 0, missing: 0, unknownKey: 0 },
+    });
     expect(okDoc.subscriptions).toEqual([
       expect.objectContaining({ id: created.id, collection: 'contracts', state: 'ok', hasKey: true, status: 'Enabled' }),
     ]);
@@ -155,7 +171,11 @@ describe('binary against the emulator: accounts and subscriptions', { timeout: 3
     const emulator = await EmulatorProcess.start();
     const user = new CliUser(emulator);
     expectExit(await user.login(), 0, 'login');
-    const created = expectExit(await user.run(['subscribe', 'contracts', '--url', 'http://127.0.0.1:9/hook', '--json']), 0, 'subscribe').json();
+    const created = expectExit(
+      await user.run(['subscribe', 'contracts', '--url', 'http://127.0.0.1:9/hook', '--json']),
+      0,
+      'subscribe',
+    ).json();
 
     const out = expectExit(await user.run(['logout', '--json']), 0, 'logout');
     expect(out.json()).toMatchObject({ profile: 'default', loggedOut: true });
@@ -191,11 +211,42 @@ describe('binary against the emulator: accounts and subscriptions', { timeout: 3
     const closed = `http://127.0.0.1:${await freePort()}`;
 
     const cases: Array<{ name: string; user: CliUser; args: string[]; stdin?: string; code: number; error: string; status?: number }> = [
-      { name: 'bad-secret login', user: stranger, args: ['login', '--tenant', emulator.info.tenant, '--client-id', emulator.info.clientId, '--api-url', emulator.info.apiUrl, '--token-url', emulator.info.tokenUrl, '--client-secret-stdin'], stdin: 'wrong\n', code: 4, error: 'credentials-rejected', status: 401 },
+      {
+        name: 'bad-secret login',
+        user: stranger,
+        args: [
+          'login',
+          '--tenant',
+          emulator.info.tenant,
+          '--client-id',
+          emulator.info.clientId,
+          '--api-url',
+          emulator.info.apiUrl,
+          '--token-url',
+          emulator.info.tokenUrl,
+          '--client-secret-stdin',
+        ],
+        stdin: 'wrong\n',
+        code: 4,
+        error: 'credentials-rejected',
+        status: 401,
+      },
       { name: 'status without a profile', user: stranger, args: ['status'], code: 4, error: 'not-logged-in' },
-      { name: 'unknown collection', user: loggedIn, args: ['subscribe', 'contracs', '--url', 'http://127.0.0.1:9/x'], code: 2, error: 'unknown-collection' },
+      {
+        name: 'unknown collection',
+        user: loggedIn,
+        args: ['subscribe', 'contracs', '--url', 'http://127.0.0.1:9/x'],
+        code: 2,
+        error: 'unknown-collection',
+      },
       { name: 'unknown flag', user: loggedIn, args: ['status', '--bogus'], code: 2, error: 'usage' },
-      { name: 'trigger without an emulator', user: loggedIn, args: ['emulator', 'trigger', 'contracts', '--emulator-url', closed], code: 75, error: 'emulator-unreachable' },
+      {
+        name: 'trigger without an emulator',
+        user: loggedIn,
+        args: ['emulator', 'trigger', 'contracts', '--emulator-url', closed],
+        code: 75,
+        error: 'emulator-unreachable',
+      },
       { name: 'status while the API answers 503', user: loggedIn, args: ['status'], code: 75, error: 'server-error', status: 503 },
     ];
     await emulator.addFault({ method: 'GET', path: API_LIST_PATH, status: 503, retryAfter: 0, count: -1 });

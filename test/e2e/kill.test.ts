@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll, type EmulatorWebhook } from './emulator-process.js';
+import { CliUser, EmulatorProcess, type EmulatorWebhook, expectExit, removeTempDirs, stopAll } from './emulator-process.js';
 import { API_WEBHOOKS_PATH, byDestination, clearFaults, enabledWebhooks, recordsOf, seededRandom, sleep } from './robustness-helpers.js';
 
 afterEach(async () => {
@@ -69,8 +69,19 @@ describe('SIGKILL during renew/subscribe', () => {
   it(`${ITERATIONS} random kills around the 201 of POST /webhooks lose no key and leave no duplicate`, { timeout: 300_000 }, async () => {
     const random = seededRandom(SEED);
     const figures: Figures = {
-      iterations: 0, renewRuns: 0, subscribeRuns: 0, before: 0, during: 0, after: 0, finished: 0,
-      replacedPendingDelete: 0, unknownKeyReported: 0, keysLost: 0, duplicates: 0, slowestFollowUpMs: 0, storeLockLeft: 0,
+      iterations: 0,
+      renewRuns: 0,
+      subscribeRuns: 0,
+      before: 0,
+      during: 0,
+      after: 0,
+      finished: 0,
+      replacedPendingDelete: 0,
+      unknownKeyReported: 0,
+      keysLost: 0,
+      duplicates: 0,
+      slowestFollowUpMs: 0,
+      storeLockLeft: 0,
     };
     const problems: string[] = [];
     const started = Date.now();
@@ -80,7 +91,9 @@ describe('SIGKILL during renew/subscribe', () => {
       const user = new CliUser(emulator);
       expectExit(await user.login(), 0, 'login');
       const subscribed = await Promise.all(
-        [0, 1, 2].map((n) => user.run(['subscribe', 'contracts', '--url', `http://127.0.0.1:9/b${batch}-base-${n}`, '--wait', '30s', '--json'])),
+        [0, 1, 2].map((n) =>
+          user.run(['subscribe', 'contracts', '--url', `http://127.0.0.1:9/b${batch}-base-${n}`, '--wait', '30s', '--json']),
+        ),
       );
       subscribed.forEach((run, n) => expectExit(run, 0, `subscribe ${n}`));
       if (batch === 0) {
@@ -119,12 +132,22 @@ describe('SIGKILL during renew/subscribe', () => {
         const aim = (['start', 'held', 'answered'] as const)[Math.floor(random() * 3)]!;
         const created0 = firstCreateMs[mode];
         const killAfterMs = Math.round(
-          aim === 'start' ? random() * created0 : aim === 'held' ? created0 + random() * (latencyMs + holdAnswerMs) : random() * AFTER_MS[mode],
+          aim === 'start'
+            ? random() * created0
+            : aim === 'held'
+              ? created0 + random() * (latencyMs + holdAnswerMs)
+              : random() * AFTER_MS[mode],
         );
         const before = await emulator.webhooks();
         const beforeIds = new Set(before.map((w) => w.id));
         const servedBefore = [...byDestination(before).keys()];
-        await emulator.addFault({ method: 'POST', path: API_WEBHOOKS_PATH, holdAnswerMs, ...(latencyMs ? { latencyMs } : {}), count: holdCount });
+        await emulator.addFault({
+          method: 'POST',
+          path: API_WEBHOOKS_PATH,
+          holdAnswerMs,
+          ...(latencyMs ? { latencyMs } : {}),
+          count: holdCount,
+        });
 
         const args = argsFor(mode, `http://127.0.0.1:9/b${batch}-new-${i}`);
         mode === 'renew' ? figures.renewRuns++ : figures.subscribeRuns++;
@@ -158,9 +181,12 @@ describe('SIGKILL during renew/subscribe', () => {
         const leftLocks = readdirSync(user.configDir).filter((f) => f.endsWith('.lock'));
         if (leftLocks.includes('state.lock')) figures.storeLockLeft++;
         if (process.env.KILL_VERBOSE) {
-          console.log(`${where}: ${mode} hold ${holdAnswerMs}×${holdCount} latency ${latencyMs} kill ${aim} +${killAfterMs} ms → ${landing} (${created.length} created; locks left: ${leftLocks.join(' ') || 'none'})`);
+          console.log(
+            `${where}: ${mode} hold ${holdAnswerMs}×${holdCount} latency ${latencyMs} kill ${aim} +${killAfterMs} ms → ${landing} (${created.length} created; locks left: ${leftLocks.join(' ') || 'none'})`,
+          );
         }
-        if (landing === 'finished' && exit.code !== 0) problems.push(`${where}: ${mode} exited ${exit.code} without being killed\n${victim.stderr}`);
+        if (landing === 'finished' && exit.code !== 0)
+          problems.push(`${where}: ${mode} exited ${exit.code} without being killed\n${victim.stderr}`);
 
         // (a)+(b): status loads the state and accounts for every Enabled webhook.
         const followUp = Date.now();
@@ -179,12 +205,15 @@ describe('SIGKILL during renew/subscribe', () => {
         for (const w of enabledWebhooks(await emulator.webhooks())) {
           const shown = listed.get(w.id);
           if (shown?.hasKey === true) {
-            if (recordsAfterStatus[w.id]?.key !== w.key) problems.push(`${where}: status says the key of ${w.id} is held, but state.json holds another`);
+            if (recordsAfterStatus[w.id]?.key !== w.key)
+              problems.push(`${where}: status says the key of ${w.id} is held, but state.json holds another`);
             if (shown.state === 'replaced') figures.replacedPendingDelete++;
           } else if (shown?.state === 'unknown-key') {
             figures.unknownKeyReported++;
           } else {
-            problems.push(`${where} [${mode}, ${landing}]: Enabled webhook ${w.id} (${w.destinationUrl}) is ${shown ? `listed as ${shown.state} without its key` : 'not listed by status'}`);
+            problems.push(
+              `${where} [${mode}, ${landing}]: Enabled webhook ${w.id} (${w.destinationUrl}) is ${shown ? `listed as ${shown.state} without its key` : 'not listed by status'}`,
+            );
           }
         }
 
@@ -192,7 +221,8 @@ describe('SIGKILL during renew/subscribe', () => {
         const renew = await user.run(['renew', '--wait', '10s', '--json']);
         figures.slowestFollowUpMs = Math.max(figures.slowestFollowUpMs, Date.now() - followUp);
         if (process.env.KILL_VERBOSE) console.log(`  status ${status.code} + renew ${renew.code} in ${Date.now() - followUp} ms`);
-        if (renew.code !== 0) problems.push(`${where} [${mode}, ${landing}]: renew after the kill exited ${renew.code}\n${renew.stdout}\n${renew.stderr}`);
+        if (renew.code !== 0)
+          problems.push(`${where} [${mode}, ${landing}]: renew after the kill exited ${renew.code}\n${renew.stdout}\n${renew.stderr}`);
         const finalState = JSON.parse(readFileSync(user.stateFile, 'utf8'));
         const records = recordsOf(finalState);
         const finalHooks = await emulator.webhooks();
@@ -200,17 +230,22 @@ describe('SIGKILL during renew/subscribe', () => {
         for (const [group, hooks] of groups) {
           if (hooks.length > 1) {
             figures.duplicates++;
-            problems.push(`${where} [${mode}, ${landing}]: ${hooks.length} Enabled webhooks for ${group}: ${hooks.map((h) => h.id).join(', ')}`);
+            problems.push(
+              `${where} [${mode}, ${landing}]: ${hooks.length} Enabled webhooks for ${group}: ${hooks.map((h) => h.id).join(', ')}`,
+            );
           }
         }
         for (const w of enabledWebhooks(finalHooks)) {
           if (records[w.id]?.key !== w.key) {
             figures.keysLost++;
-            problems.push(`${where} [${mode}, ${landing}]: Enabled webhook ${w.id} (${w.destinationUrl}) has ${records[w.id]?.key ? 'a different key' : 'no key'} in state.json after renew`);
+            problems.push(
+              `${where} [${mode}, ${landing}]: Enabled webhook ${w.id} (${w.destinationUrl}) has ${records[w.id]?.key ? 'a different key' : 'no key'} in state.json after renew`,
+            );
           }
         }
         for (const group of servedBefore) {
-          if (!groups.has(group)) problems.push(`${where} [${mode}, ${landing}]: ${group} had an Enabled webhook before the kill and has none after renew`);
+          if (!groups.has(group))
+            problems.push(`${where} [${mode}, ${landing}]: ${group} had an Enabled webhook before the kill and has none after renew`);
         }
         if ((finalState.intents?.default ?? []).length > 0) problems.push(`${where}: intents still open after renew`);
         lastWebhooks = finalHooks;
@@ -223,7 +258,10 @@ describe('SIGKILL during renew/subscribe', () => {
         const doc = final.json();
         const bad = doc.subscriptions.filter((s: any) => s.state !== 'ok' || !s.hasKey);
         if (bad.length > 0) problems.push(`batch ${batch}: final status not all ok: ${JSON.stringify(bad)}`);
-        if (doc.subscriptions.length !== enabledWebhooks(lastWebhooks).length) problems.push(`batch ${batch}: status lists ${doc.subscriptions.length}, the server has ${enabledWebhooks(lastWebhooks).length} Enabled`);
+        if (doc.subscriptions.length !== enabledWebhooks(lastWebhooks).length)
+          problems.push(
+            `batch ${batch}: status lists ${doc.subscriptions.length}, the server has ${enabledWebhooks(lastWebhooks).length} Enabled`,
+          );
       }
       await emulator.stop();
     }

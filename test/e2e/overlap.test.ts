@@ -7,8 +7,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll, type BinaryProcess } from './emulator-process.js';
-import { API_WEBHOOKS_PATH, byDestination, clearFaults, createRequests, enabledWebhooks, readStateFile, recordsOf, sleep } from './robustness-helpers.js';
+import { type BinaryProcess, CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll } from './emulator-process.js';
+import {
+  API_WEBHOOKS_PATH,
+  byDestination,
+  clearFaults,
+  createRequests,
+  enabledWebhooks,
+  readStateFile,
+  recordsOf,
+  sleep,
+} from './robustness-helpers.js';
 
 afterEach(async () => {
   await stopAll();
@@ -51,7 +60,9 @@ async function startTogether(user: CliUser, args: string[]): Promise<Array<{ pro
     try {
       doc = JSON.parse(proc.stdout);
     } catch {
-      throw new Error(`process ${i} did not print one JSON document (exit ${exits[i]!.code})\nstdout: ${proc.stdout}\nstderr: ${proc.stderr}`);
+      throw new Error(
+        `process ${i} did not print one JSON document (exit ${exits[i]!.code})\nstdout: ${proc.stdout}\nstderr: ${proc.stderr}`,
+      );
     }
     return { proc, code: exits[i]!.code, doc };
   });
@@ -88,17 +99,30 @@ describe('ten renew processes at once on one profile', { timeout: 120_000 }, () 
 
     const winners = runs.filter((r) => r.code === 0);
     const locked = runs.filter((r) => r.code === 75);
-    console.log(`overlap (no --wait): ${winners.length} renewed (exit 0), ${locked.length} exited 75, others: ${runs.filter((r) => r.code !== 0 && r.code !== 75).map((r) => r.code).join(',') || 'none'}`);
+    console.log(
+      `overlap (no --wait): ${winners.length} renewed (exit 0), ${locked.length} exited 75, others: ${
+        runs
+          .filter((r) => r.code !== 0 && r.code !== 75)
+          .map((r) => r.code)
+          .join(',') || 'none'
+      }`,
+    );
     expect(runs.map((r) => r.code).sort((a, b) => (a ?? -1) - (b ?? -1))).toEqual([0, ...Array(PROCESSES - 1).fill(75)]);
 
     const winner = winners[0]!;
     expect(winner.doc.profile).toBe('default');
     expect(winner.doc.results).toHaveLength(3);
-    for (const result of winner.doc.results) expect(result).toMatchObject({ action: 'renewed', newId: expect.any(String), key: expect.any(String), error: null });
+    for (const result of winner.doc.results)
+      expect(result).toMatchObject({ action: 'renewed', newId: expect.any(String), key: expect.any(String), error: null });
     expect(winner.doc.results.map((r: any) => r.oldId).sort()).toEqual([...oldIds].sort());
 
     for (const loser of locked) {
-      expect(loser.doc).toEqual({ error: expect.objectContaining({ code: 'run-locked', message: expect.stringContaining('Another protime-hooks run holds profile "default"') }) });
+      expect(loser.doc).toEqual({
+        error: expect.objectContaining({
+          code: 'run-locked',
+          message: expect.stringContaining('Another protime-hooks run holds profile "default"'),
+        }),
+      });
       // The holder is named (unless it was caught between taking the lock and writing its owner file).
       const pid = /pid (\d+)/.exec(loser.doc.error.message)?.[1];
       if (pid !== undefined) expect(Number(pid)).toBe(winner.proc.child.pid);
@@ -126,7 +150,9 @@ describe('ten renew processes at once on one profile', { timeout: 120_000 }, () 
     await clearFaults(emulator);
     const winners = runs.filter((r) => r.code === 0);
     const locked = runs.filter((r) => r.code === 75);
-    console.log(`overlap after a killed holder: ${winners.length} renewed (exit 0), ${locked.length} exited 75, exit codes ${runs.map((r) => r.code).join(',')}`);
+    console.log(
+      `overlap after a killed holder: ${winners.length} renewed (exit 0), ${locked.length} exited 75, exit codes ${runs.map((r) => r.code).join(',')}`,
+    );
     expect(runs.map((r) => r.code).sort((a, b) => (a ?? -1) - (b ?? -1))).toEqual([0, ...Array(PROCESSES - 1).fill(75)]);
     for (const loser of locked) expect(loser.doc.error.code).toBe('run-locked');
     expect(winners[0]!.doc.results.map((r: any) => r.action)).toEqual(['renewed', 'renewed', 'renewed']);
@@ -143,7 +169,9 @@ describe('ten renew processes at once on one profile', { timeout: 120_000 }, () 
 
     const renewing = runs.filter((r) => r.doc.results?.length > 0);
     const idle = runs.filter((r) => Array.isArray(r.doc.results) && r.doc.results.length === 0);
-    console.log(`overlap (--wait 30s): ${renewing.length} renewed, ${idle.length} found nothing due, exit codes ${runs.map((r) => r.code).join(',')}`);
+    console.log(
+      `overlap (--wait 30s): ${renewing.length} renewed, ${idle.length} found nothing due, exit codes ${runs.map((r) => r.code).join(',')}`,
+    );
     for (const r of runs) expect(r.code, `stdout: ${r.proc.stdout}\nstderr: ${r.proc.stderr}`).toBe(0);
     expect(renewing).toHaveLength(1);
     expect(idle).toHaveLength(PROCESSES - 1);

@@ -3,11 +3,11 @@
  * file the way a user would, grouping the emulator's webhooks, a seeded random source, and a
  * cron-like runner (`env -i`, stdin closed, no TTY).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { BIN } from './run-binary.js';
 import type { CliUser, EmulatorProcess, EmulatorWebhook } from './emulator-process.js';
+import { BIN } from './run-binary.js';
 
 /** The API path of the webhook collection (POST creates, GET lists). */
 export const API_WEBHOOKS_PATH = '/connector/protimeapi/api/v1/webhooks';
@@ -99,7 +99,10 @@ export interface CronRun {
  * bin/protime-hooks.js <args>`, stdin closed (ignored), stdout and stderr pipes (no TTY), in a
  * folder without a .env. PATH is a cron-like minimal one plus the folder of this node binary.
  */
-export function runLikeCron(args: string[], options: { home: string; configDir: string; cwd: string; timeoutMs?: number }): Promise<CronRun> {
+export function runLikeCron(
+  args: string[],
+  options: { home: string; configDir: string; cwd: string; timeoutMs?: number },
+): Promise<CronRun> {
   const path = `${dirname(process.execPath)}:/usr/bin:/bin`;
   return new Promise((resolve, reject) => {
     const child = spawn(

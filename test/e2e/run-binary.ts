@@ -15,7 +15,10 @@ export interface BinaryRun {
  * Runs the built binary (not the sources) as a child process with a clean environment: only what
  * the test passes, plus PATH and HOME. vitest's NODE_ENV/TEST variables are deliberately not inherited.
  */
-export function runBinary(args: string[], options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number; cwd?: string } = {}): Promise<BinaryRun> {
+export function runBinary(
+  args: string[],
+  options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<BinaryRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,

@@ -160,7 +160,9 @@ describe('emulator control endpoints', () => {
     const port = new URL(emulator.url).port;
     // A raw socket: the test setup only lets HTTP clients reach loopback.
     const reply = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(port), external!, () => socket.end('GET /_emulator/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      const socket = connect(Number(port), external!, () =>
+        socket.end('GET /_emulator/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      );
       let text = '';
       socket.on('data', (chunk) => (text += chunk.toString()));
       socket.on('end', () => resolve(text));

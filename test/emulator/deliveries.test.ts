@@ -15,7 +15,10 @@ describe('emulator deliveries', () => {
     const webhook = await createWebhook(emulator, token, 'contracts', receiver.url);
 
     const answer = await control(emulator, 'POST', '/events', { collectionName: 'contracts' });
-    expect(answer.body).toEqual({ emitted: 1, deliveries: [{ webhookId: webhook.id, changeVersion: expect.stringMatching(CHANGE_VERSION), attempt: 1, status: 200 }] });
+    expect(answer.body).toEqual({
+      emitted: 1,
+      deliveries: [{ webhookId: webhook.id, changeVersion: expect.stringMatching(CHANGE_VERSION), attempt: 1, status: 200 }],
+    });
 
     expect(receiver.received).toHaveLength(1);
     const [delivery] = receiver.received;
@@ -68,7 +71,10 @@ describe('emulator deliveries', () => {
 
     const answer = await control(emulator, 'POST', '/events', { collectionName: 'people', changeType: 'Delete', data: { id: 42 } });
     expect(answer.body.deliveries.map((d: { webhookId: string }) => d.webhookId)).toEqual([people.id]);
-    expect(receiver.received[0]!.body).toEqual({ changeType: 'Delete', data: { id: 42, changeVersion: expect.stringMatching(CHANGE_VERSION) } });
+    expect(receiver.received[0]!.body).toEqual({
+      changeType: 'Delete',
+      data: { id: 42, changeVersion: expect.stringMatching(CHANGE_VERSION) },
+    });
 
     clock.advance(100); // now every webhook has expired
     const none = await control(emulator, 'POST', '/events', { collectionName: 'people' });

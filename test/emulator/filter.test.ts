@@ -30,7 +30,10 @@ describe('emulator filter parser', () => {
 
 describe('emulator externalReferences parser', () => {
   it('reads pairs written back to back', () => {
-    expect(parseExternalReferences('(people,@badge-number)(contracts,custom-ref)')).toEqual({ people: '@badge-number', contracts: 'custom-ref' });
+    expect(parseExternalReferences('(people,@badge-number)(contracts,custom-ref)')).toEqual({
+      people: '@badge-number',
+      contracts: 'custom-ref',
+    });
   });
 
   it.each(['', 'people,@badge-number', '(people)', '(people,@a)(people,@b)', '(people,@a)x'])('rejects %j', (text) => {

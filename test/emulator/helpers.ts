@@ -1,6 +1,6 @@
-import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../../src/emulator/index.js';
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 
 export const UA = 'protime-hooks-test/1.0 (tests)';
 export const WEBHOOK_SCOPES = 'connector-protimeapi-webhooks.read connector-protimeapi-webhooks.write';
@@ -75,7 +75,12 @@ export async function control(emulator: RunningEmulator, method: string, path: s
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-export async function createWebhook(emulator: RunningEmulator, token: string, collectionName = 'contracts', destinationUrl = 'https://example.test/hook') {
+export async function createWebhook(
+  emulator: RunningEmulator,
+  token: string,
+  collectionName = 'contracts',
+  destinationUrl = 'https://example.test/hook',
+) {
   const answer = await api(emulator, token, 'POST', '/webhooks', { destinationUrl, collectionName });
   if (answer.status !== 201) throw new Error(`create failed: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body as { id: string; key: string; validUntil: string; status: string };

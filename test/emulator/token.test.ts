@@ -65,7 +65,9 @@ describe('emulator token endpoint', () => {
 
   it('answers 400 invalid_scope naming the unknown scope', async () => {
     const emulator = await startTestEmulator();
-    const { status, body } = await requestToken(emulator, { scope: 'connector-protimeapi-webhooks.read connector-protimeapi-payroll.read' });
+    const { status, body } = await requestToken(emulator, {
+      scope: 'connector-protimeapi-webhooks.read connector-protimeapi-payroll.read',
+    });
     expect(status).toBe(400);
     expect(body).toEqual({ error: 'invalid_scope', error_description: 'Unknown scope: connector-protimeapi-payroll.read' });
   });

@@ -8,7 +8,10 @@ describe('emulator webhooks API', () => {
     const clock = testClock('2025-03-01T10:00:00Z');
     const emulator = await startTestEmulator({ now: clock.now, validitySeconds: 7 * 86_400 });
     const token = await getToken(emulator);
-    const answer = await api(emulator, token, 'POST', '/webhooks', { destinationUrl: 'https://hooks.example.test/p', collectionName: 'contracts' });
+    const answer = await api(emulator, token, 'POST', '/webhooks', {
+      destinationUrl: 'https://hooks.example.test/p',
+      collectionName: 'contracts',
+    });
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
@@ -41,7 +44,10 @@ describe('emulator webhooks API', () => {
   it('answers 400 with every reason for a bad destination and collection', async () => {
     const emulator = await startTestEmulator();
     const token = await getToken(emulator);
-    const answer = await api(emulator, token, 'POST', '/webhooks?externalReferences=people', { destinationUrl: 'ftp://x.test/', collectionName: 'contract' });
+    const answer = await api(emulator, token, 'POST', '/webhooks?externalReferences=people', {
+      destinationUrl: 'ftp://x.test/',
+      collectionName: 'contract',
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.error).toEqual({
       code: 'BadRequest',
@@ -104,7 +110,7 @@ describe('emulator webhooks API', () => {
     expect(await list("collectionName eq 'people' or status eq 'Disabled'")).toEqual([deleted.id, people.id]);
   });
 
-  it.each(["status eq Enabled", "status = 'Enabled'", "colour eq 'red'", "status eq 'Enabled' and", "(status eq 'Enabled'"])(
+  it.each(['status eq Enabled', "status = 'Enabled'", "colour eq 'red'", "status eq 'Enabled' and", "(status eq 'Enabled'"])(
     'answers 400 for the malformed filter %s',
     async (filter) => {
       const emulator = await startTestEmulator();

@@ -1,5 +1,5 @@
-import nock from 'nock';
 import { randomUUID } from 'node:crypto';
+import nock from 'nock';
 import { FileStore } from '../../src/state/file-store.js';
 import type { SubscriptionRecord } from '../../src/state/schemas.js';
 
@@ -95,5 +95,8 @@ export function mockList(...pages: WebhookShape[][]) {
 export function mockToken(reply: { status?: number; body?: unknown } = {}) {
   return nock(AUTH_ORIGIN)
     .post(TOKEN_PATH, (body) => body.grant_type === 'client_credentials')
-    .reply(reply.status ?? 200, (reply.body ?? { access_token: TOKEN, expires_in: 1800, token_type: 'Bearer', scope: SCOPES }) as nock.Body);
+    .reply(
+      reply.status ?? 200,
+      (reply.body ?? { access_token: TOKEN, expires_in: 1800, token_type: 'Bearer', scope: SCOPES }) as nock.Body,
+    );
 }

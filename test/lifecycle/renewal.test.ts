@@ -3,10 +3,10 @@ import {
   DEFAULT_WINDOW_SECONDS,
   renewAfter,
   renewalWindowSeconds,
-  subscriptionState,
-  worstSeverity,
   type StateInput,
   type SubscriptionState,
+  subscriptionState,
+  worstSeverity,
 } from '../../src/lifecycle/renewal.js';
 
 const DAY = 86_400;
@@ -177,6 +177,14 @@ describe('worstSeverity', () => {
 describe('subscriptionState with an unreadable validUntil', () => {
   it('reports expired rather than ok', async () => {
     const { subscriptionState } = await import('../../src/lifecycle/renewal.js');
-    expect(subscriptionState({ now: new Date('2026-01-01T00:00:00Z'), validUntil: new Date('not a date'), onServer: true, hasKey: true, serverStatus: 'Enabled' })).toBe('expired');
+    expect(
+      subscriptionState({
+        now: new Date('2026-01-01T00:00:00Z'),
+        validUntil: new Date('not a date'),
+        onServer: true,
+        hasKey: true,
+        serverStatus: 'Enabled',
+      }),
+    ).toBe('expired');
   });
 });

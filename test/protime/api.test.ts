@@ -1,14 +1,28 @@
 import { describe, expect, it } from 'vitest';
-import { createWebhook, deleteWebhook, formatExternalReferences, getWebhook, IncompleteCreateError, listWebhooks } from '../../src/protime/api.js';
-import { API_BASE, API_ROOT, SECRET, api, cliError, clientWithToken, makeCreated, makeWebhook, settings } from './factories.js';
+import {
+  createWebhook,
+  deleteWebhook,
+  formatExternalReferences,
+  getWebhook,
+  IncompleteCreateError,
+  listWebhooks,
+} from '../../src/protime/api.js';
+import { API_BASE, API_ROOT, api, cliError, clientWithToken, makeCreated, makeWebhook, SECRET, settings } from './factories.js';
 
 const WEBHOOKS = `${API_BASE}/webhooks`;
 const client = () => clientWithToken(settings());
-const input = { collection: 'contracts', destinationUrl: 'https://hooks.example.com/protime', externalReferences: [] as [string, string][] };
+const input = {
+  collection: 'contracts',
+  destinationUrl: 'https://hooks.example.com/protime',
+  externalReferences: [] as [string, string][],
+};
 
 /** Awaits a promise that must reject with an IncompleteCreateError. */
 async function incomplete(promise: Promise<unknown>): Promise<IncompleteCreateError> {
-  const error = await promise.then(() => undefined, (reason: unknown) => reason);
+  const error = await promise.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
   expect(error).toBeInstanceOf(IncompleteCreateError);
   return error as IncompleteCreateError;
 }
@@ -26,26 +40,39 @@ describe('createWebhook', () => {
       .reply(201, created, { Location: `${API_ROOT}/webhooks/${created.id as string}` });
     const result = await createWebhook(client(), input);
     expect(sent).toEqual({ destinationUrl: 'https://hooks.example.com/protime', collectionName: 'contracts' });
-    expect(result).toEqual({ id: created.id, key: SECRET.webhookKey, validUntil: '2025-06-30T12:00:00+02:00', status: 'Enabled', raw: created });
+    expect(result).toEqual({
+      id: created.id,
+      key: SECRET.webhookKey,
+      validUntil: '2025-06-30T12:00:00+02:00',
+      status: 'Enabled',
+      raw: created,
+    });
   });
 
   it('sends externalReferences as one query value, pairs back to back', async () => {
-    api()
-      .post(WEBHOOKS)
-      .query({ externalReferences: '(people,@employee-number)(contracts,my-ref)' })
-      .reply(201, makeCreated());
-    const result = await createWebhook(client(), { ...input, externalReferences: [['people', '@employee-number'], ['contracts', 'my-ref']] });
+    api().post(WEBHOOKS).query({ externalReferences: '(people,@employee-number)(contracts,my-ref)' }).reply(201, makeCreated());
+    const result = await createWebhook(client(), {
+      ...input,
+      externalReferences: [
+        ['people', '@employee-number'],
+        ['contracts', 'my-ref'],
+      ],
+    });
     expect(result.key).toBe(SECRET.webhookKey);
     expect(formatExternalReferences([['people', '@badge-number']])).toBe('(people,@badge-number)');
   });
 
   it.each(['key', 'privateKey', 'webhookKey', 'secret'])('reads the key from `%s`', async (field) => {
-    api().post(WEBHOOKS).reply(201, makeCreated({ key: undefined, [field]: 'the-key-value' }));
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ key: undefined, [field]: 'the-key-value' }));
     expect((await createWebhook(client(), input)).key).toBe('the-key-value');
   });
 
   it('takes the first key field present, in the order key, privateKey, webhookKey, secret', async () => {
-    api().post(WEBHOOKS).reply(201, makeCreated({ key: '', secret: 'from-secret', privateKey: 'from-private-key', webhookKey: 'from-webhook-key' }));
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ key: '', secret: 'from-secret', privateKey: 'from-private-key', webhookKey: 'from-webhook-key' }));
     expect((await createWebhook(client(), input)).key).toBe('from-private-key');
   });
 
@@ -65,8 +92,12 @@ describe('createWebhook', () => {
   });
 
   it('keeps an unknown status, and assumes Enabled when none is given', async () => {
-    api().post(WEBHOOKS).reply(201, makeCreated({ status: 'Uninitialized' }));
-    api().post(WEBHOOKS).reply(201, makeCreated({ status: undefined }));
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ status: 'Uninitialized' }));
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ status: undefined }));
     expect((await createWebhook(client(), input)).status).toBe('Uninitialized');
     expect((await createWebhook(client(), input)).status).toBe('Enabled');
   });
@@ -80,21 +111,28 @@ describe('createWebhook', () => {
   });
 
   it('throws IncompleteCreateError naming validUntil when it is missing or unreadable', async () => {
-    api().post(WEBHOOKS).reply(201, makeCreated({ validUntil: 'next tuesday' }));
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ validUntil: 'next tuesday' }));
     const error = await incomplete(createWebhook(client(), input));
     expect(error.problem).toBe('the answer could not be read (validUntil: expected an ISO 8601 date-time with an offset)');
     expect(error.raw).toMatchObject({ key: SECRET.webhookKey });
   });
 
   it('names the collection read scope on a 403', async () => {
-    api().post(WEBHOOKS).reply(403, { error: { code: 'Forbidden' } });
+    api()
+      .post(WEBHOOKS)
+      .reply(403, { error: { code: 'Forbidden' } });
     const error = await cliError(createWebhook(client(), input));
     expect(error.exitCode).toBe(4);
     expect(error.hint).toContain('connector-protimeapi-contracts.read');
   });
 
   it('names the collection read scope on a 401 that survives a token refresh (some Protime pages use 401 for a missing scope)', async () => {
-    api().post(WEBHOOKS).times(2).reply(401, { error: { code: 'Unauthorized' } });
+    api()
+      .post(WEBHOOKS)
+      .times(2)
+      .reply(401, { error: { code: 'Unauthorized' } });
     const error = await cliError(createWebhook(client(), input));
     expect(error.exitCode).toBe(4);
     expect(error.code).toBe('unauthorized');
@@ -103,13 +141,17 @@ describe('createWebhook', () => {
   });
 
   it('says what was wrong when the id has the wrong type', async () => {
-    api().post(WEBHOOKS).reply(201, makeCreated({ id: 42 }));
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ id: 42 }));
     const error = await incomplete(createWebhook(client(), input));
     expect(error.problem).toBe('the answer could not be read (id: Invalid input: expected string, received number)');
   });
 
   it('reports a 400 with its reasons', async () => {
-    api().post(WEBHOOKS).reply(400, { error: { code: 'BadRequest', message: 'Invalid request', reasons: ['Unknown collection foo'] } });
+    api()
+      .post(WEBHOOKS)
+      .reply(400, { error: { code: 'BadRequest', message: 'Invalid request', reasons: ['Unknown collection foo'] } });
     const error = await cliError(createWebhook(client(), { ...input, collection: 'foo' }));
     expect(error.code).toBe('bad-request');
     expect(error.reasons).toEqual(['Unknown collection foo']);
@@ -118,28 +160,48 @@ describe('createWebhook', () => {
 
 describe('listWebhooks', () => {
   it('returns the webhooks, tolerating unknown fields and unknown status values', async () => {
-    const hooks = [makeWebhook({ status: 'Uninitialized', somethingNew: { a: 1 } }), makeWebhook({ id: 'w2', status: 'Disabled', externalReferences: { people: '@badge-number' } })];
+    const hooks = [
+      makeWebhook({ status: 'Uninitialized', somethingNew: { a: 1 } }),
+      makeWebhook({ id: 'w2', status: 'Disabled', externalReferences: { people: '@badge-number' } }),
+    ];
     api().get(WEBHOOKS).reply(200, { value: hooks, '@odata.context': 'x' });
     expect(await listWebhooks(client())).toEqual(hooks);
   });
 
   it('passes the filter on the first page only, then follows nextLink, past empty pages', async () => {
-    api().get(WEBHOOKS).query({ filter: "status eq 'Disabled'" }).reply(200, { value: [makeWebhook({ id: 'w1' })], nextLink: `${API_ROOT}/webhooks?page=2` });
-    api().get(WEBHOOKS).query({ page: '2' }).reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=3` });
-    api().get(WEBHOOKS).query({ page: '3' }).reply(200, { value: [makeWebhook({ id: 'w3' })], nextLink: null });
+    api()
+      .get(WEBHOOKS)
+      .query({ filter: "status eq 'Disabled'" })
+      .reply(200, { value: [makeWebhook({ id: 'w1' })], nextLink: `${API_ROOT}/webhooks?page=2` });
+    api()
+      .get(WEBHOOKS)
+      .query({ page: '2' })
+      .reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=3` });
+    api()
+      .get(WEBHOOKS)
+      .query({ page: '3' })
+      .reply(200, { value: [makeWebhook({ id: 'w3' })], nextLink: null });
     const hooks = await listWebhooks(client(), { filter: "status eq 'Disabled'" });
     expect(hooks.map((hook) => hook.id)).toEqual(['w1', 'w3']);
   });
 
   it('follows a nextLink relative to the API root', async () => {
     api().get(WEBHOOKS).reply(200, { value: [], nextLink: 'webhooks?page=2' });
-    api().get(WEBHOOKS).query({ page: '2' }).reply(200, { value: [makeWebhook({ id: 'w2' })] });
+    api()
+      .get(WEBHOOKS)
+      .query({ page: '2' })
+      .reply(200, { value: [makeWebhook({ id: 'w2' })] });
     expect((await listWebhooks(client())).map((hook) => hook.id)).toEqual(['w2']);
   });
 
   it('stops with a clear error when a nextLink repeats', async () => {
-    api().get(WEBHOOKS).reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=2` });
-    api().get(WEBHOOKS).query({ page: '2' }).reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=2` });
+    api()
+      .get(WEBHOOKS)
+      .reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=2` });
+    api()
+      .get(WEBHOOKS)
+      .query({ page: '2' })
+      .reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=2` });
     const error = await cliError(listWebhooks(client()));
     expect(error.code).toBe('paging-loop');
     expect(error.message).toContain('webhooks?page=2');
@@ -164,8 +226,16 @@ describe('listWebhooks', () => {
   });
 
   it.each([
-    ['a bad validUntil', { value: [makeWebhook(), makeWebhook({ validUntil: '31/03/2025' })] }, 'value[1].validUntil: expected an ISO 8601 date-time with an offset'],
-    ['a validUntil without offset', { value: [makeWebhook({ validUntil: '2025-03-31T12:30:00' })] }, 'value[0].validUntil: expected an ISO 8601 date-time with an offset'],
+    [
+      'a bad validUntil',
+      { value: [makeWebhook(), makeWebhook({ validUntil: '31/03/2025' })] },
+      'value[1].validUntil: expected an ISO 8601 date-time with an offset',
+    ],
+    [
+      'a validUntil without offset',
+      { value: [makeWebhook({ validUntil: '2025-03-31T12:30:00' })] },
+      'value[0].validUntil: expected an ISO 8601 date-time with an offset',
+    ],
     ['a missing id', { value: [makeWebhook({ id: undefined })] }, 'value[0].id: '],
     ['no value array', { items: [] }, 'value: '],
   ])('turns %s into a clear error naming the field', async (_label, body, expected) => {
@@ -186,19 +256,25 @@ describe('listWebhooks', () => {
 
 describe('getWebhook', () => {
   it('reads one webhook, escaping the id in the path', async () => {
-    api().get(`${WEBHOOKS}/a%2Fb`).reply(200, makeWebhook({ id: 'a/b', status: 'Uninitialized' }));
+    api()
+      .get(`${WEBHOOKS}/a%2Fb`)
+      .reply(200, makeWebhook({ id: 'a/b', status: 'Uninitialized' }));
     expect(await getWebhook(client(), 'a/b')).toMatchObject({ id: 'a/b', status: 'Uninitialized' });
   });
 
   it('maps an unknown id to a not-found failure', async () => {
-    api().get(`${WEBHOOKS}/nope`).reply(404, { error: { code: 'NotFound', message: 'Webhook not found' } });
+    api()
+      .get(`${WEBHOOKS}/nope`)
+      .reply(404, { error: { code: 'NotFound', message: 'Webhook not found' } });
     const error = await cliError(getWebhook(client(), 'nope'));
     expect(error.code).toBe('not-found');
     expect(error.message).toBe('Protime answered 404 NotFound while reading webhook nope: Webhook not found');
   });
 
   it('names the broken field', async () => {
-    api().get(`${WEBHOOKS}/w1`).reply(200, makeWebhook({ id: 'w1', collectionName: 7 }));
+    api()
+      .get(`${WEBHOOKS}/w1`)
+      .reply(200, makeWebhook({ id: 'w1', collectionName: 7 }));
     const error = await cliError(getWebhook(client(), 'w1'));
     expect(error.message).toMatch(/^Unexpected answer to GET \/webhooks\/w1: collectionName: /);
   });

@@ -5,16 +5,16 @@ import { FileStore } from '../../src/state/file-store.js';
 import {
   API_BASE,
   API_ROOT,
-  SECRET,
-  UA,
   api,
   cliError,
   clientWithStore,
   clientWithToken,
   mockToken,
   removeTempDirs,
+  SECRET,
   settings,
   storeWithProfile,
+  UA,
 } from './factories.js';
 
 afterEach(removeTempDirs);
@@ -45,7 +45,10 @@ describe('ProtimeClient.request', () => {
 
   it('on a 401, fetches a fresh token once and retries once', async () => {
     const store = await storeWithProfile({ token: { accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: [] } });
-    api().get(WEBHOOKS).matchHeader('authorization', `Bearer ${SECRET.token}`).reply(401, { error: { code: 'Unauthorized' } });
+    api()
+      .get(WEBHOOKS)
+      .matchHeader('authorization', `Bearer ${SECRET.token}`)
+      .reply(401, { error: { code: 'Unauthorized' } });
     mockToken(SECRET.token2);
     api().get(WEBHOOKS).matchHeader('authorization', `Bearer ${SECRET.token2}`).reply(200, { value: [] });
     const response = await clientWithStore(store, settings()).request({ method: 'GET', path: '/webhooks', retry: 'idempotent' });
@@ -57,10 +60,18 @@ describe('ProtimeClient.request', () => {
     const store = await storeWithProfile();
     mockToken(SECRET.token);
     mockToken(SECRET.token2);
-    api().get(WEBHOOKS).matchHeader('authorization', `Bearer ${SECRET.token}`).reply(401, { error: { code: 'Unauthorized', message: 'Token revoked' } });
-    api().get(WEBHOOKS).matchHeader('authorization', `Bearer ${SECRET.token2}`).reply(401, { error: { code: 'Unauthorized', message: 'Token revoked' } });
+    api()
+      .get(WEBHOOKS)
+      .matchHeader('authorization', `Bearer ${SECRET.token}`)
+      .reply(401, { error: { code: 'Unauthorized', message: 'Token revoked' } });
+    api()
+      .get(WEBHOOKS)
+      .matchHeader('authorization', `Bearer ${SECRET.token2}`)
+      .reply(401, { error: { code: 'Unauthorized', message: 'Token revoked' } });
     const http = settings();
-    const error = await cliError(clientWithStore(store, http).request({ method: 'GET', path: '/webhooks', retry: 'idempotent', purpose: 'listing webhooks' }));
+    const error = await cliError(
+      clientWithStore(store, http).request({ method: 'GET', path: '/webhooks', retry: 'idempotent', purpose: 'listing webhooks' }),
+    );
     expect(error.kind).toBe('auth');
     expect(error.exitCode).toBe(4);
     expect(error.code).toBe('unauthorized');
@@ -81,7 +92,12 @@ describe('ProtimeClient.request', () => {
 });
 
 describe('apiError: status to error kind', () => {
-  const answer = (status: number, data: unknown = undefined): HttpResponse => ({ status, headers: new Headers(), data, url: `${API_ROOT}/webhooks` });
+  const answer = (status: number, data: unknown = undefined): HttpResponse => ({
+    status,
+    headers: new Headers(),
+    data,
+    url: `${API_ROOT}/webhooks`,
+  });
 
   it.each([
     [401, 'auth', 4, 'unauthorized'],
@@ -115,7 +131,10 @@ describe('apiError: status to error kind', () => {
   });
 
   it('keeps code, message and reasons from the body', () => {
-    const error = apiError(answer(400, { error: { code: 'BadRequest', message: 'Invalid destination', reasons: ['destinationUrl must be https'] } }), { retry: 'create' });
+    const error = apiError(
+      answer(400, { error: { code: 'BadRequest', message: 'Invalid destination', reasons: ['destinationUrl must be https'] } }),
+      { retry: 'create' },
+    );
     expect(error.message).toBe('Protime answered 400 BadRequest: Invalid destination');
     expect(error.reasons).toEqual(['destinationUrl must be https']);
   });
@@ -153,7 +172,9 @@ describe('ProtimeClient.resolve', () => {
   });
 
   it('refuses a foreign absolute path before sending anything', async () => {
-    const error = await cliError(clientWithToken(settings()).request({ method: 'GET', path: 'https://evil.example/steal', retry: 'idempotent' }));
+    const error = await cliError(
+      clientWithToken(settings()).request({ method: 'GET', path: 'https://evil.example/steal', retry: 'idempotent' }),
+    );
     expect(error.code).toBe('foreign-link');
     expect(error.message).toBe('Protime pointed to https://evil.example, outside the API at https://acme.myprotime.eu; not following it.');
   });

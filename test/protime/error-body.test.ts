@@ -6,7 +6,11 @@ const WEBHOOKS = `${API_BASE}/webhooks`;
 
 describe('parseErrorBody', () => {
   it('reads the Protime error wrapper', () => {
-    expect(parseErrorBody({ error: { code: 'BadRequest', message: 'Unknown collection', reasons: ['collectionName: foo is not a collection'] } })).toEqual({
+    expect(
+      parseErrorBody({
+        error: { code: 'BadRequest', message: 'Unknown collection', reasons: ['collectionName: foo is not a collection'] },
+      }),
+    ).toEqual({
       code: 'BadRequest',
       message: 'Unknown collection',
       reasons: ['collectionName: foo is not a collection'],
@@ -60,10 +64,9 @@ describe('parseErrorBody', () => {
   });
 
   it('reads errors given as an array of messages or objects', () => {
-    expect(parseErrorBody({ title: 'Invalid', errors: ['first problem', { field: 'collectionName', message: 'unknown' }] }).reasons).toEqual([
-      'first problem',
-      'collectionName: unknown',
-    ]);
+    expect(
+      parseErrorBody({ title: 'Invalid', errors: ['first problem', { field: 'collectionName', message: 'unknown' }] }).reasons,
+    ).toEqual(['first problem', 'collectionName: unknown']);
   });
 
   it('reads a bare message and code', () => {
@@ -100,10 +103,13 @@ describe('parseErrorBody', () => {
 });
 
 describe('error bodies through the client become typed errors', () => {
-  const list = () => clientWithToken(settings()).request({ method: 'GET', path: '/webhooks', retry: 'idempotent', purpose: 'listing webhooks' });
+  const list = () =>
+    clientWithToken(settings()).request({ method: 'GET', path: '/webhooks', retry: 'idempotent', purpose: 'listing webhooks' });
 
   it('a validationErrors 400', async () => {
-    api().get(WEBHOOKS).reply(400, { validationErrors: ['filter: unknown field foo'] });
+    api()
+      .get(WEBHOOKS)
+      .reply(400, { validationErrors: ['filter: unknown field foo'] });
     const error = await cliError(list());
     expect({ kind: error.kind, status: error.status, code: error.code, message: error.message, reasons: error.reasons }).toEqual({
       kind: 'failure',
@@ -117,16 +123,23 @@ describe('error bodies through the client become typed errors', () => {
   it('an application/problem+json 400', async () => {
     api()
       .get(WEBHOOKS)
-      .reply(400, JSON.stringify({ title: 'One or more validation errors occurred.', status: 400, errors: { filter: ['Syntax error at 7.'] } }), {
-        'content-type': 'application/problem+json; charset=utf-8',
-      });
+      .reply(
+        400,
+        JSON.stringify({ title: 'One or more validation errors occurred.', status: 400, errors: { filter: ['Syntax error at 7.'] } }),
+        {
+          'content-type': 'application/problem+json; charset=utf-8',
+        },
+      );
     const error = await cliError(list());
     expect(error.message).toBe('Protime answered 400 while listing webhooks: One or more validation errors occurred.');
     expect(error.reasons).toEqual(['filter: Syntax error at 7.']);
   });
 
   it('an HTML 502 page from a proxy, after the retries', async () => {
-    api().get(WEBHOOKS).times(4).reply(502, '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', { 'content-type': 'text/html' });
+    api()
+      .get(WEBHOOKS)
+      .times(4)
+      .reply(502, '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', { 'content-type': 'text/html' });
     const error = await cliError(list());
     expect(error.kind).toBe('temporary');
     expect(error.status).toBe(502);
@@ -142,7 +155,9 @@ describe('error bodies through the client become typed errors', () => {
   });
 
   it('a 409 with the Protime wrapper', async () => {
-    api().get(WEBHOOKS).reply(409, { error: { code: 'Conflict', message: 'Busy', reasons: ['try later'] } });
+    api()
+      .get(WEBHOOKS)
+      .reply(409, { error: { code: 'Conflict', message: 'Busy', reasons: ['try later'] } });
     const error = await cliError(list());
     expect(error.message).toBe('Protime answered 409 Conflict while listing webhooks: Busy');
     expect(error.reasons).toEqual(['try later']);

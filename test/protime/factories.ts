@@ -1,14 +1,14 @@
-import { profileTokens } from '../../src/context.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
+import { profileTokens } from '../../src/context.js';
 import { TokenProvider } from '../../src/protime/auth.js';
 import { ProtimeClient } from '../../src/protime/client.js';
-import { CliError } from '../../src/shared/errors.js';
 import type { HttpSettings } from '../../src/protime/http.js';
-import type { ProfileEntry } from '../../src/state/schemas.js';
+import { CliError } from '../../src/shared/errors.js';
 import { FileStore } from '../../src/state/file-store.js';
+import type { ProfileEntry } from '../../src/state/schemas.js';
 
 export const API_ORIGIN = 'https://acme.myprotime.eu';
 export const API_BASE = '/connector/protimeapi/api/v1';
@@ -69,7 +69,13 @@ export function makeWebhook(overrides: Record<string, unknown> = {}): Record<str
 
 /** The 201 body of POST /webhooks (its shape is a guess: see protime-api.md). */
 export function makeCreated(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id: 'b1c2d3e4-0000-4000-8000-000000000001', validUntil: '2025-06-30T12:00:00+02:00', status: 'Enabled', key: SECRET.webhookKey, ...overrides };
+  return {
+    id: 'b1c2d3e4-0000-4000-8000-000000000001',
+    validUntil: '2025-06-30T12:00:00+02:00',
+    status: 'Enabled',
+    key: SECRET.webhookKey,
+    ...overrides,
+  };
 }
 
 export function tokenAnswer(accessToken = SECRET.token, expiresIn = 1800): Record<string, unknown> {

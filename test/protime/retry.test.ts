@@ -1,11 +1,17 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { backoff, retryAfterMs, send, type HttpRequest } from '../../src/protime/http.js';
+import { backoff, type HttpRequest, retryAfterMs, send } from '../../src/protime/http.js';
 import { API_BASE, API_ROOT, api, cliError, clientWithToken, settings } from './factories.js';
 
 const WEBHOOKS = `${API_BASE}/webhooks`;
 const get: HttpRequest = { method: 'GET', url: `${API_ROOT}/webhooks`, retry: 'idempotent' };
 const del: HttpRequest = { method: 'DELETE', url: `${API_ROOT}/webhooks/w1`, retry: 'idempotent' };
-const create: HttpRequest = { method: 'POST', url: `${API_ROOT}/webhooks`, json: { collectionName: 'people' }, retry: 'create', purpose: 'creating the webhook' };
+const create: HttpRequest = {
+  method: 'POST',
+  url: `${API_ROOT}/webhooks`,
+  json: { collectionName: 'people' },
+  retry: 'create',
+  purpose: 'creating the webhook',
+};
 
 function mockFor(request: HttpRequest) {
   const path = new URL(request.url).pathname;
@@ -55,13 +61,18 @@ describe('retry policy idempotent (GET, DELETE)', () => {
     ['GET', get],
     ['DELETE', del],
   ])('%s', (_method, request) => {
-    it.each([408, 429, 500, 502, 503, 504])('retries %i with backoff, at most maxRetries times, then returns the last answer', async (status) => {
-      mockFor(request).times(4).reply(status, { error: { code: 'Busy' } });
-      const http = settings();
-      const response = await send(request, http);
-      expect(response.status).toBe(status);
-      expect(http.delays).toEqual([100, 200, 400]);
-    });
+    it.each([408, 429, 500, 502, 503, 504])(
+      'retries %i with backoff, at most maxRetries times, then returns the last answer',
+      async (status) => {
+        mockFor(request)
+          .times(4)
+          .reply(status, { error: { code: 'Busy' } });
+        const http = settings();
+        const response = await send(request, http);
+        expect(response.status).toBe(status);
+        expect(http.delays).toEqual([100, 200, 400]);
+      },
+    );
 
     it('recovers when a retry succeeds', async () => {
       mockFor(request).reply(503);
@@ -73,7 +84,9 @@ describe('retry policy idempotent (GET, DELETE)', () => {
     });
 
     it('retries network errors', async () => {
-      mockFor(request).times(2).replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+      mockFor(request)
+        .times(2)
+        .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
       mockFor(request).reply(200, {});
       const http = settings();
       expect((await send(request, http)).status).toBe(200);
@@ -178,25 +191,35 @@ describe('retry policy create (POST /webhooks)', () => {
     expect(http.delays).toEqual([]);
     expect(error.exitCode).toBe(75);
     expect(error.code).toBe('create-interrupted');
-    expect(error.message).toMatch(/^No answer while creating the webhook \(.*socket hang up\); the webhook may have been created anyway\.$/);
+    expect(error.message).toMatch(
+      /^No answer while creating the webhook \(.*socket hang up\); the webhook may have been created anyway\.$/,
+    );
     expect(error.hint).toContain('`protime-hooks status`');
   });
 
   it.each([500, 502, 504])('turns a %i to POST /webhooks into a temporary error that says the webhook may exist', async (status) => {
-    api().post(WEBHOOKS).reply(status, { error: { code: 'InternalError', message: 'boom' } });
+    api()
+      .post(WEBHOOKS)
+      .reply(status, { error: { code: 'InternalError', message: 'boom' } });
     const http = settings();
-    const error = await cliError(clientWithToken(http).request({ method: 'POST', path: '/webhooks', json: {}, retry: 'create', purpose: 'creating the webhook' }));
+    const error = await cliError(
+      clientWithToken(http).request({ method: 'POST', path: '/webhooks', json: {}, retry: 'create', purpose: 'creating the webhook' }),
+    );
     expect(http.delays).toEqual([]);
     expect(error.kind).toBe('temporary');
     expect(error.status).toBe(status);
-    expect(error.message).toBe(`Protime answered ${status} InternalError while creating the webhook: boom; the webhook may have been created anyway`);
+    expect(error.message).toBe(
+      `Protime answered ${status} InternalError while creating the webhook: boom; the webhook may have been created anyway`,
+    );
     expect(error.hint).toContain('`protime-hooks status`');
   });
 
   it('after exhausting 503 retries, says only to try again later (503 means nothing was done)', async () => {
     api().post(WEBHOOKS).times(4).reply(503);
     const http = settings();
-    const error = await cliError(clientWithToken(http).request({ method: 'POST', path: '/webhooks', json: {}, retry: 'create', purpose: 'creating the webhook' }));
+    const error = await cliError(
+      clientWithToken(http).request({ method: 'POST', path: '/webhooks', json: {}, retry: 'create', purpose: 'creating the webhook' }),
+    );
     expect(error.kind).toBe('temporary');
     expect(error.message).toBe('Protime answered 503 while creating the webhook');
     expect(error.hint).toBe('Try again later.');

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { send } from '../../src/protime/http.js';
-import { API_ROOT, UA, api, cliError, settings } from './factories.js';
+import { API_ROOT, api, cliError, settings, UA } from './factories.js';
 
 describe('send: what goes on the wire', () => {
   it('sends User-Agent and Accept JSON on a GET, and no body headers', async () => {
@@ -30,7 +30,13 @@ describe('send: what goes on the wire', () => {
       .matchHeader('user-agent', UA)
       .reply(201, { ok: true });
     const response = await send(
-      { method: 'POST', url: `${API_ROOT}/webhooks`, json: { destinationUrl: 'https://x.example', collectionName: 'people' }, bearer: 'tok-123', retry: 'create' },
+      {
+        method: 'POST',
+        url: `${API_ROOT}/webhooks`,
+        json: { destinationUrl: 'https://x.example', collectionName: 'people' },
+        bearer: 'tok-123',
+        retry: 'create',
+      },
       settings(),
     );
     expect(response.status).toBe(201);
@@ -47,20 +53,33 @@ describe('send: what goes on the wire', () => {
       .matchHeader('content-type', 'application/x-www-form-urlencoded')
       .matchHeader('user-agent', UA)
       .reply(200, {});
-    await send({ method: 'POST', url: 'https://authentication.myprotime.eu/tenants/acme/connect/token', form: { a: 'x y', b: '&=' }, retry: 'idempotent' }, settings());
+    await send(
+      {
+        method: 'POST',
+        url: 'https://authentication.myprotime.eu/tenants/acme/connect/token',
+        form: { a: 'x y', b: '&=' },
+        retry: 'idempotent',
+      },
+      settings(),
+    );
     expect(Object.fromEntries(new URLSearchParams(raw))).toEqual({ a: 'x y', b: '&=' });
   });
 
   it('appends the query to the URL', async () => {
     api().get('/connector/protimeapi/api/v1/webhooks').query({ filter: "status eq 'Disabled'" }).reply(200, { value: [] });
-    const response = await send({ method: 'GET', url: `${API_ROOT}/webhooks`, query: { filter: "status eq 'Disabled'" }, retry: 'idempotent' }, settings());
+    const response = await send(
+      { method: 'GET', url: `${API_ROOT}/webhooks`, query: { filter: "status eq 'Disabled'" }, retry: 'idempotent' },
+      settings(),
+    );
     expect(response.status).toBe(200);
   });
 });
 
 describe('send: what comes back', () => {
   it('returns an error status as a response, for the caller to judge', async () => {
-    api().get('/connector/protimeapi/api/v1/webhooks/x').reply(404, { error: { code: 'NotFound', message: 'no such webhook' } });
+    api()
+      .get('/connector/protimeapi/api/v1/webhooks/x')
+      .reply(404, { error: { code: 'NotFound', message: 'no such webhook' } });
     const response = await send({ method: 'GET', url: `${API_ROOT}/webhooks/x`, retry: 'idempotent' }, settings());
     expect(response.status).toBe(404);
     expect(response.data).toEqual({ error: { code: 'NotFound', message: 'no such webhook' } });
@@ -82,7 +101,10 @@ describe('send: what comes back', () => {
 
 describe('send: timeout per request', () => {
   it('abandons a slow attempt after timeoutMs and retries an idempotent request', async () => {
-    api().get('/connector/protimeapi/api/v1/webhooks').delay(500).reply(200, { value: ['late'] });
+    api()
+      .get('/connector/protimeapi/api/v1/webhooks')
+      .delay(500)
+      .reply(200, { value: ['late'] });
     api().get('/connector/protimeapi/api/v1/webhooks').reply(200, { value: [] });
     const http = settings({ timeoutMs: 50 });
     const started = Date.now();
@@ -95,7 +117,9 @@ describe('send: timeout per request', () => {
   it('fails with a temporary timeout error once every attempt timed out', async () => {
     api().get('/connector/protimeapi/api/v1/webhooks').times(4).delay(300).reply(200, {});
     const http = settings({ timeoutMs: 50 });
-    const error = await cliError(send({ method: 'GET', url: `${API_ROOT}/webhooks`, retry: 'idempotent', purpose: 'listing webhooks' }, http));
+    const error = await cliError(
+      send({ method: 'GET', url: `${API_ROOT}/webhooks`, retry: 'idempotent', purpose: 'listing webhooks' }, http),
+    );
     expect(error.kind).toBe('temporary');
     expect(error.exitCode).toBe(75);
     expect(error.code).toBe('timeout');
@@ -105,7 +129,11 @@ describe('send: timeout per request', () => {
   });
 
   it('also times out a response whose body stalls after the headers', async () => {
-    api().get('/connector/protimeapi/api/v1/webhooks').times(2).delay({ body: 400 }).reply(200, { value: ['late'] });
+    api()
+      .get('/connector/protimeapi/api/v1/webhooks')
+      .times(2)
+      .delay({ body: 400 })
+      .reply(200, { value: ['late'] });
     const http = settings({ timeoutMs: 50, maxRetries: 1 });
     const started = Date.now();
     const error = await cliError(send({ method: 'GET', url: `${API_ROOT}/webhooks`, retry: 'idempotent' }, http));
@@ -115,7 +143,10 @@ describe('send: timeout per request', () => {
   });
 
   it('reports a dropped connection as a temporary network error after the retries', async () => {
-    api().get('/connector/protimeapi/api/v1/webhooks').times(4).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    api()
+      .get('/connector/protimeapi/api/v1/webhooks')
+      .times(4)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     const http = settings();
     const error = await cliError(send({ method: 'GET', url: `${API_ROOT}/webhooks`, retry: 'idempotent' }, http));
     expect(error.kind).toBe('temporary');

@@ -1,22 +1,22 @@
-import { profileTokens } from '../../src/context.js';
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fetchToken, TokenProvider, type Credentials } from '../../src/protime/auth.js';
+import { profileTokens } from '../../src/context.js';
+import { type Credentials, fetchToken, TokenProvider } from '../../src/protime/auth.js';
 import { FileStore } from '../../src/state/file-store.js';
 import {
   AUTH_ORIGIN,
-  SCOPES,
-  SECRET,
-  TOKEN_PATH,
-  TOKEN_URL,
-  UA,
   cliError,
   mockToken,
   removeTempDirs,
+  SCOPES,
+  SECRET,
   settings,
   storeWithProfile,
+  TOKEN_PATH,
+  TOKEN_URL,
   testClock,
   tokenAnswer,
+  UA,
 } from './factories.js';
 
 afterEach(removeTempDirs);
@@ -37,14 +37,25 @@ describe('fetchToken', () => {
       .matchHeader('authorization', (value) => value === undefined)
       .reply(200, tokenAnswer());
     const token = await fetchToken(credentials, settings(), NOW);
-    expect(form).toEqual({ grant_type: 'client_credentials', client_id: 'acme-client', client_secret: SECRET.client, scope: SCOPES.join(' ') });
+    expect(form).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'acme-client',
+      client_secret: SECRET.client,
+      scope: SCOPES.join(' '),
+    });
     expect(token).toEqual({ accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES });
   });
 
   it('reads expires_in instead of assuming 1800 s, and reports the granted scopes', async () => {
-    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(200, { access_token: 'short-lived-token', expires_in: '300', scope: 'connector-protimeapi-webhooks.read' });
+    nock(AUTH_ORIGIN)
+      .post(TOKEN_PATH)
+      .reply(200, { access_token: 'short-lived-token', expires_in: '300', scope: 'connector-protimeapi-webhooks.read' });
     const token = await fetchToken(credentials, settings(), NOW);
-    expect(token).toEqual({ accessToken: 'short-lived-token', expiresAt: '2025-01-01T00:05:00.000Z', scopes: ['connector-protimeapi-webhooks.read'] });
+    expect(token).toEqual({
+      accessToken: 'short-lived-token',
+      expiresAt: '2025-01-01T00:05:00.000Z',
+      scopes: ['connector-protimeapi-webhooks.read'],
+    });
   });
 
   it('turns an OAuth invalid_client answer into an auth error (exit 4) showing error and description', async () => {
@@ -73,7 +84,10 @@ describe('fetchToken', () => {
   });
 
   it('retries a 503 from the token endpoint, then reports it as temporary', async () => {
-    nock(AUTH_ORIGIN).post(TOKEN_PATH).times(4).reply(503, '<html><head><title>503 Service Unavailable</title></head></html>', { 'content-type': 'text/html' });
+    nock(AUTH_ORIGIN)
+      .post(TOKEN_PATH)
+      .times(4)
+      .reply(503, '<html><head><title>503 Service Unavailable</title></head></html>', { 'content-type': 'text/html' });
     const http = settings();
     const error = await cliError(fetchToken(credentials, http, NOW));
     expect(http.delays).toEqual([100, 200, 400]);
@@ -101,7 +115,11 @@ describe('TokenProvider: the token cache', () => {
     clock.advance(29 * 60 - 1);
     const second = new FileStore(first.dir);
     expect(await new TokenProvider(profileTokens(second, 'default'), 'default', settings(), clock.now).get()).toBe(SECRET.token);
-    expect((await second.read()).profiles.default?.token).toEqual({ accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES });
+    expect((await second.read()).profiles.default?.token).toEqual({
+      accessToken: SECRET.token,
+      expiresAt: '2025-01-01T00:30:00.000Z',
+      scopes: SCOPES,
+    });
   });
 
   it('fetches a fresh token within 60 s of expiry and caches it', async () => {
@@ -112,7 +130,9 @@ describe('TokenProvider: the token cache', () => {
 
     clock.advance(29 * 60); // exactly 60 s before expiry
     mockToken(SECRET.token2);
-    expect(await new TokenProvider(profileTokens(new FileStore(store.dir), 'default'), 'default', settings(), clock.now).get()).toBe(SECRET.token2);
+    expect(await new TokenProvider(profileTokens(new FileStore(store.dir), 'default'), 'default', settings(), clock.now).get()).toBe(
+      SECRET.token2,
+    );
     expect((await store.read()).profiles.default?.token?.accessToken).toBe(SECRET.token2);
     expect((await store.read()).profiles.default?.token?.expiresAt).toBe('2025-01-01T00:59:00.000Z');
   });
@@ -124,7 +144,9 @@ describe('TokenProvider: the token cache', () => {
     expect(await provider.get()).toBe(SECRET.token);
     expect(await provider.get({ renew: true })).toBe(SECRET.token2);
     // The renewed token is what the next invocation finds.
-    expect(await new TokenProvider(profileTokens(new FileStore(store.dir), 'default'), 'default', settings(), testClock().now).get()).toBe(SECRET.token2);
+    expect(await new TokenProvider(profileTokens(new FileStore(store.dir), 'default'), 'default', settings(), testClock().now).get()).toBe(
+      SECRET.token2,
+    );
   });
 
   it('hands every secret it sees to onSecret, for the scrubber', async () => {

@@ -5,17 +5,17 @@ import { redactBody, redactHeaders, SecretScrubber } from '../../src/shared/reda
 import {
   API_BASE,
   AUTH_ORIGIN,
-  SECRET,
-  TOKEN_PATH,
   api,
   cliError,
   clientWithStore,
   makeCreated,
   mockToken,
   removeTempDirs,
+  SECRET,
   settings,
   stableTrace,
   storeWithProfile,
+  TOKEN_PATH,
   tokenAnswer,
 } from './factories.js';
 
@@ -27,11 +27,19 @@ describe('debug trace', () => {
   it('shows method, URL, status, duration and retries, and no secret', async () => {
     const store = await storeWithProfile();
     mockToken(SECRET.token);
-    api().post(WEBHOOKS).reply(503, { error: { code: 'Maintenance' } }, { 'Retry-After': '2' });
-    api().post(WEBHOOKS).reply(201, makeCreated({ id: 'w1', privateKey: `${SECRET.webhookKey}-2` }));
+    api()
+      .post(WEBHOOKS)
+      .reply(503, { error: { code: 'Maintenance' } }, { 'Retry-After': '2' });
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ id: 'w1', privateKey: `${SECRET.webhookKey}-2` }));
     const http = settings();
 
-    const created = await createWebhook(clientWithStore(store, http), { collection: 'contracts', destinationUrl: 'https://hooks.example.com/p', externalReferences: [] });
+    const created = await createWebhook(clientWithStore(store, http), {
+      collection: 'contracts',
+      destinationUrl: 'https://hooks.example.com/p',
+      externalReferences: [],
+    });
     expect(created.key).toBe(SECRET.webhookKey);
 
     for (const secret of [SECRET.client, SECRET.token, SECRET.webhookKey]) {
@@ -49,13 +57,17 @@ describe('debug trace', () => {
   });
 
   it('traces a failed attempt with its reason and the retry', async () => {
-    api().get(`${WEBHOOKS}/w1`).replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    api()
+      .get(`${WEBHOOKS}/w1`)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     api().get(`${WEBHOOKS}/w1`).reply(200, {});
     const store = await storeWithProfile({ token: { accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: [] } });
     const http = settings();
     await clientWithStore(store, http).request({ method: 'GET', path: '/webhooks/w1', retry: 'idempotent' });
     const trace = stableTrace(http.lines);
-    expect(trace).toMatch(/^GET https:\/\/acme\.myprotime\.eu\/connector\/protimeapi\/api\/v1\/webhooks\/w1 failed: .*socket hang up \(N ms\)$/m);
+    expect(trace).toMatch(
+      /^GET https:\/\/acme\.myprotime\.eu\/connector\/protimeapi\/api\/v1\/webhooks\/w1 failed: .*socket hang up \(N ms\)$/m,
+    );
     expect(trace).toContain('retry 1/3 of GET https://acme.myprotime.eu/connector/protimeapi/api/v1/webhooks/w1 in 100 ms');
     expect(trace).toContain('webhooks/w1 -> 200 (N ms)');
     expect(trace).not.toContain(SECRET.token);
@@ -63,7 +75,9 @@ describe('debug trace', () => {
 
   it('hides secrets in a JSON answer sent with a text content type', async () => {
     const store = await storeWithProfile();
-    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(200, JSON.stringify(tokenAnswer(SECRET.token)), { 'content-type': 'text/plain' });
+    nock(AUTH_ORIGIN)
+      .post(TOKEN_PATH)
+      .reply(200, JSON.stringify(tokenAnswer(SECRET.token)), { 'content-type': 'text/plain' });
     const http = settings();
     await cliError(clientWithStore(store, http).request({ method: 'GET', path: '/webhooks', retry: 'idempotent' }));
     expect(http.lines.join('\n')).toContain('-> 200');
@@ -78,13 +92,18 @@ describe('debug trace', () => {
     const http = settings();
     await clientWithStore(store, http).request({ method: 'GET', path: '/webhooks', retry: 'idempotent' });
     expect(http.lines).toContain('401: fetching a new token and trying once more');
-    expect(http.lines.filter((line) => line.includes(SECRET.token) || line.includes(SECRET.token2) || line.includes(SECRET.client))).toEqual([]);
+    expect(
+      http.lines.filter((line) => line.includes(SECRET.token) || line.includes(SECRET.token2) || line.includes(SECRET.client)),
+    ).toEqual([]);
   });
 });
 
 describe('redaction helpers', () => {
   it('keeps the scheme of an Authorization header and hides the credential', () => {
-    expect(redactHeaders({ authorization: `Bearer ${SECRET.token}`, accept: 'application/json' })).toEqual({ authorization: 'Bearer [redacted]', accept: 'application/json' });
+    expect(redactHeaders({ authorization: `Bearer ${SECRET.token}`, accept: 'application/json' })).toEqual({
+      authorization: 'Bearer [redacted]',
+      accept: 'application/json',
+    });
   });
 
   it('hides secret fields at any depth, in any spelling, and leaves the rest', () => {
@@ -97,7 +116,13 @@ describe('redaction helpers', () => {
     expect(redactBody(body)).toEqual({
       id: 'w1',
       key: '[redacted]',
-      nested: { privateKey: '[redacted]', private_key: '[redacted]', webhookKey: '[redacted]', Secret: '[redacted]', list: [{ client_secret: '[redacted]', refresh_token: '[redacted]' }] },
+      nested: {
+        privateKey: '[redacted]',
+        private_key: '[redacted]',
+        webhookKey: '[redacted]',
+        Secret: '[redacted]',
+        list: [{ client_secret: '[redacted]', refresh_token: '[redacted]' }],
+      },
       keyword: 'not a secret',
     });
     expect(body.key).toBe('k1');

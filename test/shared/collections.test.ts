@@ -1,11 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { COLLECTIONS, COLLECTION_NAMES, isCollection, suggestCollection } from '../../src/shared/collections.js';
+import { COLLECTION_NAMES, COLLECTIONS, isCollection, suggestCollection } from '../../src/shared/collections.js';
 
 // shared/protime-api.md, "Collections that support webhooks (current list of 18)".
 const CONTRACT_LIST = [
-  'absences', 'absence-definitions', 'absence-groups', 'access-clockings', 'activity-durations', 'assignments',
-  'break-definitions', 'breaks', 'calculated-totals', 'clockings', 'contracts', 'counters', 'counter-definitions',
-  'counter-groups', 'paid-presences', 'people', 'shift-definitions', 'work-interruptions',
+  'absences',
+  'absence-definitions',
+  'absence-groups',
+  'access-clockings',
+  'activity-durations',
+  'assignments',
+  'break-definitions',
+  'breaks',
+  'calculated-totals',
+  'clockings',
+  'contracts',
+  'counters',
+  'counter-definitions',
+  'counter-groups',
+  'paid-presences',
+  'people',
+  'shift-definitions',
+  'work-interruptions',
 ];
 
 describe('COLLECTIONS', () => {

@@ -13,7 +13,13 @@ function leaveLock(base: string, owner: LockOwner) {
   writeFileSync(`${base}.owner`, JSON.stringify(owner));
 }
 
-const spec = (base: string) => ({ base, command: 'test', waitMs: 0, staleMs: 60_000, busy: (owner?: LockOwner) => failure('busy', `held by ${owner?.pid ?? 'nobody known'}`) });
+const spec = (base: string) => ({
+  base,
+  command: 'test',
+  waitMs: 0,
+  staleMs: 60_000,
+  busy: (owner?: LockOwner) => failure('busy', `held by ${owner?.pid ?? 'nobody known'}`),
+});
 
 describe('acquireLock', () => {
   it('writes its owner while held and removes lock and owner on release', async () => {

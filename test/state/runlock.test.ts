@@ -3,9 +3,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acquireRunLock } from '../../src/state/runlock.js';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { NOW, makeRecord, makeWebhook, mockList, seedStore } from '../helpers/protime.js';
 import { dueRecord, openIntents, records, URL } from '../commands/renew-helpers.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { makeRecord, makeWebhook, mockList, NOW, seedStore } from '../helpers/protime.js';
 
 const held: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -61,13 +61,27 @@ describe('the run lock', () => {
     const dir = tempDir();
     const store = await seedStore(dir);
     await store.update((data) => {
-      data.intents = { default: [{ id: 'i1', kind: 'subscribe', collection: 'contracts', destinationUrl: URL, externalReferences: [], startedAt: NOW.toISOString(), replaces: null, pid: 1, host: 'h' }] };
+      data.intents = {
+        default: [
+          {
+            id: 'i1',
+            kind: 'subscribe',
+            collection: 'contracts',
+            destinationUrl: URL,
+            externalReferences: [],
+            startedAt: NOW.toISOString(),
+            replaces: null,
+            pid: 1,
+            host: 'h',
+          },
+        ],
+      };
     });
     await hold(dir);
     mockList([makeWebhook({ id: 'in-flight' })]);
     const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(3);
-    expect((await openIntents(dir))).toHaveLength(1);
+    expect(await openIntents(dir)).toHaveLength(1);
     expect((await records(dir))['in-flight']).toBeUndefined();
   });
 

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { describeIssue } from '../../src/shared/describe-issue.js';
+import { z } from 'zod';
 import { tokenResponseSchema, webhookPageSchema, webhookSchema } from '../../src/protime/schemas.js';
+import { describeIssue } from '../../src/shared/describe-issue.js';
 import { storeSchema } from '../../src/state/schemas.js';
 
 const webhook = {
@@ -32,11 +32,20 @@ describe('describeIssue', () => {
 
   it('follows record keys and consecutive indexes', () => {
     const record = {
-      id: 'x', collection: 'people', destinationUrl: 'https://r.example', externalReferences: [['people', 7]],
-      key: null, validUntil: webhook.validUntil, createdAt: webhook.validUntil, status: 'Enabled', raw: null,
+      id: 'x',
+      collection: 'people',
+      destinationUrl: 'https://r.example',
+      externalReferences: [['people', 7]],
+      key: null,
+      validUntil: webhook.validUntil,
+      createdAt: webhook.validUntil,
+      status: 'Enabled',
+      raw: null,
     };
     const store = { schemaVersion: 1, profiles: {}, subscriptions: { default: { x: record } } };
-    expect(issueOf(storeSchema, store)).toBe('subscriptions.default.x.externalReferences[0][1]: Invalid input: expected string, received number');
+    expect(issueOf(storeSchema, store)).toBe(
+      'subscriptions.default.x.externalReferences[0][1]: Invalid input: expected string, received number',
+    );
   });
 
   it('starts with the index when the root is an array, and is the bare message at the root', () => {
@@ -54,12 +63,15 @@ describe('describeIssue', () => {
 });
 
 describe('webhook validUntil', () => {
-  it.each(['2025-03-31T12:30:00+02:00', '2025-03-31T10:30:00Z', '2025-03-31T10:30:00.1234567z', '2025-03-31T12:30:00+0200', '2025-03-31T05:30:00-05:00'])(
-    'accepts %j',
-    (validUntil) => {
-      expect(webhookSchema.safeParse({ ...webhook, validUntil }).success).toBe(true);
-    },
-  );
+  it.each([
+    '2025-03-31T12:30:00+02:00',
+    '2025-03-31T10:30:00Z',
+    '2025-03-31T10:30:00.1234567z',
+    '2025-03-31T12:30:00+0200',
+    '2025-03-31T05:30:00-05:00',
+  ])('accepts %j', (validUntil) => {
+    expect(webhookSchema.safeParse({ ...webhook, validUntil }).success).toBe(true);
+  });
 
   it.each(['2025-03-31T12:30:00', '2025-03-31', 'not a date Z', '2025-13-01T10:00:00Z', ''])('rejects %j', (validUntil) => {
     expect(webhookSchema.safeParse({ ...webhook, validUntil }).success).toBe(false);

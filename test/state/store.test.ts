@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/shared/errors.js';
-import { STORE_VERSION } from '../../src/state/schemas.js';
 import { FileStore } from '../../src/state/file-store.js';
+import { STORE_VERSION } from '../../src/state/schemas.js';
 import { makeProfile, makeRecord } from './fixtures/records.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -85,7 +85,7 @@ describe('Store.update', () => {
     });
     expect(result).toEqual({ saved: 'default' });
 
-    const fresh = (await new FileStore(dir).read());
+    const fresh = await new FileStore(dir).read();
     expect(fresh).toEqual({ schemaVersion: STORE_VERSION, profiles: { default: makeProfile({ tenant: 'acme' }) }, subscriptions: {} });
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(fresh);
   });
@@ -141,7 +141,7 @@ describe('Store.update', () => {
   });
 
   it('reads an absent file as an empty store without creating it', async () => {
-    expect((await new FileStore(dir).read())).toEqual({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} });
+    expect(await new FileStore(dir).read()).toEqual({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} });
     expect(existsSync(file)).toBe(false);
   });
 });
