@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { main } from '../dist/cli.mjs';
 
-main();
+await main();

@@ -21,7 +21,7 @@ export type EmulatorInfo = Omit<RunningEmulator, 'close'>;
 /** Serves until SIGINT/SIGTERM, then shuts down cleanly (exit 0). */
 export async function run(options: EmulatorCommandOptions, ctx: Context): Promise<EmulatorInfo> {
   const { startEmulator } = await import('../emulator/index.js');
-  let emulator;
+  let emulator: RunningEmulator;
   try {
     emulator = await startEmulator({
       port: options.port,

@@ -243,7 +243,7 @@ export function summarize(result: RenewResult): string {
   if (result.results.length === 0) return '';
   const counts = new Map<string, number>();
   for (const r of result.results) counts.set(r.action, (counts.get(r.action) ?? 0) + 1);
-  return [...counts].map(([action, n]) => `${n} ${action}`).join(', ') + '.';
+  return `${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')}.`;
 }
 
 export function render(result: RenewResult, view: View): string {

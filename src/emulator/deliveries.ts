@@ -111,10 +111,14 @@ export class Deliverer {
     const outcome = result.status === undefined ? `failed: ${result.error}` : String(result.status);
     const failures = this.store.recordDelivery(webhookId, ok);
     const line = `delivery ${changeVersion} -> webhook ${webhookId} ${outcome} (attempt ${attempt})`;
-    if (ok) return this.settings.log(line);
+    if (ok) {
+      this.settings.log(line);
+      return;
+    }
     if (failures >= this.settings.maxFailures) {
       this.store.disable(webhookId, 'DeliveryFailed');
-      return this.settings.log(`${line}; webhook disabled after ${failures} consecutive failures`);
+      this.settings.log(`${line}; webhook disabled after ${failures} consecutive failures`);
+      return;
     }
     const delay = Math.min(this.settings.retryBaseMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS);
     this.settings.log(`${line}; retry in ${delay} ms`);

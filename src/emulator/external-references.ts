@@ -8,8 +8,9 @@
 export function parseExternalReferences(text: string): Record<string, string> {
   const references: Record<string, string> = {};
   const pair = /\s*\(\s*([^(),\s]+)\s*,\s*([^(),\s]+)\s*\)\s*/y;
-  let match: RegExpExecArray | null;
-  while (pair.lastIndex < text.length && (match = pair.exec(text))) {
+  while (pair.lastIndex < text.length) {
+    const match = pair.exec(text);
+    if (!match) break;
     const [, collection, reference] = match as unknown as [string, string, string];
     if (collection in references) throw new Error(`externalReferences names '${collection}' twice`);
     references[collection] = reference;

@@ -18,8 +18,9 @@ type Token = { kind: 'word' | 'string' | '(' | ')'; text: string; at: number };
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   const pattern = /\s*(?:(\()|(\))|'((?:[^']|'')*)'|([A-Za-z_][A-Za-z0-9_]*)|(\S))/y;
-  let match: RegExpExecArray | null;
-  while (pattern.lastIndex < text.length && (match = pattern.exec(text))) {
+  while (pattern.lastIndex < text.length) {
+    const match = pattern.exec(text);
+    if (!match) break;
     const at = match.index + match[0].length - match[0].trimStart().length; // skip the leading blanks
     if (match[1]) tokens.push({ kind: '(', text: '(', at });
     else if (match[2]) tokens.push({ kind: ')', text: ')', at });

@@ -18,7 +18,7 @@ export async function createAndStore(
 ): Promise<SubscriptionRecord> {
   const profile = ctx.globals.profile;
   const intent = await openIntent(ctx.store, profile, input, ctx.now());
-  let webhook;
+  let webhook: Awaited<ReturnType<typeof createWebhook>>;
   try {
     webhook = await createWebhook(client, input);
   } catch (error) {
@@ -54,8 +54,9 @@ function serverCreatedAt(raw: unknown): string | undefined {
 /** An answer we could not read may still hold the key: keep it where the user can find it. */
 async function keepUnreadable(ctx: Context, error: IncompleteCreateError): Promise<CliError> {
   await ctx.store.update((data) => {
-    const list = ((data as Record<string, unknown>).unreadableAnswers ??= []) as unknown[];
-    list.push({ profile: ctx.globals.profile, receivedAt: ctx.now().toISOString(), body: error.raw });
+    const extra = data as { unreadableAnswers?: unknown[] };
+    extra.unreadableAnswers ??= [];
+    extra.unreadableAnswers.push({ profile: ctx.globals.profile, receivedAt: ctx.now().toISOString(), body: error.raw });
   });
   return failure('unreadable-create-answer', `Protime created the webhook, but ${error.problem}.`, {
     hint: `The answer is saved under "unreadableAnswers" in ${ctx.store.location}; run \`protime-hooks status\` to see the webhook.`,

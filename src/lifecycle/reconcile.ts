@@ -21,7 +21,8 @@ export function preexistingIds(webhooks: Webhook[], collection: string, destinat
 export function reconcile(data: StoreData, profile: string, webhooks: Webhook[]): string[] {
   const intents = data.intents?.[profile] ?? [];
   if (intents.length === 0) return [];
-  const records = (data.subscriptions[profile] ??= {});
+  const records = data.subscriptions[profile] ?? {};
+  data.subscriptions[profile] = records;
   const adopted: string[] = [];
   for (const intent of intents) {
     for (const webhook of webhooks) {

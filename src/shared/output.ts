@@ -35,7 +35,9 @@ export function fields(pairs: Array<[string, string]>): string {
 /** Plain columns separated by at least two spaces; the last column is not padded. */
 function aligned(rows: string[][]): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell));
+  }
   const lines = rows.map((row) =>
     row
       .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell) + 2)))
@@ -46,6 +48,6 @@ function aligned(rows: string[][]): string {
 }
 
 function visibleLength(text: string): number {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes this strips.
   return text.replace(/\u001b\[[0-9;]*m/g, '').length;
 }

@@ -29,7 +29,8 @@ export async function openIntent(store: Store, profile: string, input: IntentInp
     host: hostname(),
   };
   await store.update((data) => {
-    ((data.intents ??= {})[profile] ??= []).push(intent);
+    data.intents ??= {};
+    data.intents[profile] = [...(data.intents[profile] ?? []), intent];
   });
   return intent;
 }
@@ -51,7 +52,8 @@ export async function commitCreate(
   replaced?: { id: string; keepOld: boolean; at: string },
 ): Promise<void> {
   await store.update((data) => {
-    const records = (data.subscriptions[profile] ??= {});
+    const records = data.subscriptions[profile] ?? {};
+    data.subscriptions[profile] = records;
     records[record.id] = record;
     removeIntent(data, profile, intentId);
     const old = replaced && records[replaced.id];

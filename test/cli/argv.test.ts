@@ -135,7 +135,7 @@ describe('environment files', () => {
     const cwd = tempDir();
     const { writeFileSync } = await import('node:fs');
     writeFileSync(`${cwd}/.env`, 'PROTIME_PROFILE=from-dotenv\nPROTIME_HOOKS_CONFIG_DIR=/nonexistent-should-lose\n');
-    writeFileSync(`${cwd}/extra.env`, 'PROTIME_HOOKS_CONFIG_DIR=' + cwd + '/state\n');
+    writeFileSync(`${cwd}/extra.env`, `PROTIME_HOOKS_CONFIG_DIR=${cwd}/state\n`);
     const result = await runCli(['profiles', '--json', '--env-file', `${cwd}/extra.env`], { cwd, env: { PROTIME_PROFILE: 'from-shell' } });
     expect(result.code).toBe(0);
     expect(result.json()).toEqual([]);

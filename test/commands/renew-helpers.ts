@@ -1,4 +1,4 @@
-import nock from 'nock';
+import type nock from 'nock';
 import { FileStore } from '../../src/state/file-store.js';
 import type { SubscriptionRecord } from '../../src/state/schemas.js';
 import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, NOW, type WebhookShape } from '../helpers/protime.js';

@@ -174,13 +174,11 @@ describe('status', () => {
       .get(`${API_PATH}/webhooks`)
       .matchHeader('authorization', `Bearer ${TOKEN}`)
       .reply(401, { error: { code: 'Unauthorized', message: 'expired' } });
-    nock('https://authentication.myprotime.eu')
-      .post('/tenants/acme/connect/token')
-      .reply(200, {
-        access_token: 'second-token-123',
-        expires_in: 1800,
-        scope: 'connector-protimeapi-webhooks.read connector-protimeapi-webhooks.write',
-      });
+    nock('https://authentication.myprotime.eu').post('/tenants/acme/connect/token').reply(200, {
+      access_token: 'second-token-123',
+      expires_in: 1800,
+      scope: 'connector-protimeapi-webhooks.read connector-protimeapi-webhooks.write',
+    });
     nock(API_ORIGIN).get(`${API_PATH}/webhooks`).matchHeader('authorization', 'Bearer second-token-123').reply(200, { value: [] });
     const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);

@@ -95,7 +95,7 @@ describe('SIGKILL during renew/subscribe', () => {
           user.run(['subscribe', 'contracts', '--url', `http://127.0.0.1:9/b${batch}-base-${n}`, '--wait', '30s', '--json']),
         ),
       );
-      subscribed.forEach((run, n) => expectExit(run, 0, `subscribe ${n}`));
+      for (const [n, run] of subscribed.entries()) expectExit(run, 0, `subscribe ${n}`);
       if (batch === 0) {
         // How long each command takes when nothing kills it (with a held answer), on this machine now.
         for (const mode of ['renew', 'subscribe'] as const) {

@@ -72,7 +72,11 @@ export async function seedStore(
         ? {}
         : { token: { accessToken: TOKEN, expiresAt: new Date(NOW.getTime() + 3600_000).toISOString(), scopes: SCOPES.split(' ') } }),
     };
-    for (const record of options.records ?? []) (data.subscriptions[profile] ??= {})[record.id] = record;
+    for (const record of options.records ?? []) {
+      const records = data.subscriptions[profile] ?? {};
+      records[record.id] = record;
+      data.subscriptions[profile] = records;
+    }
   });
   return store;
 }
