@@ -1,12 +1,16 @@
 // Cold start of the built CLI against bare Node: medians of interleaved runs, as ratios.
-// Usage: npm run build && node scripts/bench-startup.mjs [runs=30]
+// Usage: npm run build && node scripts/bench-startup.mjs [runs=30] [--compare <other bin/protime-hooks.js>]
+// --compare measures another build (say, the one before a change) in the same interleaved run.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const runs = Number(process.argv[2] ?? 30);
+const args = process.argv.slice(2);
+const compareAt = args.indexOf('--compare');
+const other = compareAt === -1 ? undefined : args.splice(compareAt, 2)[1];
+const runs = Number(args[0] ?? 30);
 const bin = fileURLToPath(new URL('../bin/protime-hooks.js', import.meta.url));
 const configDir = mkdtempSync(join(tmpdir(), 'ph-bench-'));
 const env = { PATH: process.env.PATH, HOME: configDir, PROTIME_HOOKS_CONFIG_DIR: configDir };
@@ -32,6 +36,10 @@ const cases = {
   'node -e 0': [process.execPath, ['-e', '0']],
   'protime-hooks --version': [process.execPath, [bin, '--version']],
   'protime-hooks status --offline': [process.execPath, [bin, 'status', '--offline']],
+  ...(other && {
+    'compared --version': [process.execPath, [other, '--version']],
+    'compared status --offline': [process.execPath, [other, 'status', '--offline']],
+  }),
 };
 const times = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
 for (let i = 0; i < runs; i++) {
