@@ -3,6 +3,7 @@ import type { Env } from '../context.js';
 import { usageError } from '../shared/errors.js';
 import { ENVIRONMENTS } from '../shared/hosts.js';
 import type { Act } from './commands.js';
+import { octal } from './options.js';
 
 /** login, logout, profiles: the credentials a profile holds. */
 export function accountCommands(program: Command, act: Act, env: Env): void {
@@ -19,6 +20,16 @@ export function accountCommands(program: Command, act: Act, env: Env): void {
     .option('--token-url <url>', 'override the token endpoint (env PROTIME_TOKEN_URL)')
     .option('--user-agent <ua>', 'User-Agent sent to Protime, "Name/Version (Company)" recommended (env PROTIME_USER_AGENT)')
     .option('--scope <scope...>', 'scopes to request besides connector-protimeapi-webhooks.read/.write')
+    .option(
+      '--keys-file <path>',
+      'keep the keys receivers must accept in this file, rewritten at every change (env PROTIME_HOOKS_KEYS_FILE)',
+    )
+    .option('--no-keys-file', 'stop keeping a keys file for this profile')
+    .option(
+      '--keys-file-mode <octal>',
+      "the keys file's mode, e.g. 0640 for a receiver in the group (default 0600)",
+      octal('--keys-file-mode'),
+    )
     .action(
       act('login', (o) => {
         if (o.clientSecret !== undefined) {
@@ -43,6 +54,8 @@ export function accountCommands(program: Command, act: Act, env: Env): void {
           tokenUrl: o.tokenUrl ?? (env.PROTIME_TOKEN_URL || undefined),
           userAgent: o.userAgent ?? (env.PROTIME_USER_AGENT || undefined),
           scopes: o.scope ?? [],
+          keysFile: o.keysFile,
+          keysFileMode: o.keysFileMode,
         };
       }),
     );

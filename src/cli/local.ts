@@ -1,8 +1,9 @@
 import { type Command, Option } from 'commander';
 import type { Env } from '../context.js';
+import { usageError } from '../shared/errors.js';
 import { ALGORITHMS, DEFAULT_SIGNATURE, ENCODINGS } from '../shared/signature.js';
 import type { Act } from './commands.js';
-import { duration, integer } from './options.js';
+import { duration, integer, interval } from './options.js';
 
 /** emulator, emulator trigger, listen: a local Protime and a local receiver, for trying things out. */
 export function localCommands(program: Command, act: Act, env: Env): void {
@@ -38,12 +39,16 @@ export function localCommands(program: Command, act: Act, env: Env): void {
     .option('--count <n>', 'how many events', integer('--count', 1), 1)
     .addOption(new Option('--change-type <type>', 'kind of change').choices(['InsertOrUpdate', 'Delete']).default('InsertOrUpdate'))
     .option('--emulator-url <url>', 'the emulator (env PROTIME_EMULATOR_URL)')
+    .option('--every <interval>', 'emit again every interval (e.g. 100ms, 2s) until --for ends or Ctrl-C', interval('--every'))
+    .option('--for <duration>', 'with --every: stop after this long (e.g. 30s, 5m)', duration('--for'))
     .action(
       act('trigger', (o, args) => ({
         collection: args[0],
         count: o.count,
         changeType: o.changeType,
         emulatorUrl: o.emulatorUrl ?? env.PROTIME_EMULATOR_URL ?? 'http://127.0.0.1:4010',
+        everyMs: o.every,
+        forSeconds: o.for,
       })),
     );
 
@@ -57,6 +62,8 @@ export function localCommands(program: Command, act: Act, env: Env): void {
     .addOption(new Option('--algorithm <name>', 'HMAC hash').choices(ALGORITHMS).default(DEFAULT_SIGNATURE.algorithm))
     .addOption(new Option('--encoding <name>', 'signature encoding').choices(ENCODINGS).default(DEFAULT_SIGNATURE.encoding))
     .option('--count <n>', 'stop after this many deliveries', integer('--count', 1))
+    .option('--forward-to <url>', 'forward verified deliveries to this URL and answer with its status (401 for the others)')
+    .option('--forward-timeout <duration>', 'answer 504 when the app takes longer (default 10s)', duration('--forward-timeout'), 10)
     .action(
       act('listen', (o) => ({
         port: o.port,
@@ -66,6 +73,19 @@ export function localCommands(program: Command, act: Act, env: Env): void {
         algorithm: o.algorithm,
         encoding: o.encoding,
         count: o.count,
+        forwardTo: o.forwardTo === undefined ? undefined : forwardUrl(o.forwardTo),
+        forwardTimeoutSeconds: o.forwardTimeout,
       })),
     );
+}
+
+/** The app behind listen: any http(s) URL (an app on the local network is often plain http). */
+function forwardUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url.href;
+  } catch {
+    // reported below
+  }
+  throw usageError('bad-url', `--forward-to takes an http or https URL such as http://127.0.0.1:3000/hooks, not "${text}".`);
 }

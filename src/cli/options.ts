@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Env, GlobalOptions } from '../context.js';
-import { parseDuration } from '../shared/duration.js';
+import { parseDuration, parseIntervalMs } from '../shared/duration.js';
 import { usageError } from '../shared/errors.js';
 
 /** Commander's accumulator for repeatable flags. */
@@ -20,6 +20,24 @@ export function duration(flag: string) {
     const seconds = parseDuration(value);
     if (seconds === undefined) throw usageError('bad-duration', `${flag} takes a duration such as 90m, 36h, 7d or 2w, not "${value}".`);
     return seconds;
+  };
+}
+
+/** An interval in milliseconds: `100ms`, `2s`, `1m`. */
+export function interval(flag: string) {
+  return (value: string): number => {
+    const ms = parseIntervalMs(value);
+    if (ms === undefined) throw usageError('bad-duration', `${flag} takes an interval such as 100ms, 2s or 1m, not "${value}".`);
+    return ms;
+  };
+}
+
+/** A file mode such as 0640 or 640. */
+export function octal(flag: string) {
+  return (value: string): number => {
+    if (!/^0?[0-7]{3}$/.test(value.trim()))
+      throw usageError('bad-mode', `${flag} takes an octal file mode such as 0600 or 0640, not "${value}".`);
+    return Number.parseInt(value.trim(), 8);
   };
 }
 

@@ -2,9 +2,23 @@ import type { Command } from 'commander';
 import type { Act } from './commands.js';
 import { collect, duration } from './options.js';
 
+const HOOK_TIMEOUT_SECONDS = 60;
+
+/** --deploy-hook, --no-deploy-hook and --hook-timeout, shared by subscribe and renew. */
+function hookOptions(command: Command, verb: string): Command {
+  return command
+    .option('--deploy-hook <command>', `run this (/bin/sh -c) with the new key on stdin after every create of the ${verb}`)
+    .option('--no-deploy-hook', 'remove the deploy hook stored with the subscription')
+    .option(
+      '--hook-timeout <duration>',
+      'a hook still running after this is killed and has failed (default 60s)',
+      duration('--hook-timeout'),
+    );
+}
+
 /** subscribe, renew, unsubscribe, status, keys, collections: the webhooks a profile keeps alive. */
 export function subscriptionCommands(program: Command, act: Act): void {
-  program
+  const subscribe = program
     .command('subscribe')
     .description('create a webhook for a collection and keep its key')
     .argument('<collection>', 'one of the 18 collections (see `collections`)')
@@ -12,19 +26,21 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .option('--external-ref <collection,reference>', 'add an external reference, e.g. people,@employee-number (repeatable)', collect, [])
     .option('--force', 'create even if an enabled subscription to the same URL exists')
     .option('--dry-run', 'show the request that would be sent; send nothing')
-    .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'))
-    .action(
-      act('subscribe', (o, args) => ({
-        collection: args[0],
-        url: o.url,
-        externalRefs: o.externalRef,
-        force: Boolean(o.force),
-        dryRun: Boolean(o.dryRun),
-        waitSeconds: o.wait,
-      })),
-    );
+    .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'));
+  hookOptions(subscribe, 'subscription and its renewals').action(
+    act('subscribe', (o, args) => ({
+      collection: args[0],
+      url: o.url,
+      externalRefs: o.externalRef,
+      force: Boolean(o.force),
+      dryRun: Boolean(o.dryRun),
+      waitSeconds: o.wait,
+      deployHook: o.deployHook,
+      hookTimeoutSeconds: o.hookTimeout ?? HOOK_TIMEOUT_SECONDS,
+    })),
+  );
 
-  program
+  const renew = program
     .command('renew')
     .description('replace due subscriptions before they expire (for cron: silent and exit 0 when nothing is due)')
     .argument('[id...]', 'renew these, due or not (default: every due subscription)')
@@ -36,17 +52,21 @@ export function subscriptionCommands(program: Command, act: Act): void {
       duration('--renew-within'),
     )
     .option('--dry-run', 'show the plan; change nothing')
-    .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'))
-    .action(
-      act('renew', (o, args) => ({
-        ids: args,
-        keepOld: Boolean(o.keepOld),
-        recreate: Boolean(o.recreate),
-        dryRun: Boolean(o.dryRun),
-        renewWithinSeconds: o.renewWithin,
-        waitSeconds: o.wait,
-      })),
-    );
+    .option('--run-deploy-hooks', "with --dry-run: run each planned subscription's hooks with its current key (event dry-run)")
+    .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'));
+  hookOptions(renew, 'subscriptions renewed').action(
+    act('renew', (o, args) => ({
+      ids: args,
+      keepOld: Boolean(o.keepOld),
+      recreate: Boolean(o.recreate),
+      dryRun: Boolean(o.dryRun),
+      renewWithinSeconds: o.renewWithin,
+      waitSeconds: o.wait,
+      deployHook: o.deployHook,
+      hookTimeoutSeconds: o.hookTimeout ?? HOOK_TIMEOUT_SECONDS,
+      runDeployHooks: Boolean(o.runDeployHooks),
+    })),
+  );
 
   program
     .command('unsubscribe')
@@ -72,7 +92,8 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .command('keys')
     .description('print the webhook keys a receiver should accept now (current ones, and replaced ones until they expire)')
     .option('--collection <name>', 'only this collection')
-    .action(act('keys', (o) => ({ collection: o.collection })));
+    .option('--output <path>', 'write the document to this file (atomically, mode 0600) instead of printing it')
+    .action(act('keys', (o) => ({ collection: o.collection, output: o.output })));
 
   program
     .command('collections')

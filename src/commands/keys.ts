@@ -1,45 +1,37 @@
+import { resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { checkCollection, isLive } from '../lifecycle/subscriptions.js';
+import { acceptedKeys, DEFAULT_KEYS_FILE_MODE, type KeyEntry, syncKeysFile, writeKeysFile } from '../lifecycle/keys.js';
+import { checkCollection } from '../lifecycle/subscriptions.js';
 import { table, type View } from '../shared/output.js';
+
+export type { KeyEntry };
 
 export interface KeysOptions {
   collection?: string;
+  /** Write the document to this file (atomically, 0600) instead of printing it. */
+  output?: string;
 }
 
-/** A key a receiver should accept now: the current webhook's, and a replaced one's until it expires. */
-export interface KeyEntry {
-  id: string;
-  collection: string;
-  destinationUrl: string;
-  key: string;
-  validUntil: string;
-  /** False for a replaced webhook that may still deliver until validUntil. */
-  current: boolean;
-}
+/** Set on a result that was written to --output, so nothing is printed for people. */
+const written = new WeakSet<KeyEntry[]>();
 
 /** The keys a receiver must accept, from local records only (no network): what to load after a renew. */
 export async function run(options: KeysOptions, ctx: Context): Promise<KeyEntry[]> {
   const collection = options.collection === undefined ? undefined : checkCollection(options.collection);
   await ctx.profileEntry();
-  const now = ctx.now().getTime();
-  return (
-    Object.values((await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {})
-      // Replaced webhooks may still deliver (retries, --keep-old) until they expire.
-      .filter((r) => r.key && Date.parse(r.validUntil) > now && (isLive(r) || Boolean(r.replacedBy)))
-      .filter((r) => !collection || r.collection === collection)
-      .map((r) => ({
-        id: r.id,
-        collection: r.collection,
-        destinationUrl: r.destinationUrl,
-        key: r.key!,
-        validUntil: r.validUntil,
-        current: isLive(r),
-      }))
-      .sort((a, b) => a.destinationUrl.localeCompare(b.destinationUrl) || Number(b.current) - Number(a.current))
-  );
+  const keys = acceptedKeys((await ctx.store.read()).subscriptions[ctx.globals.profile], ctx.now(), collection);
+  await syncKeysFile(ctx);
+  if (options.output) {
+    const path = resolve(options.output);
+    writeKeysFile(path, keys, DEFAULT_KEYS_FILE_MODE);
+    written.add(keys);
+    ctx.log.info(`Wrote ${keys.length} key(s) to ${path}.`);
+  }
+  return keys;
 }
 
 export function render(result: KeyEntry[], view: View): string {
+  if (written.has(result)) return '';
   return table(
     view,
     ['ID', 'COLLECTION', 'DESTINATION', 'KEY', 'VALID UNTIL', 'CURRENT'],

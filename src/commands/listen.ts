@@ -14,6 +14,9 @@ export interface ListenOptions {
   encoding: Encoding;
   /** Stop after this many deliveries (scripts, demos); run until interrupted when absent. */
   count?: number;
+  /** Forward verified deliveries to this URL and answer with its status. */
+  forwardTo?: string;
+  forwardTimeoutSeconds: number;
 }
 
 export interface Delivery {
@@ -24,6 +27,8 @@ export interface Delivery {
   changeType: string | null;
   changeVersion: string | null;
   event: unknown;
+  /** What the app behind --forward-to answered (502 unreachable, 504 too slow); null when not forwarded. */
+  forwarded: { status: number; ms: number } | null;
 }
 
 export interface ListenResult {
@@ -34,6 +39,14 @@ export interface ListenResult {
 }
 
 const MAX_BODY = 1024 * 1024;
+/** Deliveries handled at once; more are answered 503 so the sender retries, rather than queued without bound. */
+const MAX_IN_FLIGHT = 64;
+/**
+ * A new webhook signs with its new key from its first second, a moment before the key is stored
+ * here: a delivery no key verifies is checked again against freshly read keys for this long.
+ */
+const VERIFY_GRACE_MS = 3000;
+const VERIFY_RETRY_MS = 50;
 
 /**
  * A local receiver: verifies each delivery against the keys this profile holds, answers 204 or 401,
@@ -46,25 +59,30 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
   let finish: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (finish = resolve));
 
+  let inFlight = 0;
   const server = createServer((request, response) => {
-    void handle(request, response).catch((error) => {
-      ctx.log.error(`Delivery could not be handled: ${(error as Error).message}`);
-      if (!response.headersSent) response.writeHead(500).end();
-    });
+    if (inFlight >= MAX_IN_FLIGHT) return void response.writeHead(503, { 'retry-after': '1' }).end();
+    inFlight++;
+    void handle(request, response)
+      .catch((error) => {
+        ctx.log.error(`Delivery could not be handled: ${(error as Error).message}`);
+        if (!response.headersSent) response.writeHead(500).end();
+      })
+      .finally(() => inFlight--);
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = new URL(request.url ?? '/', 'http://receiver').pathname;
     if (path !== options.path) return void response.writeHead(404).end();
     if (request.method !== 'POST') return void response.writeHead(405, { allow: 'POST' }).end();
+    if (Number(request.headers['content-length']) > MAX_BODY) return void response.writeHead(413, { connection: 'close' }).end();
     const body = await readBody(request);
     if (body === undefined) return void response.writeHead(413).end();
     const signature = request.headers[options.signatureHeader.toLowerCase()];
     const named = header(request, 'x-protime-webhook-id');
-    // Keys are read per delivery: a renewal running meanwhile adds the new key without a restart.
-    const keys = (await keysOf(ctx)).sort((a, b) => Number(b.id === named) - Number(a.id === named));
-    const match =
-      typeof signature === 'string' ? keys.find((k) => verify(k.key, body, signature, options.algorithm, options.encoding)) : undefined;
+    const { match, keys } = await verifyDelivery(ctx, body, typeof signature === 'string' ? signature : undefined, named, options);
+    const forwarded =
+      match && options.forwardTo ? await forward(options.forwardTo, options.forwardTimeoutSeconds, request, body, match.id) : null;
     const event = parseJson(body);
     const data = (event as { data?: { changeVersion?: unknown } } | null)?.data;
     const delivery: Delivery = {
@@ -74,8 +92,9 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
       changeType: stringOrNull((event as { changeType?: unknown } | null)?.changeType),
       changeVersion: stringOrNull(data?.changeVersion ?? (event as { changeVersion?: unknown } | null)?.changeVersion),
       event,
+      forwarded,
     };
-    response.writeHead(match ? 204 : 401).end();
+    response.writeHead(forwarded?.status ?? (match ? 204 : 401)).end();
     ctx.io.stdout.write(`${JSON.stringify(delivery)}\n`);
     result.deliveries++;
     if (match) result.verified++;
@@ -112,6 +131,57 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return result;
+}
+
+/**
+ * Keys are read per delivery (a renewal running meanwhile adds the new key without a restart),
+ * and again for a few seconds when none verifies: the new key may be a moment from being stored.
+ */
+async function verifyDelivery(
+  ctx: Context,
+  body: Buffer,
+  signature: string | undefined,
+  named: string | undefined,
+  options: ListenOptions,
+): Promise<{ match?: { id: string }; keys: Array<{ id: string; key: string }> }> {
+  const deadline = Date.now() + VERIFY_GRACE_MS;
+  for (;;) {
+    const keys = (await keysOf(ctx)).sort((a, b) => Number(b.id === named) - Number(a.id === named));
+    if (signature === undefined) return { keys };
+    const match = keys.find((k) => verify(k.key, body, signature, options.algorithm, options.encoding));
+    if (match || Date.now() >= deadline) return { match, keys };
+    await new Promise((resolve) => setTimeout(resolve, VERIFY_RETRY_MS));
+  }
+}
+
+/** Hands a verified delivery to the app: the same body and Content-Type, and which webhook sent it. */
+async function forward(
+  url: string,
+  timeoutSeconds: number,
+  request: IncomingMessage,
+  body: Buffer,
+  webhookId: string,
+): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  let status: number;
+  try {
+    const answer = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': header(request, 'content-type') ?? 'application/json',
+        'x-protime-hooks-webhook-id': webhookId,
+      },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutSeconds * 1000),
+    });
+    // Only the status goes back to Protime; the app's body is not read.
+    await answer.body?.cancel();
+    status = answer.status;
+  } catch (error) {
+    status = (error as Error).name === 'TimeoutError' ? 504 : 502;
+  }
+  return { status, ms: Math.round(performance.now() - started) };
 }
 
 async function keysOf(ctx: Context): Promise<Array<{ id: string; key: string }>> {

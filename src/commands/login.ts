@@ -1,4 +1,7 @@
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
+import { syncKeysFile } from '../lifecycle/keys.js';
 import { liveRecords } from '../lifecycle/subscriptions.js';
 import { DEFAULT_SCOPES, fetchToken, scopesMissing } from '../protime/auth.js';
 import { authError, usageError } from '../shared/errors.js';
@@ -21,6 +24,9 @@ export interface LoginOptions {
   userAgent?: string;
   /** Added to the default webhooks read/write scopes. */
   scopes: string[];
+  /** --keys-file (saved on the profile); false (--no-keys-file) forgets it; undefined keeps what was saved. */
+  keysFile?: string | false;
+  keysFileMode?: number;
 }
 
 export interface LoginResult {
@@ -32,6 +38,7 @@ export interface LoginResult {
   clientId: string;
   scopes: string[];
   tokenExpiresAt: string;
+  keysFile: string | null;
 }
 
 const SECRET_FLAGS = '--client-secret-stdin, --client-secret-file <path>, or PROTIME_CLIENT_SECRET_FILE / PROTIME_CLIENT_SECRET';
@@ -47,6 +54,7 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
   const scopes = [...new Set([...DEFAULT_SCOPES, ...options.scopes.flatMap((s) => s.split(/\s+/)).filter(Boolean)])];
   const profile = ctx.globals.profile;
   await refuseTenantSwitch(ctx, profile, tenant);
+  const keysFile = await keysFileSetting(options, ctx);
 
   const clientSecret = await resolveSecret(options, ctx);
   ctx.scrubber.add(clientSecret);
@@ -71,8 +79,10 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
       createdAt: data.profiles[profile]?.createdAt ?? ctx.now().toISOString(),
       clientSecret,
       token,
+      ...keysFile,
     };
   });
+  await syncKeysFile(ctx);
   ctx.log.success(`Logged in to tenant ${tenant} (${options.environment}) as ${clientId}; profile "${profile}".`);
   return {
     profile,
@@ -83,7 +93,33 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
     clientId,
     scopes: token.scopes,
     tokenExpiresAt: token.expiresAt,
+    keysFile: keysFile.keysFile ?? null,
   };
+}
+
+/** The keys file to save on the profile: the one given (its folder must exist), none, or the one saved before. */
+async function keysFileSetting(options: LoginOptions, ctx: Context): Promise<{ keysFile?: string; keysFileMode?: number }> {
+  const saved = (await ctx.store.read()).profiles[ctx.globals.profile];
+  if (options.keysFile === false) {
+    if (options.keysFileMode !== undefined) throw usageError('usage', '--keys-file-mode goes with a keys file, not --no-keys-file.');
+    return {};
+  }
+  const path = options.keysFile === undefined ? (saved?.keysFile ?? undefined) : resolve(options.keysFile);
+  if (!path) {
+    if (options.keysFileMode !== undefined) throw usageError('usage', '--keys-file-mode needs --keys-file <path>.');
+    return {};
+  }
+  let folder: boolean;
+  try {
+    folder = statSync(dirname(path)).isDirectory();
+  } catch {
+    folder = false;
+  }
+  if (!folder) {
+    throw usageError('keys-file-folder', `The folder of the keys file ${path} does not exist.`, `Create ${dirname(path)} first.`);
+  }
+  const mode = options.keysFileMode ?? (options.keysFile === undefined ? saved?.keysFileMode : undefined);
+  return mode === undefined ? { keysFile: path } : { keysFile: path, keysFileMode: mode };
 }
 
 export function render(result: LoginResult, _view: View): string {
@@ -96,6 +132,7 @@ export function render(result: LoginResult, _view: View): string {
     ['client id', result.clientId],
     ['scopes', result.scopes.join(' ')],
     ['token expires', result.tokenExpiresAt],
+    ...(result.keysFile ? [['keys file', result.keysFile] as [string, string]] : []),
   ]);
 }
 

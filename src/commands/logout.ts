@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import { keysFileOf, writeKeysFile } from '../lifecycle/keys.js';
 import { liveRecords } from '../lifecycle/subscriptions.js';
 import { usageError } from '../shared/errors.js';
 import type { View } from '../shared/output.js';
@@ -34,6 +35,7 @@ export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutR
       );
     }
   }
+  const keysFile = keysFileOf(ctx, data.profiles[profile]);
   await ctx.store.update((current) => {
     if (options.purge) {
       delete current.profiles[profile];
@@ -47,6 +49,8 @@ export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutR
       delete entry.token;
     }
   });
+  // Purged keys are no longer to be accepted: the file the receivers read says so at once.
+  if (options.purge && keysFile) writeKeysFile(keysFile.path, [], keysFile.mode);
   ctx.log.success(
     options.purge
       ? `Profile "${profile}" and its subscription records were removed.`

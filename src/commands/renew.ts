@@ -1,13 +1,16 @@
 import type { Context } from '../context.js';
 import { type Assessed, assess } from '../lifecycle/assess.js';
 import { createAndStore } from '../lifecycle/create.js';
+import { type Deployment, handOver, runHooks } from '../lifecycle/deploy.js';
+import { syncKeysFile } from '../lifecycle/keys.js';
 import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { forgetExpiredKeys, retire } from '../lifecycle/retire.js';
-import { sameDestination } from '../lifecycle/subscriptions.js';
+import { isLive, sameDestination } from '../lifecycle/subscriptions.js';
 import { type ExternalReference, listWebhooks } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
 import type { Webhook } from '../protime/schemas.js';
-import { CliError, type ExitKind } from '../shared/errors.js';
+import type { SubscriptionRecord } from '../state/schemas.js';
+import { CliError, type ExitKind, usageError } from '../shared/errors.js';
 import { table, type View } from '../shared/output.js';
 
 export interface RenewOptions {
@@ -18,10 +21,16 @@ export interface RenewOptions {
   dryRun: boolean;
   renewWithinSeconds?: number;
   waitSeconds?: number;
+  /** --deploy-hook sets the hook on the subscriptions renewed; --no-deploy-hook (false) clears it; undefined inherits. */
+  deployHook?: string | false;
+  hookTimeoutSeconds: number;
+  /** With --dry-run: run the hooks of each planned subscription with its current key. */
+  runDeployHooks: boolean;
 }
 
 export interface RenewItem {
-  action: 'renewed' | 'recreated' | 'skipped' | 'failed' | 'planned';
+  /** `deployed`: the hooks of an earlier renewal (or subscribe) that had failed now succeeded. */
+  action: 'renewed' | 'recreated' | 'skipped' | 'failed' | 'planned' | 'deployed';
   oldId: string;
   newId: string | null;
   collection: string | null;
@@ -30,6 +39,9 @@ export interface RenewItem {
   validUntil: string | null;
   error: string | null;
   errorCode: string | null;
+  /** Whether every hook (and the keys file) got the new key; null when there is none to reach. */
+  deployed: boolean | null;
+  hookErrors: string[];
 }
 
 export interface RenewResult {
@@ -49,6 +61,9 @@ const CRITICAL = new Set(['expired', 'disabled', 'missing']);
 const temporaryFailures = new WeakSet<RenewItem>();
 
 export async function run(options: RenewOptions, ctx: Context): Promise<RenewResult> {
+  if (options.runDeployHooks && !options.dryRun) {
+    throw usageError('usage', '--run-deploy-hooks goes with --dry-run.', 'A real renew runs the hooks by itself.');
+  }
   const profile = ctx.globals.profile;
   const client = await ctx.client();
   const release = options.dryRun
@@ -59,15 +74,20 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
     if (!options.dryRun) {
       const adopted = await settleIntents(ctx.store, profile, server);
       if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) created by an interrupted run lost their keys; replacing them.`);
+    }
+    // Hand-overs an earlier run could not finish come first: until they succeed, the webhooks
+    // they replace must stay.
+    const results: RenewItem[] = options.dryRun ? [] : await retryPendingDeploys(ctx, options);
+    if (!options.dryRun) {
       await finishReplacements(ctx, client);
       await forgetExpiredKeys(ctx);
+      await syncKeysFile(ctx);
     }
     const entries = assess((await ctx.store.read()).subscriptions[profile], server, ctx.now(), options.renewWithinSeconds);
-    const results: RenewItem[] = [];
     for (const step of plan(entries, options)) {
       // The table has no column for reasons: say on stderr why an id given could not be renewed.
       if (step.kind === 'fail') ctx.log.error(step.reason);
-      const item = options.dryRun ? planned(step) : await execute(step, options, ctx, client, server);
+      const item = options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server);
       if (item) results.push(item);
     }
     return { profile, results };
@@ -154,6 +174,7 @@ async function execute(
     return undefined;
   }
   try {
+    const inherited = entry.record?.deployHook ?? null;
     const record = await createAndStore(ctx, client, {
       kind: 'renew',
       collection: entry.collection,
@@ -162,8 +183,13 @@ async function execute(
       replaces: entry.id,
       preexisting: preexistingIds(server, entry.collection, entry.destinationUrl),
       keepOld: options.keepOld,
+      deployHook: options.deployHook === undefined ? inherited : options.deployHook || null,
+      event: step.action,
     });
-    if (!options.keepOld) {
+    const deployment = await handOver(ctx, record, step.action, entry.id, options.hookTimeoutSeconds);
+    if (deployment.deployed === false) {
+      ctx.log.error(`Renewed ${entry.id} as ${record.id}, but not every receiver has the new key; ${entry.id} is kept until they do.`);
+    } else if (!options.keepOld) {
       const outcome = await retire(ctx, client, entry.id, { dropKey: false });
       if (outcome instanceof CliError)
         ctx.log.warn(`Renewed ${entry.id}, but deleting it failed (${outcome.message}); the next run deletes it.`);
@@ -176,8 +202,9 @@ async function execute(
       destinationUrl: record.destinationUrl,
       key: record.key,
       validUntil: record.validUntil,
-      error: null,
-      errorCode: null,
+      error: deployment.deployed === false ? `Deploy hooks failed: ${deployment.hookErrors.join('; ')}` : null,
+      errorCode: deployment.deployed === false ? 'deploy-failed' : null,
+      ...deployment,
     };
   } catch (error) {
     // Credentials gone: every other renewal would fail the same way; stop with exit 4.
@@ -189,11 +216,50 @@ async function execute(
   }
 }
 
-/** Renewals whose old webhook's delete failed earlier: delete it now. */
+/**
+ * Subscriptions whose new key some receiver did not get: run their hand-over again, with the hook
+ * given now (--deploy-hook is how a broken hook is fixed) or the one stored.
+ */
+async function retryPendingDeploys(ctx: Context, options: RenewOptions): Promise<RenewItem[]> {
+  const isPending = (r: SubscriptionRecord) => Boolean(r.deployPending) && isLive(r);
+  const records = (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {};
+  if (!Object.values(records).some(isPending)) return [];
+  const pending =
+    options.deployHook === undefined
+      ? Object.values(records).filter(isPending)
+      : await ctx.store.update((data) => {
+          const list = Object.values(data.subscriptions[ctx.globals.profile] ?? {}).filter(isPending);
+          for (const record of list) record.deployHook = options.deployHook || null;
+          return list;
+        });
+  const items: RenewItem[] = [];
+  for (const record of pending) {
+    const { event, previousId } = record.deployPending!;
+    const deployment = await handOver(ctx, record, event, previousId, options.hookTimeoutSeconds);
+    if (deployment.deployed !== false) ctx.log.info(`Every receiver now has the key of ${record.id}.`);
+    items.push({
+      action: deployment.deployed === false ? 'failed' : 'deployed',
+      oldId: previousId ?? record.id,
+      newId: record.id,
+      collection: record.collection,
+      destinationUrl: record.destinationUrl,
+      key: null,
+      validUntil: record.validUntil,
+      error: deployment.deployed === false ? `Deploy hooks failed again: ${deployment.hookErrors.join('; ')}` : null,
+      errorCode: deployment.deployed === false ? 'deploy-failed' : null,
+      ...deployment,
+    });
+  }
+  return items;
+}
+
+/**
+ * Renewals whose old webhook's delete failed earlier: delete it now. One whose replacement's key
+ * has not reached every receiver yet stays, so its key is still accepted and it keeps delivering.
+ */
 async function finishReplacements(ctx: Context, client: ProtimeClient): Promise<void> {
-  const owed = Object.values((await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {}).filter(
-    (r) => r.replacedBy && !r.deletedAt && !r.keepOld,
-  );
+  const records = (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {};
+  const owed = Object.values(records).filter((r) => r.replacedBy && !r.deletedAt && !r.keepOld && !records[r.replacedBy]?.deployPending);
   for (const record of owed) {
     const outcome = await retire(ctx, client, record.id, { dropKey: false });
     if (outcome instanceof CliError) ctx.log.warn(`Still cannot delete replaced webhook ${record.id} (${outcome.message}).`);
@@ -201,11 +267,25 @@ async function finishReplacements(ctx: Context, client: ProtimeClient): Promise<
   }
 }
 
-function planned(step: Step): RenewItem | undefined {
+async function planned(step: Step, options: RenewOptions, ctx: Context): Promise<RenewItem | undefined> {
   if (step.kind === 'discard') return undefined;
   if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
   if (step.kind === 'skip') return item('skipped', step.entry.id, step.entry, { error: step.reason, errorCode: step.entry.state });
-  return item('planned', step.entry.id, step.entry, {});
+  const record = step.entry.record;
+  if (!options.runDeployHooks || !record?.key) return item('planned', step.entry.id, step.entry, {});
+  // A rehearsal: the hooks get the current key, and are told so.
+  const tenant = (await ctx.profileEntry()).tenant;
+  const deployment: Deployment = await runHooks(ctx, {
+    record: { ...record, deployHook: options.deployHook === undefined ? record.deployHook : options.deployHook || null },
+    event: 'dry-run',
+    previousId: null,
+    tenant,
+    timeoutSeconds: options.hookTimeoutSeconds,
+  });
+  return item('planned', step.entry.id, step.entry, {
+    ...deployment,
+    ...(deployment.deployed === false && { error: `Deploy hooks failed: ${deployment.hookErrors.join('; ')}`, errorCode: 'deploy-failed' }),
+  });
 }
 
 function item(action: RenewItem['action'], oldId: string, entry: Assessed | null, extra: Partial<RenewItem>): RenewItem {
@@ -219,6 +299,8 @@ function item(action: RenewItem['action'], oldId: string, entry: Assessed | null
     validUntil: null,
     error: null,
     errorCode: null,
+    deployed: null,
+    hookErrors: [],
     ...extra,
   };
 }
@@ -234,6 +316,7 @@ function referencesOf(value: unknown): ExternalReference[] {
 /** Worst result first: lost events (5), then a failure needing a person (1), then one worth retrying (75). */
 export function exitKind(result: RenewResult): ExitKind {
   if (result.results.some((r) => r.action === 'skipped')) return 'critical';
+  if (result.results.some((r) => r.deployed === false)) return 'failure';
   const failed = result.results.filter((r) => r.action === 'failed');
   if (failed.some((r) => !temporaryFailures.has(r))) return 'failure';
   return failed.length > 0 ? 'temporary' : 'ok';
@@ -243,7 +326,9 @@ export function summarize(result: RenewResult): string {
   if (result.results.length === 0) return '';
   const counts = new Map<string, number>();
   for (const r of result.results) counts.set(r.action, (counts.get(r.action) ?? 0) + 1);
-  return `${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')}.`;
+  const undeployed = result.results.filter((r) => r.deployed === false).length;
+  const tail = undeployed > 0 ? `; ${undeployed} new key(s) did not reach every receiver, their old webhooks are kept` : '';
+  return `${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')}${tail}.`;
 }
 
 export function render(result: RenewResult, view: View): string {

@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { type Assessed, assess } from '../lifecycle/assess.js';
+import { syncKeysFile } from '../lifecycle/keys.js';
 import { settleIntents } from '../lifecycle/reconcile.js';
 import { type SubscriptionState, worstSeverity } from '../lifecycle/renewal.js';
 import { checkCollection } from '../lifecycle/subscriptions.js';
@@ -23,7 +24,16 @@ export interface StatusResult {
   checkedAt: string;
   offline: boolean;
   subscriptions: StatusEntry[];
-  summary: { ok: number; renewDue: number; expired: number; disabled: number; missing: number; unknownKey: number; replaced: number };
+  summary: {
+    ok: number;
+    renewDue: number;
+    expired: number;
+    disabled: number;
+    missing: number;
+    unknownKey: number;
+    replaced: number;
+    deployPending: number;
+  };
 }
 
 export async function run(options: StatusOptions, ctx: Context): Promise<StatusResult> {
@@ -33,6 +43,8 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
   const now = ctx.now();
   const server = options.offline ? undefined : await listSettled(ctx);
   const entries = assess((await ctx.store.read()).subscriptions[profile], server, now, options.renewWithinSeconds);
+  // A replaced key past its validUntil leaves the accepted set with time alone: any look notices.
+  await syncKeysFile(ctx).catch((error: Error) => ctx.log.warn(error.message));
   const shown = entries
     .filter((e) => !collection || e.collection === collection)
     .sort(byUrgency)
@@ -52,6 +64,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
       missing: count('missing'),
       unknownKey: count('unknown-key'),
       replaced: count('replaced'),
+      deployPending: count('deploy-pending'),
     },
   };
 }
@@ -84,7 +97,7 @@ async function listSettled(ctx: Context): Promise<Webhook[]> {
   }
 }
 
-const ORDER: SubscriptionState[] = ['missing', 'disabled', 'expired', 'unknown-key', 'renew-due', 'ok', 'replaced'];
+const ORDER: SubscriptionState[] = ['missing', 'disabled', 'expired', 'unknown-key', 'deploy-pending', 'renew-due', 'ok', 'replaced'];
 function byUrgency(a: StatusEntry, b: StatusEntry): number {
   return ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || a.validUntil.localeCompare(b.validUntil);
 }
@@ -98,6 +111,7 @@ const STATE_STYLE: Record<SubscriptionState, 'green' | 'yellow' | 'red' | 'gray'
   replaced: 'gray',
   'renew-due': 'yellow',
   'unknown-key': 'yellow',
+  'deploy-pending': 'yellow',
   expired: 'red',
   disabled: 'red',
   missing: 'red',
@@ -131,6 +145,7 @@ export function summarize(result: StatusResult): string {
     [s.replaced, 'replaced'],
     [s.renewDue, 'renew-due'],
     [s.unknownKey, 'unknown-key'],
+    [s.deployPending, 'deploy-pending'],
     [s.expired, 'expired'],
     [s.disabled, 'disabled'],
     [s.missing, 'missing'],
@@ -140,8 +155,10 @@ export function summarize(result: StatusResult): string {
   const advice =
     s.expired + s.disabled + s.missing > 0
       ? ' Expired, disabled or missing webhooks missed events: re-sync the collection, then `protime-hooks renew --recreate`.'
-      : s.renewDue + s.unknownKey > 0
-        ? ' Run `protime-hooks renew` to replace what is due.'
+      : s.renewDue + s.unknownKey + s.deployPending > 0
+        ? s.deployPending > 0
+          ? ' A deploy hook or the keys file did not get a new key: fix it, then `protime-hooks renew` hands the key over again.'
+          : ' Run `protime-hooks renew` to replace what is due.'
         : '';
   return `${result.subscriptions.length} subscription(s): ${parts.join(', ')}${result.offline ? ' (offline: from local records)' : ''}.${advice}`;
 }

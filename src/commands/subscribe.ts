@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { createAndStore } from '../lifecycle/create.js';
+import { type Deployment, handOver } from '../lifecycle/deploy.js';
 import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { retire } from '../lifecycle/retire.js';
 import {
@@ -13,7 +14,7 @@ import {
 import { formatExternalReferences, listWebhooks } from '../protime/api.js';
 import type { Webhook } from '../protime/schemas.js';
 import { formatDuration } from '../shared/duration.js';
-import { CliError, failure, usageError } from '../shared/errors.js';
+import { CliError, type ExitKind, failure, usageError } from '../shared/errors.js';
 import { fields, paint, type View } from '../shared/output.js';
 import { checkUrl } from '../shared/urls.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
@@ -26,6 +27,9 @@ export interface SubscribeOptions {
   dryRun: boolean;
   /** --wait: how long to wait for another run holding the profile (default: fail at once). */
   waitSeconds?: number;
+  /** --deploy-hook, stored with the subscription; false (--no-deploy-hook) clears it. */
+  deployHook?: string | false;
+  hookTimeoutSeconds: number;
 }
 
 export interface SubscriptionResult {
@@ -39,6 +43,9 @@ export interface SubscriptionResult {
   status: string;
   externalReferences: Array<{ collection: string; reference: string }>;
   renewAfter: string;
+  /** Whether every hook (and the keys file) got the key; null when there is none to reach. */
+  deployed: boolean | null;
+  hookErrors: string[];
 }
 
 export interface DryRunResult {
@@ -71,7 +78,10 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
     const webhooks = await listWebhooks(client);
     await settleIntents(ctx.store, ctx.globals.profile, webhooks);
     const found = await findExisting(ctx, webhooks, collection, destinationUrl);
-    if (found.existing && !options.force) return found.existing;
+    if (found.existing && !options.force) {
+      if (options.deployHook !== undefined) await setDeployHook(ctx, found.existing.id, options.deployHook || null);
+      return found.existing;
+    }
     const orphans = found.orphans;
     const preexisting = preexistingIds(webhooks, collection, destinationUrl);
     const record = await createAndStore(ctx, client, {
@@ -81,6 +91,8 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
       externalReferences,
       replaces: null,
       preexisting,
+      deployHook: options.deployHook || null,
+      event: 'created',
     });
     if (!record.key) {
       throw failure(
@@ -92,12 +104,13 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
       );
     }
     ctx.log.warn(`Protime shows this key only once. It is stored in ${ctx.store.location}; keep a copy in your secret manager.`);
+    const deployment = await handOver(ctx, record, 'created', null, options.hookTimeoutSeconds);
     // Keyless leftovers of an interrupted subscribe to this destination are replaced by this one.
     for (const id of orphans) {
       if (!((await retire(ctx, client, id, { dropKey: true })) instanceof CliError))
         ctx.log.info(`Deleted webhook ${id}, left without a key by an interrupted run.`);
     }
-    return toResult(record, true);
+    return toResult(record, true, deployment);
   } finally {
     await release();
   }
@@ -146,11 +159,26 @@ async function findExisting(
     status: match.status,
     externalReferences: referencesJson(record?.externalReferences ?? []),
     renewAfter: renewAfterText(validUntil, record?.createdAt),
+    deployed: null,
+    hookErrors: [],
   };
   return { existing, orphans };
 }
 
-function toResult(record: SubscriptionRecord, created: boolean): SubscriptionResult {
+/** The hook an existing subscription's later renewals will run (its current key is not handed over again). */
+async function setDeployHook(ctx: Context, id: string, hook: string | null): Promise<void> {
+  await ctx.store.update((data) => {
+    const record = data.subscriptions[ctx.globals.profile]?.[id];
+    if (record) record.deployHook = hook;
+  });
+  ctx.log.info(
+    hook
+      ? `Its renewals will run the deploy hook; \`renew ${id} --dry-run --run-deploy-hooks\` hands it the current key now.`
+      : 'Its deploy hook was removed.',
+  );
+}
+
+function toResult(record: SubscriptionRecord, created: boolean, deployment: Deployment): SubscriptionResult {
   return {
     created,
     id: record.id,
@@ -161,7 +189,13 @@ function toResult(record: SubscriptionRecord, created: boolean): SubscriptionRes
     status: record.status,
     externalReferences: referencesJson(record.externalReferences),
     renewAfter: renewAfterText(record.validUntil, record.createdAt),
+    ...deployment,
   };
+}
+
+/** A key that did not reach every receiver fails the run (exit 1): the subscription is deploy-pending. */
+export function exitKind(result: SubscribeResult): ExitKind {
+  return 'deployed' in result && result.deployed === false ? 'failure' : 'ok';
 }
 
 export function render(result: SubscribeResult, view: View): string {

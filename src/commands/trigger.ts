@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { checkCollection } from '../lifecycle/subscriptions.js';
-import { failure, temporary } from '../shared/errors.js';
+import { failure, temporary, usageError } from '../shared/errors.js';
 import { fields, type View } from '../shared/output.js';
 
 export interface TriggerOptions {
@@ -8,21 +8,47 @@ export interface TriggerOptions {
   count: number;
   changeType: 'InsertOrUpdate' | 'Delete';
   emulatorUrl: string;
+  /** Emit `count` events again every this many ms, for traffic while something else runs. */
+  everyMs?: number;
+  /** With everyMs: stop after this long (else at Ctrl-C). */
+  forSeconds?: number;
 }
 
 export interface TriggerResult {
   collection: string;
   emitted: number;
   deliveries: number;
+  /** How many times events were emitted (1 without --every). */
+  batches: number;
 }
 
 /** Asks a running emulator to emit change events (and deliver them to its webhooks). */
-export async function run(options: TriggerOptions, _ctx: Context): Promise<TriggerResult> {
+export async function run(options: TriggerOptions, ctx: Context): Promise<TriggerResult> {
   const collection = checkCollection(options.collection);
+  if (options.forSeconds !== undefined && options.everyMs === undefined) throw usageError('usage', '--for goes with --every.');
   const { emitEvents } = await import('../emulator/client.js');
-  try {
+  const total: TriggerResult = { collection, emitted: 0, deliveries: 0, batches: 0 };
+  const emit = async () => {
     const result = await emitEvents(options.emulatorUrl, collection, options.count, { changeType: options.changeType });
-    return { collection, ...result };
+    total.emitted += result.emitted;
+    total.deliveries += result.deliveries;
+    total.batches++;
+  };
+  try {
+    if (options.everyMs === undefined) {
+      await emit();
+      return total;
+    }
+    let stopped = false;
+    void ctx.untilInterrupted().then(() => (stopped = true));
+    const started = Date.now();
+    const end = options.forSeconds === undefined ? Number.POSITIVE_INFINITY : started + options.forSeconds * 1000;
+    // Paced from the start, not from each answer, so a slow answer does not stretch the interval.
+    for (let next = started; !stopped && next < end; next += options.everyMs) {
+      await sleep(next - Date.now());
+      if (!stopped) await emit();
+    }
+    return total;
   } catch (error) {
     if (error instanceof TypeError) {
       throw temporary('emulator-unreachable', `No emulator answers at ${options.emulatorUrl}.`, {
@@ -38,5 +64,10 @@ export function render(result: TriggerResult, _view: View): string {
     ['collection', result.collection],
     ['emitted', String(result.emitted)],
     ['deliveries', String(result.deliveries)],
+    ...(result.batches > 1 ? [['batches', String(result.batches)] as [string, string]] : []),
   ]);
+}
+
+function sleep(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 }

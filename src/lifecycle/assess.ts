@@ -49,6 +49,7 @@ export function assess(
             serverStatus: entry.status ?? undefined,
             onServer,
             hasKey: entry.hasKey,
+            deployPending: Boolean(entry.record?.deployPending),
             windowSeconds,
           }),
       renewAfter: renewAfterText(entry.validUntil, createdAt, replaced ? undefined : windowSeconds),

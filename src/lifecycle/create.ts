@@ -4,18 +4,25 @@ import type { ProtimeClient } from '../protime/client.js';
 import { CliError, failure } from '../shared/errors.js';
 import { closeIntent, commitCreate, type IntentInput, openIntent } from '../state/journal.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
+import { handoverNeeded } from './deploy.js';
+import { keysFileOf } from './keys.js';
+
+export interface CreateInput extends IntentInput {
+  keepOld?: boolean;
+  /** The subscription's deploy hook, stored with the new record (null: none). */
+  deployHook: string | null;
+  /** What the hooks will be told happened. */
+  event: 'created' | 'renewed' | 'recreated';
+}
 
 /**
  * The one way a webhook is created (subscribe and renew): intent written first, POST, then the
  * record with its key, the intent closed and the replaced webhook marked, in one durable write
  * before the caller prints anything. A create whose outcome is unknown leaves its intent open for
- * reconciliation.
+ * reconciliation. When the key has receivers to reach (hooks, a keys file), the same write marks
+ * it deploy-pending, so a run killed before they have it is finished by the next renew.
  */
-export async function createAndStore(
-  ctx: Context,
-  client: ProtimeClient,
-  input: IntentInput & { keepOld?: boolean },
-): Promise<SubscriptionRecord> {
+export async function createAndStore(ctx: Context, client: ProtimeClient, input: CreateInput): Promise<SubscriptionRecord> {
   const profile = ctx.globals.profile;
   const intent = await openIntent(ctx.store, profile, input, ctx.now());
   let webhook: Awaited<ReturnType<typeof createWebhook>>;
@@ -40,7 +47,12 @@ export async function createAndStore(
     createdAt: serverCreatedAt(webhook.raw) ?? intent.startedAt,
     status: webhook.status,
     raw: webhook.raw,
+    deployHook: input.deployHook,
   };
+  const keysFile = keysFileOf(ctx, (await ctx.store.read()).profiles[profile]) !== undefined;
+  if (handoverNeeded(ctx, keysFile, record)) {
+    record.deployPending = { event: input.event, previousId: input.replaces, since: ctx.now().toISOString() };
+  }
   const replaced = input.replaces ? { id: input.replaces, keepOld: Boolean(input.keepOld), at: ctx.now().toISOString() } : undefined;
   await commitCreate(ctx.store, profile, intent.id, record, replaced);
   return record;

@@ -4,7 +4,7 @@
  * `replaced`: an old webhook still enabled after its replacement was stored (its delete is owed to
  * the next renew, or it was kept with --keep-old). Shown so every live webhook is accounted for.
  */
-export type SubscriptionState = 'ok' | 'renew-due' | 'expired' | 'disabled' | 'missing' | 'unknown-key' | 'replaced';
+export type SubscriptionState = 'ok' | 'renew-due' | 'expired' | 'disabled' | 'missing' | 'unknown-key' | 'replaced' | 'deploy-pending';
 
 export const DEFAULT_WINDOW_SECONDS = 7 * 86_400;
 
@@ -35,6 +35,8 @@ export interface StateInput {
   /** False when we looked at the server and the webhook was not there. */
   onServer: boolean;
   hasKey: boolean;
+  /** Some receiver (a deploy hook, the keys file) has not got this webhook's key yet. */
+  deployPending?: boolean;
   windowSeconds?: number;
 }
 
@@ -48,6 +50,7 @@ export function subscriptionState(input: StateInput): SubscriptionState {
   // An unreadable validUntil must not pass for healthy: treat it as the worst time can be.
   if (Number.isNaN(input.validUntil.getTime()) || input.now.getTime() >= input.validUntil.getTime()) return 'expired';
   if (!input.hasKey) return 'unknown-key';
+  if (input.deployPending) return 'deploy-pending';
   const due = renewAfter(input.validUntil, input.createdAt, input.windowSeconds);
   return input.now.getTime() >= due.getTime() ? 'renew-due' : 'ok';
 }
@@ -57,6 +60,7 @@ const SEVERITY: Record<SubscriptionState, 'ok' | 'attention' | 'critical'> = {
   replaced: 'ok',
   'renew-due': 'attention',
   'unknown-key': 'attention',
+  'deploy-pending': 'attention',
   expired: 'critical',
   disabled: 'critical',
   missing: 'critical',

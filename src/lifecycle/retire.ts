@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import { deleteWebhook } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
 import { CliError } from '../shared/errors.js';
+import { syncKeysFile } from './keys.js';
 
 /**
  * Deletes a webhook on Protime and marks its record deleted (a 404 counts: it is gone either way).
@@ -29,6 +30,8 @@ export async function retire(
     record.deletedAt = ctx.now().toISOString();
     if (options.dropKey) record.key = null;
   });
+  // A dropped key leaves the set receivers must accept.
+  if (options.dropKey) await syncKeysFile(ctx);
   return outcome;
 }
 

@@ -11,6 +11,14 @@ export function parseDuration(text: string): number | undefined {
   return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
 }
 
+/** A duration in milliseconds: `100ms`, or any duration parseDuration takes. For pacing, not for lifetimes. */
+export function parseIntervalMs(text: string): number | undefined {
+  const match = /^\s*(\d+)\s*ms\s*$/i.exec(text);
+  if (match) return Number(match[1]) > 0 ? Number(match[1]) : undefined;
+  const seconds = parseDuration(text);
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
 /** A short human duration: `6d 23h`, `4h 10m`, `45s`; negative values read `-2d 1h`. */
 export function formatDuration(totalSeconds: number): string {
   const sign = totalSeconds < 0 ? '-' : '';

@@ -15,6 +15,10 @@ export const profileSchema = z.looseObject({
   createdAt: z.string(),
   clientSecret: z.string().optional(),
   token: tokenSchema.optional(),
+  /** Where the keys a receiver must accept are kept up to date (login --keys-file). */
+  keysFile: z.string().nullable().optional(),
+  /** The keys file's mode, e.g. 0o640 for a receiver in the group; 0o600 when absent. */
+  keysFileMode: z.number().int().min(0).max(0o777).optional(),
 });
 export type ProfileEntry = z.infer<typeof profileSchema>;
 
@@ -39,6 +43,21 @@ export const subscriptionRecordSchema = z.looseObject({
   keepOld: z.boolean().optional(),
   /** Found on the server for an interrupted create of ours: its key was lost, renew replaces it. */
   adopted: z.boolean().optional(),
+  /** Run with the new key after every create of this subscription (`/bin/sh -c`); inherited by renewals. */
+  deployHook: z.string().nullable().optional(),
+  /**
+   * Set in the same write that stores the key, when hooks are to run; cleared once every hook
+   * succeeded. While set, the webhook this one replaces is kept (its key still accepted).
+   */
+  deployPending: z
+    .looseObject({
+      event: z.enum(['created', 'renewed', 'recreated']),
+      previousId: z.string().nullable(),
+      since: z.string(),
+      errors: z.array(z.string()).optional(),
+    })
+    .nullable()
+    .optional(),
 });
 
 /**

@@ -35,12 +35,12 @@ describe('argv → options', () => {
     [
       ['subscribe', 'contracts', '--url', 'https://h/x', '--external-ref', 'a,b', '--external-ref', 'c,d', '--dry-run'],
       'subscribe',
-      { collection: 'contracts', url: 'https://h/x', externalRefs: ['a,b', 'c,d'], force: false, dryRun: true },
+      { collection: 'contracts', url: 'https://h/x', externalRefs: ['a,b', 'c,d'], force: false, dryRun: true, hookTimeoutSeconds: 60 },
     ],
     [
       ['subscribe', 'people', '--url', 'https://h/x', '--force'],
       'subscribe',
-      { collection: 'people', url: 'https://h/x', externalRefs: [], force: true, dryRun: false },
+      { collection: 'people', url: 'https://h/x', externalRefs: [], force: true, dryRun: false, hookTimeoutSeconds: 60 },
     ],
     [['logout', '--purge', '-y'], 'logout', { purge: true, yes: true }],
     [['collections'], 'collections', {}],

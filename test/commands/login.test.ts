@@ -32,6 +32,7 @@ describe('login', () => {
       clientId: 'client-1',
       scopes: SCOPES.split(' '),
       tokenExpiresAt: '2026-06-01T12:30:00.000Z',
+      keysFile: null,
     });
     const stored = (await new FileStore(dir).read()).profiles.default!;
     expect(stored.clientSecret).toBe(SECRET);

@@ -65,6 +65,8 @@ describe('renew: due subscriptions', () => {
           validUntil: NEW_VALID,
           error: null,
           errorCode: null,
+          deployed: null,
+          hookErrors: [],
         },
         {
           action: 'renewed',
@@ -76,6 +78,8 @@ describe('renew: due subscriptions', () => {
           validUntil: NEW_VALID,
           error: null,
           errorCode: null,
+          deployed: null,
+          hookErrors: [],
         },
       ]),
     );
@@ -160,6 +164,8 @@ describe('renew with ids', () => {
       validUntil: null,
       error: expect.stringContaining('No subscription nope'),
       errorCode: 'not-found',
+      deployed: null,
+      hookErrors: [],
     });
     expect((await records(dir))[b.id]).toEqual(b);
     expect((await records(dir))[a.id]!.replacedBy).toBe('new-a');
@@ -259,10 +265,14 @@ describe('renew --dry-run', () => {
       validUntil: null,
       error: null,
       errorCode: null,
+      deployed: null,
+      hookErrors: [],
     });
     expect(results.find((r: any) => r.oldId === expired.id)).toMatchObject({
       action: 'skipped',
       errorCode: 'expired',
+      deployed: null,
+      hookErrors: [],
       error: expect.stringContaining('re-sync'),
     });
     expect(await new FileStore(dir).read()).toEqual(before);
@@ -393,6 +403,8 @@ describe('renew: the create fails', () => {
         validUntil: null,
         error: expect.stringContaining('Invalid destination URL'),
         errorCode: 'bad-request',
+        deployed: null,
+        hookErrors: [],
       },
     ]);
     expect(result.stderr).toContain(`Renewing ${old.id} failed`);
@@ -484,6 +496,8 @@ describe('renew: the create fails', () => {
         validUntil: NEW_VALID,
         error: null,
         errorCode: null,
+        deployed: null,
+        hookErrors: [],
       },
     ]);
     const stored = await records(dir);

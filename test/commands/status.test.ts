@@ -29,7 +29,7 @@ describe('status', () => {
     expect(doc.checkedAt).toBe(NOW.toISOString());
     const states = Object.fromEntries(doc.subscriptions.map((s: any) => [s.id, s.state]));
     expect(states).toEqual({ [ok.id]: 'ok', [due.id]: 'renew-due', [gone.id]: 'missing', [foreign.id]: 'unknown-key' });
-    expect(doc.summary).toEqual({ ok: 1, renewDue: 1, expired: 0, disabled: 0, missing: 1, unknownKey: 1, replaced: 0 });
+    expect(doc.summary).toEqual({ ok: 1, renewDue: 1, expired: 0, disabled: 0, missing: 1, unknownKey: 1, replaced: 0, deployPending: 0 });
     const okEntry = doc.subscriptions.find((s: any) => s.id === ok.id);
     expect(okEntry).toEqual({
       id: ok.id,

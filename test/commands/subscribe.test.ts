@@ -67,6 +67,8 @@ describe('subscribe', () => {
       ],
       // Lifetime 30 days minus 2 h: the window is the 7-day cap.
       renewAfter: '2026-06-24T12:00:00.000Z',
+      deployed: null,
+      hookErrors: [],
     });
     const record = (await new FileStore(dir).read()).subscriptions.default![CREATED.id]!;
     expect(record).toMatchObject({ key: CREATED.key, collection: 'contracts', createdAt: NOW.toISOString(), raw: CREATED });

@@ -52,6 +52,7 @@ describe('binary against the emulator: deliveries to listen', { timeout: 30_000 
       changeType: 'InsertOrUpdate',
       changeVersion: expect.stringMatching(/^[0-9A-F]{20}$/),
       event: { changeType: 'InsertOrUpdate', data: expect.any(Object) },
+      forwarded: null,
     });
     expect(delivery.event.data).toMatchObject({
       id: expect.any(Number),

@@ -52,6 +52,8 @@ describe('binary against the emulator: HTTP behaviour', { timeout: 30_000 }, () 
         status: 'Enabled',
         externalReferences: [],
         renewAfter: expect.any(String),
+        deployed: null,
+        hookErrors: [],
       });
       return doc;
     });
