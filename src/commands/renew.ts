@@ -9,9 +9,9 @@ import { isLive, sameDestination } from '../lifecycle/subscriptions.js';
 import { type ExternalReference, listWebhooks } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
 import type { Webhook } from '../protime/schemas.js';
-import type { SubscriptionRecord } from '../state/schemas.js';
 import { CliError, type ExitKind, usageError } from '../shared/errors.js';
 import { table, type View } from '../shared/output.js';
+import type { SubscriptionRecord } from '../state/schemas.js';
 
 export interface RenewOptions {
   /** Given ids are renewed due or not; none means every due subscription. */

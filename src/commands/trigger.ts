@@ -20,6 +20,9 @@ export interface TriggerResult {
   deliveries: number;
   /** How many times events were emitted (1 without --every). */
   batches: number;
+  /** The changeVersions of the first and the last event emitted (they increase by one per event). */
+  firstChangeVersion: string | null;
+  lastChangeVersion: string | null;
 }
 
 /** Asks a running emulator to emit change events (and deliver them to its webhooks). */
@@ -27,12 +30,14 @@ export async function run(options: TriggerOptions, ctx: Context): Promise<Trigge
   const collection = checkCollection(options.collection);
   if (options.forSeconds !== undefined && options.everyMs === undefined) throw usageError('usage', '--for goes with --every.');
   const { emitEvents } = await import('../emulator/client.js');
-  const total: TriggerResult = { collection, emitted: 0, deliveries: 0, batches: 0 };
+  const total: TriggerResult = { collection, emitted: 0, deliveries: 0, batches: 0, firstChangeVersion: null, lastChangeVersion: null };
   const emit = async () => {
     const result = await emitEvents(options.emulatorUrl, collection, options.count, { changeType: options.changeType });
     total.emitted += result.emitted;
     total.deliveries += result.deliveries;
     total.batches++;
+    total.firstChangeVersion ??= result.changeVersions[0] ?? null;
+    total.lastChangeVersion = result.changeVersions.at(-1) ?? total.lastChangeVersion;
   };
   try {
     if (options.everyMs === undefined) {

@@ -1,13 +1,13 @@
 /**
  * Client for the emulator's control endpoint, for the CLI's `emulator emit` and for tests.
- * Returns how many events were emitted and how many first delivery attempts they caused.
+ * Returns how many events were emitted, their changeVersions, and how many first delivery attempts they caused.
  */
 export async function emitEvents(
   emulatorUrl: string,
   collection: string,
   count: number,
   opts: { changeType?: 'InsertOrUpdate' | 'Delete' } = {},
-): Promise<{ emitted: number; deliveries: number }> {
+): Promise<{ emitted: number; changeVersions: string[]; deliveries: number }> {
   const response = await fetch(`${emulatorUrl.replace(/\/+$/, '')}/_emulator/events`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
@@ -15,8 +15,8 @@ export async function emitEvents(
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`The emulator refused the events (HTTP ${response.status}): ${describeError(text)}`);
-  const body = JSON.parse(text) as { emitted: number; deliveries: unknown[] };
-  return { emitted: body.emitted, deliveries: body.deliveries.length };
+  const body = JSON.parse(text) as { emitted: number; changeVersions: string[]; deliveries: unknown[] };
+  return { emitted: body.emitted, changeVersions: body.changeVersions, deliveries: body.deliveries.length };
 }
 
 /** The message and reasons of an error body, or the raw text when it is not one. */

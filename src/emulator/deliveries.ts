@@ -54,9 +54,10 @@ export class Deliverer {
    * Emits events one after another (so a receiver sees them in changeVersion order), each to all
    * Enabled webhooks of its collection at once, and waits for every first attempt.
    */
-  async emit(input: EventInput): Promise<{ emitted: number; deliveries: DeliveryResult[] }> {
+  async emit(input: EventInput): Promise<{ emitted: number; changeVersions: string[]; deliveries: DeliveryResult[] }> {
     const deliveries: DeliveryResult[] = [];
-    for (const changeVersion of this.store.reserveChangeVersions(input.count)) {
+    const changeVersions = this.store.reserveChangeVersions(input.count);
+    for (const changeVersion of changeVersions) {
       const serial = Number(BigInt(`0x${changeVersion}`) % 1_000_000n);
       const data = { ...(input.data ?? sampleItem(input.collectionName, input.changeType, serial)), changeVersion };
       const body = Buffer.from(JSON.stringify({ changeType: input.changeType, data }));
@@ -65,7 +66,7 @@ export class Deliverer {
         .filter((webhook) => webhook.collectionName === input.collectionName && this.store.statusOf(webhook) === 'Enabled');
       deliveries.push(...(await Promise.all(targets.map((webhook) => this.attempt(webhook.id, body, changeVersion, 1)))));
     }
-    return { emitted: input.count, deliveries };
+    return { emitted: input.count, changeVersions, deliveries };
   }
 
   /** Aborts deliveries in flight; pending retries are cancelled through the shared Timers. */

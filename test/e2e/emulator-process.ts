@@ -18,7 +18,7 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
-/** A spawned binary that keeps running until it exits by itself or is stopped. */
+/** A spawned binary (or another Node script, such as an example receiver) that keeps running until it exits or is stopped. */
 export class BinaryProcess {
   readonly child: ChildProcessWithoutNullStreams;
   stdout = '';
@@ -26,8 +26,8 @@ export class BinaryProcess {
   readonly exited: Promise<Exit>;
   #exit: Exit | undefined;
 
-  constructor(args: string[], env: Record<string, string>, cwd: string) {
-    this.child = spawn(process.execPath, [BIN, ...args], {
+  constructor(args: string[], env: Record<string, string>, cwd: string, script = BIN) {
+    this.child = spawn(process.execPath, [script, ...args], {
       cwd,
       env: { PATH: process.env.PATH ?? '', HOME: env.HOME ?? '/nonexistent', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
