@@ -16,7 +16,7 @@ export interface Deployment {
 
 export const DEFAULT_HOOK_TIMEOUT_SECONDS = 60;
 /** After SIGTERM at the timeout, the hook's process group gets this long before SIGKILL. */
-const KILL_GRACE_MS = 1000;
+const KILL_GRACE_MS = 500;
 
 /** Variables never handed to a hook: the secrets a caller may have set for protime-hooks itself. */
 const SECRET_VARIABLES = ['PROTIME_CLIENT_SECRET', 'PROTIME_HOOKS_STORE_KEY', 'PGPASSWORD'];
@@ -71,6 +71,8 @@ export interface HookSubject {
 export async function runHooks(ctx: Context, subject: HookSubject): Promise<Deployment> {
   const hooks = hooksFor(ctx.globals.configDir, subject.record);
   if (hooks.length === 0) return { deployed: null, hookErrors: [] };
+  // A hook that echoes its input must not put the key on our stderr.
+  if (subject.record.key) ctx.scrubber.add(subject.record.key);
   const hookErrors: string[] = [];
   for (const hook of hooks) {
     const error = await runHook(ctx, hook, subject);
