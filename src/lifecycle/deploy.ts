@@ -16,7 +16,7 @@ export interface Deployment {
 
 export const DEFAULT_HOOK_TIMEOUT_SECONDS = 60;
 /** After SIGTERM at the timeout, the hook's process group gets this long before SIGKILL. */
-const KILL_GRACE_MS = 500;
+const KILL_GRACE_MS = 1000;
 
 /** Variables never handed to a hook: the secrets a caller may have set for protime-hooks itself. */
 const SECRET_VARIABLES = ['PROTIME_CLIENT_SECRET', 'PROTIME_HOOKS_STORE_KEY', 'PGPASSWORD'];
