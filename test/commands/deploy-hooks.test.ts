@@ -202,3 +202,61 @@ describe('deploy hooks in renew', () => {
     expect(existsSync(join(dir, 'state.json'))).toBe(true);
   });
 });
+
+describe('deploy hooks in subscribe, --no-deploy-hook, and the keys file noticing time', () => {
+  it('subscribe with a failing hook prints the key, stores the subscription deploy-pending and exits 1', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockList([]);
+    mockCreate({ id: 'sub-1', key: 'key-sub-1-secret' });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--deploy-hook', 'exit 4', '--json', '--config-dir', dir], {
+      now: NOW,
+    });
+    expect(result.code).toBe(1);
+    expect(result.json()).toMatchObject({
+      created: true,
+      id: 'sub-1',
+      key: 'key-sub-1-secret',
+      deployed: false,
+      hookErrors: ['exited with code 4'],
+    });
+    expect((await records(dir))['sub-1']).toMatchObject({
+      key: 'key-sub-1-secret',
+      deployHook: 'exit 4',
+      deployPending: { event: 'created', previousId: null, errors: ['exited with code 4'] },
+    });
+  });
+
+  it('renew --no-deploy-hook drops the inherited hook: it does not run, and deployed is null', async () => {
+    const dir = tempDir();
+    const marker = join(tempDir(), 'ran');
+    const old = dueRecord({ deployHook: `touch ${marker}` });
+    await seedStore(dir, { records: [old] });
+    mockList([serverOf(old)]);
+    mockCreate({ id: 'new-1' });
+    mockDelete(old.id);
+    const result = await runCli(['renew', '--no-deploy-hook', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.json().results[0]).toMatchObject({ action: 'renewed', deployed: null, hookErrors: [] });
+    expect(existsSync(marker)).toBe(false);
+    expect((await records(dir))['new-1']!.deployHook).toBeNull();
+  });
+
+  it('any command notices a replaced key passing its validUntil and rewrites the keys file without it', async () => {
+    const dir = tempDir();
+    const keysFile = join(tempDir(), 'keys.json');
+    const current = makeRecord({ id: 'cur', key: 'key-current-123', validUntil: at(20 * DAY) });
+    const gone = makeRecord({ id: 'gone', key: 'key-gone-123456', validUntil: at(-60_000), replacedBy: 'cur', deletedAt: at(-DAY) });
+    const store = await seedStore(dir, { records: [current, gone] });
+    await store.update((data) => {
+      data.profiles.default!.keysFile = keysFile;
+    });
+    writeFileSync(keysFile, '[{"id":"gone","key":"key-gone-123456"}]\n');
+    const status = await runCli(['status', '--offline', '--config-dir', dir], { now: NOW });
+    expect(status.code).toBe(0);
+    const doc = JSON.parse(readFileSync(keysFile, 'utf8')) as Array<{ id: string }>;
+    expect(doc.map((k) => k.id)).toEqual(['cur']);
+    const keys = await runCli(['keys', '--json', '--config-dir', dir], { now: NOW });
+    expect(readFileSync(keysFile, 'utf8')).toBe(keys.stdout);
+  });
+});
