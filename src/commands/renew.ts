@@ -259,7 +259,11 @@ async function retryPendingDeploys(ctx: Context, options: RenewOptions): Promise
  */
 async function finishReplacements(ctx: Context, client: ProtimeClient): Promise<void> {
   const records = (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {};
-  const owed = Object.values(records).filter((r) => r.replacedBy && !r.deletedAt && !r.keepOld && !records[r.replacedBy]?.deployPending);
+  const handingOver = (id: string) => {
+    const next = records[id];
+    return Boolean(next?.deployPending) && isLive(next!);
+  };
+  const owed = Object.values(records).filter((r) => r.replacedBy && !r.deletedAt && !r.keepOld && !handingOver(r.replacedBy));
   for (const record of owed) {
     const outcome = await retire(ctx, client, record.id, { dropKey: false });
     if (outcome instanceof CliError) ctx.log.warn(`Still cannot delete replaced webhook ${record.id} (${outcome.message}).`);

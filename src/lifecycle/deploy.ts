@@ -40,7 +40,8 @@ export function hooksFor(configDir: string, record: Pick<SubscriptionRecord, 'de
   }
   for (const name of names) {
     const file = join(dir, name);
-    if (name.startsWith('.') || !statSync(file).isFile() || !executable(file)) continue;
+    // Dot files (editor backups, temp files) and dangling links are not hooks.
+    if (name.startsWith('.') || !statSync(file, { throwIfNoEntry: false })?.isFile() || !executable(file)) continue;
     hooks.push({ name: `hooks/deploy/${name}`, file });
   }
   return hooks;
