@@ -24,6 +24,9 @@ export interface CreateInput extends IntentInput {
  */
 export async function createAndStore(ctx: Context, client: ProtimeClient, input: CreateInput): Promise<SubscriptionRecord> {
   const profile = ctx.globals.profile;
+  // Decided before the POST: nothing that can fail may stand between the answer and its durable write.
+  const keysFile = keysFileOf(ctx, (await ctx.store.read()).profiles[profile]) !== undefined;
+  const pending = handoverNeeded(ctx, keysFile, { deployHook: input.deployHook });
   const intent = await openIntent(ctx.store, profile, input, ctx.now());
   let webhook: Awaited<ReturnType<typeof createWebhook>>;
   try {
@@ -49,8 +52,7 @@ export async function createAndStore(ctx: Context, client: ProtimeClient, input:
     raw: webhook.raw,
     deployHook: input.deployHook,
   };
-  const keysFile = keysFileOf(ctx, (await ctx.store.read()).profiles[profile]) !== undefined;
-  if (handoverNeeded(ctx, keysFile, record)) {
+  if (pending) {
     record.deployPending = { event: input.event, previousId: input.replaces, since: ctx.now().toISOString() };
   }
   const replaced = input.replaces ? { id: input.replaces, keepOld: Boolean(input.keepOld), at: ctx.now().toISOString() } : undefined;
