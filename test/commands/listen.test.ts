@@ -223,6 +223,15 @@ describe('emulator trigger', () => {
     expect(result.json().error.code).toBe('emulator-unreachable');
   });
 
+  it('takes --for only with --every, and intervals such as 100ms', async () => {
+    const alone = await runCli(['emulator', 'trigger', 'contracts', '--for', '5s']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('--for goes with --every');
+    const bad = await runCli(['emulator', 'trigger', 'contracts', '--every', 'often']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--every takes an interval such as 100ms');
+  });
+
   it('validates the collection before calling anything', async () => {
     const result = await runCli(['emulator', 'trigger', 'contrcts']);
     expect(result.code).toBe(2);

@@ -17,8 +17,11 @@ describe('emulator deliveries', () => {
     const answer = await control(emulator, 'POST', '/events', { collectionName: 'contracts' });
     expect(answer.body).toEqual({
       emitted: 1,
+      changeVersions: [expect.stringMatching(CHANGE_VERSION)],
       deliveries: [{ webhookId: webhook.id, changeVersion: expect.stringMatching(CHANGE_VERSION), attempt: 1, status: 200 }],
     });
+    const body = answer.body as { changeVersions: string[]; deliveries: Array<{ changeVersion: string }> };
+    expect(body.deliveries[0]!.changeVersion).toBe(body.changeVersions[0]);
 
     expect(receiver.received).toHaveLength(1);
     const [delivery] = receiver.received;
@@ -78,7 +81,7 @@ describe('emulator deliveries', () => {
 
     clock.advance(100); // now every webhook has expired
     const none = await control(emulator, 'POST', '/events', { collectionName: 'people' });
-    expect(none.body).toEqual({ emitted: 1, deliveries: [] });
+    expect(none.body).toEqual({ emitted: 1, changeVersions: [expect.stringMatching(CHANGE_VERSION)], deliveries: [] });
     expect(receiver.received).toHaveLength(1);
   });
 
@@ -140,8 +143,11 @@ describe('emulator deliveries', () => {
     const token = await getToken(emulator);
     await createWebhook(emulator, token, 'clockings', receiver.url);
     await createWebhook(emulator, token, 'clockings', receiver.url);
-    expect(await emitEvents(emulator.url, 'clockings', 3)).toEqual({ emitted: 3, deliveries: 6 });
-    expect(await emitEvents(`${emulator.url}/`, 'breaks', 2, { changeType: 'Delete' })).toEqual({ emitted: 2, deliveries: 0 });
+    const three = await emitEvents(emulator.url, 'clockings', 3);
+    expect(three).toMatchObject({ emitted: 3, deliveries: 6 });
+    // One changeVersion per event, each one more than the last.
+    expect(three.changeVersions.map((v) => BigInt(`0x${v}`) - BigInt(`0x${three.changeVersions[0]}`))).toEqual([0n, 1n, 2n]);
+    expect(await emitEvents(`${emulator.url}/`, 'breaks', 2, { changeType: 'Delete' })).toMatchObject({ emitted: 2, deliveries: 0 });
     await expect(emitEvents(emulator.url, 'payroll', 1)).rejects.toThrow(/HTTP 400.*'payroll' is not a collection/);
   });
 });
