@@ -45,6 +45,7 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .description('replace due subscriptions before they expire (for cron: silent and exit 0 when nothing is due)')
     .argument('[id...]', 'renew these, due or not (default: every due subscription)')
     .option('--keep-old', 'leave the old webhook to expire instead of deleting it')
+    .option('--adopt', "with ids: take over a foreign webhook (another profile's or tool's): replace it with one whose key is held here")
     .option('--recreate', 'also replace expired, disabled and missing ones (after re-syncing the collection)')
     .option(
       '--renew-within <duration>',
@@ -58,6 +59,7 @@ export function subscriptionCommands(program: Command, act: Act): void {
     act('renew', (o, args) => ({
       ids: args,
       keepOld: Boolean(o.keepOld),
+      adopt: Boolean(o.adopt),
       recreate: Boolean(o.recreate),
       dryRun: Boolean(o.dryRun),
       renewWithinSeconds: o.renewWithin,
@@ -73,8 +75,9 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .description('delete a webhook on Protime; the local record is kept, its key removed')
     .argument('<id>', 'the webhook id (see status)')
     .option('-y, --yes', 'do not ask (required without a terminal)')
+    .option('--force', "delete it even though it is not this profile's (foreign)")
     .option('--wait <duration>', 'wait this long for another run holding the profile', duration('--wait'))
-    .action(act('unsubscribe', (o, args) => ({ id: args[0], yes: Boolean(o.yes), waitSeconds: o.wait })));
+    .action(act('unsubscribe', (o, args) => ({ id: args[0], yes: Boolean(o.yes), force: Boolean(o.force), waitSeconds: o.wait })));
 
   program
     .command('status')
@@ -86,7 +89,15 @@ export function subscriptionCommands(program: Command, act: Act): void {
       duration('--renew-within'),
     )
     .option('--offline', 'local records only; no network')
-    .action(act('status', (o) => ({ collection: o.collection, renewWithinSeconds: o.renewWithin, offline: Boolean(o.offline) })));
+    .option('--all', "also list the tenant's webhooks of other profiles and tools (foreign; never in the exit code)")
+    .action(
+      act('status', (o) => ({
+        collection: o.collection,
+        renewWithinSeconds: o.renewWithin,
+        offline: Boolean(o.offline),
+        all: Boolean(o.all),
+      })),
+    );
 
   program
     .command('keys')

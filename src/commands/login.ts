@@ -53,7 +53,7 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
   const tokenUrl = checkUrl(options.tokenUrl ?? hosts.tokenUrl, '--token-url');
   const scopes = [...new Set([...DEFAULT_SCOPES, ...options.scopes.flatMap((s) => s.split(/\s+/)).filter(Boolean)])];
   const profile = ctx.globals.profile;
-  await refuseTenantSwitch(ctx, profile, tenant);
+  await refuseRepoint(ctx, profile, { tenant, apiUrl, environment: options.environment });
   const keysFile = await keysFileSetting(options, ctx);
 
   const clientSecret = await resolveSecret(options, ctx);
@@ -154,17 +154,24 @@ function checkTenant(value: string | undefined): string {
 }
 
 /** Keys of one tenant must never end up under credentials of another. */
-async function refuseTenantSwitch(ctx: Context, profile: string, tenant: string): Promise<void> {
+async function refuseRepoint(
+  ctx: Context,
+  profile: string,
+  target: { tenant: string; apiUrl: string; environment: Environment },
+): Promise<void> {
   const data = await ctx.store.read();
   const existing = data.profiles[profile];
   const live = liveRecords(data.subscriptions[profile]).length;
-  if (existing && existing.tenant !== tenant && live > 0) {
-    throw usageError(
-      'profile-in-use',
-      `Profile "${profile}" belongs to tenant ${existing.tenant} and holds ${live} subscription(s); it cannot switch to ${tenant}.`,
-      `Use another profile: protime-hooks login --profile ${tenant} ...`,
-    );
-  }
+  if (!existing || live === 0) return;
+  const changed = (['tenant', 'apiUrl', 'environment'] as const).filter((field) => existing[field] !== target[field]);
+  if (changed.length === 0) return;
+  const from = changed.map((field) => `${field} ${existing[field]}`).join(', ');
+  const to = changed.map((field) => `${field} ${target[field]}`).join(', ');
+  throw usageError(
+    'profile-in-use',
+    `Profile "${profile}" holds ${live} subscription(s) on ${from}; it cannot be pointed at ${to}.`,
+    `Use another profile (protime-hooks login --profile ${target.tenant} ...), or first \`protime-hooks logout --purge${profile === 'default' ? '' : ` --profile ${profile}`}\` (its keys are lost).`,
+  );
 }
 
 async function resolveSecret(options: LoginOptions, ctx: Context): Promise<string> {

@@ -13,7 +13,8 @@ export interface LogoutOptions {
 
 export interface LogoutResult {
   profile: string;
-  loggedOut: true;
+  /** False when the person asked declined the purge: nothing was changed. */
+  loggedOut: boolean;
   purged: boolean;
 }
 
@@ -27,7 +28,12 @@ export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutR
   if (options.purge && keys > 0 && !options.yes) {
     // Purging destroys keys that Protime will never show again: ask, or demand --yes.
     const question = `Purge profile "${profile}" and the ${keys} webhook key(s) it holds? The webhooks keep running on Protime.`;
-    if (!(await confirm(ctx, question))) {
+    const answer = await confirm(ctx, question);
+    if (answer === 'no') {
+      ctx.log.info(`Not purged: profile "${profile}" and its ${keys} key(s) are kept, still logged in.`);
+      return { profile, loggedOut: false, purged: false };
+    }
+    if (answer === 'unasked') {
       throw usageError(
         'confirmation-required',
         `Not purged: profile "${profile}" holds ${keys} webhook key(s).`,

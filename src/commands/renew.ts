@@ -3,7 +3,7 @@ import { type Assessed, assess } from '../lifecycle/assess.js';
 import { createAndStore } from '../lifecycle/create.js';
 import { type Deployment, handOver, runHooks } from '../lifecycle/deploy.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
-import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
+import { claimedByIntents, preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { forgetExpiredKeys, retire } from '../lifecycle/retire.js';
 import { isLive, sameDestination } from '../lifecycle/subscriptions.js';
 import { type ExternalReference, listWebhooks } from '../protime/api.js';
@@ -17,6 +17,8 @@ export interface RenewOptions {
   /** Given ids are renewed due or not; none means every due subscription. */
   ids: string[];
   keepOld: boolean;
+  /** With ids: foreign webhooks among them are taken over instead of refused. */
+  adopt?: boolean;
   recreate: boolean;
   dryRun: boolean;
   renewWithinSeconds?: number;
@@ -75,6 +77,9 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
       const adopted = await settleIntents(ctx.store, profile, server);
       if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) created by an interrupted run lost their keys; replacing them.`);
     }
+    const data = await ctx.store.read();
+    const claimed = claimedByIntents(data.intents?.[profile], data.subscriptions[profile], server);
+    refuseForeign(options, server, data.subscriptions[profile] ?? {}, claimed);
     // Hand-overs an earlier run could not finish come first: until they succeed, the webhooks
     // they replace must stay.
     const results: RenewItem[] = options.dryRun ? [] : await retryPendingDeploys(ctx, options);
@@ -83,7 +88,7 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
       await forgetExpiredKeys(ctx);
       await syncKeysFile(ctx);
     }
-    const entries = assess((await ctx.store.read()).subscriptions[profile], server, ctx.now(), options.renewWithinSeconds);
+    const entries = assess((await ctx.store.read()).subscriptions[profile], server, ctx.now(), options.renewWithinSeconds, claimed);
     for (const step of plan(entries, options)) {
       // The table has no column for reasons: say on stderr why an id given could not be renewed.
       if (step.kind === 'fail') ctx.log.error(step.reason);
@@ -94,6 +99,18 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
   } finally {
     await release();
   }
+}
+
+/** Ids given that are another profile's or tool's: never touched without --adopt (exit 2 before anything changes). */
+function refuseForeign(options: RenewOptions, server: Webhook[], records: Record<string, SubscriptionRecord>, claimed: Set<string>): void {
+  if (options.adopt) return;
+  const foreign = options.ids.filter((id) => !records[id] && !claimed.has(id) && server.some((w) => w.id === id));
+  if (foreign.length === 0) return;
+  throw usageError(
+    'not-owned',
+    `Not renewed: ${foreign.join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not this profile's (made by another profile, machine or tool).`,
+    'Pass --adopt to replace it with a webhook whose key this profile holds (the other owner then loses it).',
+  );
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import { type Assessed, assess } from '../lifecycle/assess.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
-import { settleIntents } from '../lifecycle/reconcile.js';
+import { claimedByIntents, settleIntents } from '../lifecycle/reconcile.js';
 import { type SubscriptionState, worstSeverity } from '../lifecycle/renewal.js';
 import { checkCollection } from '../lifecycle/subscriptions.js';
 import { listWebhooks } from '../protime/api.js';
@@ -14,6 +14,8 @@ export interface StatusOptions {
   /** --renew-within in seconds; replaces the default window. */
   renewWithinSeconds?: number;
   offline: boolean;
+  /** Show foreign webhooks in the table too (JSON always lists them). */
+  all?: boolean;
 }
 
 export type StatusEntry = Omit<Assessed, 'record' | 'webhook'>;
@@ -33,8 +35,12 @@ export interface StatusResult {
     unknownKey: number;
     replaced: number;
     deployPending: number;
+    foreign: number;
   };
 }
+
+/** Results whose table leaves foreign webhooks out (no --all); JSON lists them regardless. */
+const foreignHidden = new WeakSet<StatusResult>();
 
 export async function run(options: StatusOptions, ctx: Context): Promise<StatusResult> {
   const collection = options.collection === undefined ? undefined : checkCollection(options.collection);
@@ -42,7 +48,9 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
   const entry = await ctx.profileEntry();
   const now = ctx.now();
   const server = options.offline ? undefined : await listSettled(ctx);
-  const entries = assess((await ctx.store.read()).subscriptions[profile], server, now, options.renewWithinSeconds);
+  const data = await ctx.store.read();
+  const claimed = server ? claimedByIntents(data.intents?.[profile], data.subscriptions[profile], server) : undefined;
+  const entries = assess(data.subscriptions[profile], server, now, options.renewWithinSeconds, claimed);
   // A replaced key past its validUntil leaves the accepted set with time alone: any look notices.
   await syncKeysFile(ctx).catch((error: Error) => ctx.log.warn(error.message));
   const shown = entries
@@ -50,7 +58,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
     .sort(byUrgency)
     .map(({ record: _record, webhook: _webhook, ...rest }) => rest);
   const count = (state: SubscriptionState) => shown.filter((e) => e.state === state).length;
-  return {
+  const result: StatusResult = {
     profile,
     tenant: entry.tenant,
     checkedAt: now.toISOString(),
@@ -65,8 +73,11 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
       unknownKey: count('unknown-key'),
       replaced: count('replaced'),
       deployPending: count('deploy-pending'),
+      foreign: count('foreign'),
     },
   };
+  if (!options.all) foreignHidden.add(result);
+  return result;
 }
 
 /**
@@ -97,7 +108,17 @@ async function listSettled(ctx: Context): Promise<Webhook[]> {
   }
 }
 
-const ORDER: SubscriptionState[] = ['missing', 'disabled', 'expired', 'unknown-key', 'deploy-pending', 'renew-due', 'ok', 'replaced'];
+const ORDER: SubscriptionState[] = [
+  'missing',
+  'disabled',
+  'expired',
+  'unknown-key',
+  'deploy-pending',
+  'renew-due',
+  'ok',
+  'replaced',
+  'foreign',
+];
 function byUrgency(a: StatusEntry, b: StatusEntry): number {
   return ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || a.validUntil.localeCompare(b.validUntil);
 }
@@ -109,6 +130,7 @@ export function exitKind(result: StatusResult) {
 const STATE_STYLE: Record<SubscriptionState, 'green' | 'yellow' | 'red' | 'gray'> = {
   ok: 'green',
   replaced: 'gray',
+  foreign: 'gray',
   'renew-due': 'yellow',
   'unknown-key': 'yellow',
   'deploy-pending': 'yellow',
@@ -121,24 +143,31 @@ export function render(result: StatusResult, view: View): string {
   return table(
     view,
     ['ID', 'COLLECTION', 'DESTINATION', 'STATE', 'VALID UNTIL', 'LEFT', 'RENEW AFTER', 'KEY'],
-    result.subscriptions.map((s) => [
-      s.id,
-      s.collection,
-      s.destinationUrl,
-      paint(view, STATE_STYLE[s.state], s.state),
-      s.validUntil,
-      formatDuration(s.secondsLeft),
-      s.renewAfter,
-      s.hasKey ? 'held' : paint(view, 'yellow', 'missing'),
-    ]),
+    result.subscriptions
+      .filter((s) => !(foreignHidden.has(result) && s.state === 'foreign'))
+      .map((s) => [
+        s.id,
+        s.collection,
+        s.destinationUrl,
+        paint(view, STATE_STYLE[s.state], s.state),
+        s.validUntil,
+        formatDuration(s.secondsLeft),
+        s.renewAfter,
+        s.hasKey ? 'held' : paint(view, 'yellow', 'missing'),
+      ]),
   );
 }
 
 /** One line for stderr: what the table means at a glance. */
 export function summarize(result: StatusResult): string {
   const s = result.summary;
-  if (result.subscriptions.length === 0) {
-    return `No subscriptions for profile "${result.profile}". Create one with: protime-hooks subscribe contracts --url https://...`;
+  const own = result.subscriptions.length - s.foreign;
+  const foreign =
+    s.foreign > 0
+      ? ` ${s.foreign} other webhook(s) on the tenant belong to other profiles or tools${foreignHidden.has(result) ? ' (`status --all` lists them)' : ''}; they are left alone.`
+      : '';
+  if (own === 0) {
+    return `No subscriptions for profile "${result.profile}". Create one with: protime-hooks subscribe contracts --url https://...${foreign}`;
   }
   const parts = [
     [s.ok, 'ok'],
@@ -160,5 +189,5 @@ export function summarize(result: StatusResult): string {
           ? ' A deploy hook or the keys file did not get a new key: fix it, then `protime-hooks renew` hands the key over again.'
           : ' Run `protime-hooks renew` to replace what is due.'
         : '';
-  return `${result.subscriptions.length} subscription(s): ${parts.join(', ')}${result.offline ? ' (offline: from local records)' : ''}.${advice}`;
+  return `${own} subscription(s): ${parts.join(', ')}${result.offline ? ' (offline: from local records)' : ''}.${advice}${foreign}`;
 }

@@ -11,7 +11,7 @@ import {
   renewAfterText,
   sameDestination,
 } from '../lifecycle/subscriptions.js';
-import { formatExternalReferences, listWebhooks } from '../protime/api.js';
+import { type ExternalReference, formatExternalReferences, listWebhooks } from '../protime/api.js';
 import type { Webhook } from '../protime/schemas.js';
 import { formatDuration } from '../shared/duration.js';
 import { CliError, type ExitKind, failure, usageError } from '../shared/errors.js';
@@ -77,10 +77,18 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
     // intent which webhooks to this destination already exist (never to be mistaken for ours).
     const webhooks = await listWebhooks(client);
     await settleIntents(ctx.store, ctx.globals.profile, webhooks);
-    const found = await findExisting(ctx, webhooks, collection, destinationUrl);
+    const found = await findExisting(ctx, webhooks, { collection, destinationUrl, externalReferences });
     if (found.existing && !options.force) {
       if (options.deployHook !== undefined) await setDeployHook(ctx, found.existing.id, options.deployHook || null);
       return found.existing;
+    }
+    if (found.conflict && !options.force) {
+      const theirs = found.conflict.externalReferences.map(([c, r]) => `${c},${r}`).join(' ') || 'none';
+      throw usageError(
+        'different-external-references',
+        `Subscription ${found.conflict.id} already sends ${collection} to this URL, with other external references (${theirs}).`,
+        'Pass --force to create a second subscription with these references, or unsubscribe the first.',
+      );
     }
     const orphans = found.orphans;
     const preexisting = preexistingIds(webhooks, collection, destinationUrl);
@@ -117,52 +125,60 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
 }
 
 /**
- * An enabled, unexpired webhook already sending this collection to this destination: a kept one
- * first, else one created elsewhere (its key not held here). Keyless leftovers of our own
- * interrupted creates do not count: a new subscription replaces them.
+ * This profile's enabled, unexpired subscription of this collection to this destination with the
+ * same external references, if any. One with other references is a conflict (a usage error unless
+ * --force). Webhooks of other profiles or tools are not this profile's and never count; keyless
+ * leftovers of our own interrupted creates do not either: a new subscription replaces them.
  */
 async function findExisting(
   ctx: Context,
   webhooks: Webhook[],
-  collection: string,
-  destinationUrl: string,
-): Promise<{ existing?: SubscriptionResult; orphans: string[] }> {
+  wanted: { collection: string; destinationUrl: string; externalReferences: ExternalReference[] },
+): Promise<{ existing?: SubscriptionResult; conflict?: SubscriptionRecord; orphans: string[] }> {
   const now = ctx.now().getTime();
   const records = (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {};
-  const candidates = webhooks.filter((w) => {
-    const record = records[w.id];
-    return (
-      w.collectionName === collection &&
+  const serving = webhooks.filter(
+    (w) =>
+      w.collectionName === wanted.collection &&
       w.status.toLowerCase() === 'enabled' &&
       Date.parse(w.validUntil) > now &&
-      sameDestination(w.destinationUrl, destinationUrl) &&
-      (!record || isLive(record))
-    );
-  });
-  const orphans = candidates.filter((w) => records[w.id]?.adopted).map((w) => w.id);
-  const match = candidates.find((w) => records[w.id]?.key) ?? candidates.find((w) => !records[w.id]?.adopted);
-  if (!match) return { orphans };
-  const record = records[match.id];
-  if (!record?.key)
-    ctx.log.warn(
-      `Webhook ${match.id} already sends ${collection} to this URL, but its key is not held here. Use --force to create one whose key you keep.`,
-    );
-  else ctx.log.info(`A ${collection} subscription to this URL already exists; nothing was created (--force creates another).`);
+      sameDestination(w.destinationUrl, wanted.destinationUrl),
+  );
+  const ours = serving.filter((w) => records[w.id] && isLive(records[w.id]!));
+  if (serving.length > ours.length) {
+    ctx.log.info(`Another profile or tool also sends ${wanted.collection} to this URL; that webhook is left alone.`);
+  }
+  const orphans = ours.filter((w) => records[w.id]!.adopted).map((w) => w.id);
+  const kept = ours.filter((w) => !records[w.id]!.adopted);
+  const match = kept.find((w) => sameReferences(records[w.id]!.externalReferences, wanted.externalReferences));
+  if (!match) return { orphans, conflict: kept[0] ? records[kept[0].id] : undefined };
+  const record = records[match.id]!;
+  ctx.log.info(`A ${wanted.collection} subscription to this URL already exists; nothing was created (--force creates another).`);
   const validUntil = new Date(match.validUntil).toISOString();
   const existing: SubscriptionResult = {
     created: false,
     id: match.id,
-    collection,
+    collection: wanted.collection,
     destinationUrl: match.destinationUrl,
-    key: record?.key ?? null,
+    key: record.key,
     validUntil,
     status: match.status,
-    externalReferences: referencesJson(record?.externalReferences ?? []),
-    renewAfter: renewAfterText(validUntil, record?.createdAt),
+    externalReferences: referencesJson(record.externalReferences),
+    renewAfter: renewAfterText(validUntil, record.createdAt),
     deployed: null,
     hookErrors: [],
   };
   return { existing, orphans };
+}
+
+/** The same pairs, in any order. */
+function sameReferences(a: ExternalReference[], b: ExternalReference[]): boolean {
+  const text = (pairs: ExternalReference[]) =>
+    pairs
+      .map(([collection, reference]) => `${collection}\u0000${reference}`)
+      .sort()
+      .join('\u0001');
+  return text(a) === text(b);
 }
 
 /** The hook an existing subscription's later renewals will run (its current key is not handed over again). */

@@ -7,12 +7,15 @@ import { confirm } from '../shared/prompt.js';
 export interface UnsubscribeOptions {
   id: string;
   yes: boolean;
+  /** Delete even a webhook this profile does not own. */
+  force?: boolean;
   waitSeconds?: number;
 }
 
 export interface UnsubscribeResult {
   id: string;
-  deleted: true;
+  /** False when the person asked said no. */
+  deleted: boolean;
 }
 
 /** Deletes the webhook on Protime; the local record stays for the audit trail, without its key. */
@@ -21,9 +24,21 @@ export async function run(options: UnsubscribeOptions, ctx: Context): Promise<Un
   const client = await ctx.client();
   const record = (await ctx.store.read()).subscriptions[profile]?.[options.id];
   if (record?.deletedAt) throw usageError('already-deleted', `Subscription ${options.id} was already deleted (${record.deletedAt}).`);
+  if (!record && !options.force) {
+    throw usageError(
+      'not-owned',
+      `Not deleted: ${options.id} is not a subscription of profile "${profile}" (another profile's, machine's or tool's, or unknown).`,
+      'Pass --force to delete it anyway; its owner then stops getting its events.',
+    );
+  }
   if (!options.yes) {
     const what = record ? `the ${record.collection} webhook to ${record.destinationUrl}` : `webhook ${options.id}`;
-    if (!(await confirm(ctx, `Delete ${what}? Protime stops sending its events.`))) {
+    const answer = await confirm(ctx, `Delete ${what}? Protime stops sending its events.`);
+    if (answer === 'no') {
+      ctx.log.info(`Not deleted: ${options.id}.`);
+      return { id: options.id, deleted: false };
+    }
+    if (answer === 'unasked') {
       throw usageError(
         'confirmation-required',
         `Not deleted: ${options.id}.`,

@@ -30,11 +30,13 @@ export function assess(
   server: Webhook[] | undefined,
   now: Date,
   windowSeconds?: number,
+  /** Unrecorded webhooks that open intents prove are this profile's (see claimedByIntents). */
+  claimed: Set<string> = new Set(),
 ): Assessed[] {
   const all = records ?? {};
   const entries: Assessed[] = [];
   /** `replaced` is set, not computed: a replaced webhook is never due, whatever its time. */
-  const add = (entry: Omit<Assessed, 'secondsLeft' | 'state' | 'renewAfter'>, onServer: boolean, replaced = false) => {
+  const add = (entry: Omit<Assessed, 'secondsLeft' | 'state' | 'renewAfter'>, onServer: boolean, replaced = false, foreign = false) => {
     const validUntil = new Date(entry.validUntil);
     const createdAt = entry.record?.createdAt;
     entries.push({
@@ -43,6 +45,7 @@ export function assess(
       state: replaced
         ? 'replaced'
         : subscriptionState({
+            foreign,
             now,
             validUntil,
             createdAt: createdAt ? new Date(createdAt) : undefined,
@@ -74,6 +77,7 @@ export function assess(
       },
       true,
       retired,
+      !record && !claimed.has(webhook.id),
     );
   }
   const listed = new Set(server?.map((w) => w.id));

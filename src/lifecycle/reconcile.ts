@@ -1,5 +1,5 @@
 import type { Webhook } from '../protime/schemas.js';
-import type { StoreData } from '../state/schemas.js';
+import type { Intent, StoreData } from '../state/schemas.js';
 import type { Store } from '../state/store.js';
 import { sameDestination } from './subscriptions.js';
 
@@ -18,6 +18,30 @@ export function preexistingIds(webhooks: Webhook[], collection: string, destinat
  * was created by the interrupted run, and is recorded without a key (`adopted`)
  * so that status reports it and renew replaces and deletes it. Returns the adopted ids.
  */
+/** Whether `webhook`, which no record knows, was created by the interrupted run that left `intent` open. */
+function madeBy(intent: Intent, webhook: Webhook): boolean {
+  if (webhook.status.toLowerCase() === 'disabled' || intent.preexisting?.includes(webhook.id)) return false;
+  if (webhook.collectionName !== intent.collection || !sameDestination(webhook.destinationUrl, intent.destinationUrl)) return false;
+  const created = typeof webhook.createdAt === 'string' ? Date.parse(webhook.createdAt) : Number.NaN;
+  return Number.isNaN(created) || created >= Date.parse(intent.startedAt) - CLOCK_SKEW_MS;
+}
+
+/**
+ * Ids of unrecorded webhooks that open intents prove are this profile's, before reconcile() has
+ * recorded them (status without the run lock sees them so): owned, their key lost.
+ */
+export function claimedByIntents(
+  intents: Intent[] | undefined,
+  records: Record<string, unknown> | undefined,
+  webhooks: Webhook[],
+): Set<string> {
+  const claimed = new Set<string>();
+  for (const intent of intents ?? []) {
+    for (const webhook of webhooks) if (!records?.[webhook.id] && madeBy(intent, webhook)) claimed.add(webhook.id);
+  }
+  return claimed;
+}
+
 export function reconcile(data: StoreData, profile: string, webhooks: Webhook[]): string[] {
   const intents = data.intents?.[profile] ?? [];
   if (intents.length === 0) return [];
@@ -26,10 +50,8 @@ export function reconcile(data: StoreData, profile: string, webhooks: Webhook[])
   const adopted: string[] = [];
   for (const intent of intents) {
     for (const webhook of webhooks) {
-      if (records[webhook.id] || webhook.status.toLowerCase() === 'disabled' || intent.preexisting?.includes(webhook.id)) continue;
-      if (webhook.collectionName !== intent.collection || !sameDestination(webhook.destinationUrl, intent.destinationUrl)) continue;
+      if (records[webhook.id] || !madeBy(intent, webhook)) continue;
       const created = typeof webhook.createdAt === 'string' ? Date.parse(webhook.createdAt) : Number.NaN;
-      if (!Number.isNaN(created) && created < Date.parse(intent.startedAt) - CLOCK_SKEW_MS) continue;
       records[webhook.id] = {
         id: webhook.id,
         collection: webhook.collectionName,

@@ -3,8 +3,18 @@
 /**
  * `replaced`: an old webhook still enabled after its replacement was stored (its delete is owed to
  * the next renew, or it was kept with --keep-old). Shown so every live webhook is accounted for.
+ * `foreign`: on the server but not this profile's (another profile's, machine's or tool's).
  */
-export type SubscriptionState = 'ok' | 'renew-due' | 'expired' | 'disabled' | 'missing' | 'unknown-key' | 'replaced' | 'deploy-pending';
+export type SubscriptionState =
+  | 'ok'
+  | 'renew-due'
+  | 'expired'
+  | 'disabled'
+  | 'missing'
+  | 'unknown-key'
+  | 'replaced'
+  | 'deploy-pending'
+  | 'foreign';
 
 export const DEFAULT_WINDOW_SECONDS = 7 * 86_400;
 
@@ -27,6 +37,8 @@ export function renewAfter(validUntil: Date, createdAt?: Date, windowSeconds?: n
 }
 
 export interface StateInput {
+  /** On the server, but not this profile's: another profile's, machine's or tool's. */
+  foreign?: boolean;
   now: Date;
   validUntil: Date;
   createdAt?: Date;
@@ -45,6 +57,8 @@ export interface StateInput {
  * matters more than a missing key or an approaching renewal.
  */
 export function subscriptionState(input: StateInput): SubscriptionState {
+  // Not ours to judge: whatever its health, it is someone else's to renew.
+  if (input.foreign) return 'foreign';
   if (!input.onServer) return 'missing';
   if (input.serverStatus?.toLowerCase() === 'disabled') return 'disabled';
   // An unreadable validUntil must not pass for healthy: treat it as the worst time can be.
@@ -61,6 +75,7 @@ const SEVERITY: Record<SubscriptionState, 'ok' | 'attention' | 'critical'> = {
   'renew-due': 'attention',
   'unknown-key': 'attention',
   'deploy-pending': 'attention',
+  foreign: 'ok',
   expired: 'critical',
   disabled: 'critical',
   missing: 'critical',

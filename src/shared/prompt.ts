@@ -52,14 +52,25 @@ export async function promptSecret(ctx: Terminal, message: string, flags: string
   }
 }
 
-/** Asks yes/no on the terminal; false when there is no terminal (callers require --yes then). */
-export async function confirm(ctx: Terminal, message: string): Promise<boolean> {
-  if (!ctx.globals.input || !ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) return false;
+/** `unasked`: there was no terminal to ask on (or --no-input), so the caller needs --yes. */
+export type Answer = 'yes' | 'no' | 'unasked';
+
+/** Asks yes/no on the terminal (stderr). Ctrl-C is an interruption (exit 130); end of input is a no. */
+export async function confirm(ctx: Terminal, message: string): Promise<Answer> {
+  if (!ctx.globals.input || !ctx.io.stdinIsTTY || !ctx.io.stderrIsTTY) return 'unasked';
   // node:readline, not consola's prompt: that one writes to stdout, which carries data only.
   const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr });
+  // Terminal mode on a real terminal only: there Ctrl-C reaches readline as SIGINT, not as a signal.
+  const terminal = Boolean((ctx.io.stdin as { isTTY?: boolean }).isTTY);
+  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr, terminal });
   try {
-    return /^y(es)?$/i.test((await rl.question(`${message} [y/N] `)).trim());
+    const answer = await new Promise<string>((resolve, reject) => {
+      rl.once('SIGINT', () => reject(new CliError('interrupted', 'Interrupted.', { code: 'interrupted' })));
+      // End of input without an answer is a no; deferred, so an answer read just before the end wins.
+      rl.once('close', () => setImmediate(() => resolve('')));
+      rl.question(`${message} [y/N] `).then(resolve, reject);
+    });
+    return /^y(es)?$/i.test(answer.trim()) ? 'yes' : 'no';
   } finally {
     rl.close();
   }

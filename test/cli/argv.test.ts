@@ -26,11 +26,11 @@ async function parse(argv: string[], env: Env = { HOME: '/home/u' }) {
 
 describe('argv → options', () => {
   it.each([
-    [['status'], 'status', { collection: undefined, renewWithinSeconds: undefined, offline: false }],
+    [['status'], 'status', { collection: undefined, renewWithinSeconds: undefined, offline: false, all: false }],
     [
       ['status', '--renew-within', '36h', '--offline', '--collection', 'people'],
       'status',
-      { collection: 'people', renewWithinSeconds: 129_600, offline: true },
+      { collection: 'people', renewWithinSeconds: 129_600, offline: true, all: false },
     ],
     [
       ['subscribe', 'contracts', '--url', 'https://h/x', '--external-ref', 'a,b', '--external-ref', 'c,d', '--dry-run'],

@@ -161,7 +161,28 @@ describe('login', () => {
       stdin: SECRET,
     });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('belongs to tenant acme');
+    expect(result.stderr).toContain('holds 1 subscription(s) on tenant acme');
+    expect(result.stderr).toContain('logout --purge');
+    expect(result.stderr).toContain('--profile other');
+  });
+
+  it('refuses to point a profile holding subscriptions at another API URL or environment of the same tenant', async () => {
+    const dir = tempDir();
+    await seedStore(dir, { records: [makeRecord()] });
+    const api = await runCli(
+      [...BASE, '--api-url', 'https://elsewhere.example/api', '--client-secret-stdin', '--json', '--config-dir', dir],
+      {
+        stdin: SECRET,
+      },
+    );
+    expect(api.code).toBe(2);
+    expect(api.json().error).toMatchObject({ code: 'profile-in-use' });
+    expect(api.json().error.message).toContain('apiUrl https://elsewhere.example/api');
+    const sandbox = await runCli([...BASE, '--environment', 'sandbox', '--client-secret-stdin', '--json', '--config-dir', dir], {
+      stdin: SECRET,
+    });
+    expect(sandbox.code).toBe(2);
+    expect(sandbox.json().error.message).toContain('environment sandbox');
   });
 
   it('prints key/value lines for people', async () => {
@@ -196,6 +217,17 @@ describe('logout', () => {
     const done = await runCli(['logout', '--purge', '--yes', '--config-dir', dir]);
     expect(done.code).toBe(0);
     expect(await new FileStore(dir).read()).toMatchObject({ profiles: {}, subscriptions: {} });
+  });
+
+  it('--purge answered "no" on a terminal changes nothing and exits 0', async () => {
+    const dir = tempDir();
+    await seedStore(dir, { records: [makeRecord()] });
+    const before = await new FileStore(dir).read();
+    const result = await runCli(['logout', '--purge', '--json', '--config-dir', dir], { tty: true, stdin: 'no\n' });
+    expect(result.code).toBe(0);
+    expect(result.json()).toEqual({ profile: 'default', loggedOut: false, purged: false });
+    expect(result.stderr).toContain('Not purged');
+    expect(await new FileStore(dir).read()).toEqual(before);
   });
 
   it('is a usage error for an unknown profile', async () => {

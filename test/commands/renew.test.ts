@@ -124,14 +124,21 @@ describe('renew: due subscriptions', () => {
     expect(result.stderr).toContain('1 renewed.');
   });
 
-  it('carries external references over from the server when no local record holds them', async () => {
+  it('refuses a foreign id without --adopt (exit 2, nothing sent); --adopt carries its external references over from the server', async () => {
     const dir = tempDir();
     await seedStore(dir);
     const foreign = makeWebhook({ id: 'foreign-1', externalReferences: { people: '@badge-number' } });
     mockList([foreign]);
+    const refused = await runCli(['renew', 'foreign-1', '--json', '--config-dir', dir], { now: NOW });
+    expect(refused.code).toBe(2);
+    expect(refused.json().error).toMatchObject({ code: 'not-owned' });
+    expect(refused.json().error.hint).toContain('--adopt');
+    expect(await records(dir)).toEqual({});
+
+    mockList([foreign]);
     mockCreate({ id: 'new-f', externalReferences: '(people,@badge-number)' });
     mockDelete('foreign-1');
-    const result = await runCli(['renew', 'foreign-1', '--json', '--config-dir', dir], { now: NOW });
+    const result = await runCli(['renew', 'foreign-1', '--adopt', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
     expect(result.json().results).toMatchObject([{ action: 'renewed', oldId: 'foreign-1', newId: 'new-f', key: 'key-of-new-f' }]);
     expect((await records(dir))['new-f']!.externalReferences).toEqual([['people', '@badge-number']]);
@@ -525,7 +532,7 @@ describe('renew: the create fails', () => {
         .json()
         .subscriptions.map((s: { id: string; state: string }) => `${s.id}:${s.state}`)
         .sort(),
-    ).toEqual(['foreign-1:unknown-key', 'ours-1:unknown-key']);
+    ).toEqual(['foreign-1:foreign', 'ours-1:unknown-key']);
     expect(Object.keys(await records(dir))).toEqual(['ours-1']);
     expect((await records(dir))['ours-1']).toMatchObject({ adopted: true });
     expect(await openIntents(dir)).toEqual([]);

@@ -28,8 +28,19 @@ describe('status', () => {
     expect(doc.tenant).toBe('acme');
     expect(doc.checkedAt).toBe(NOW.toISOString());
     const states = Object.fromEntries(doc.subscriptions.map((s: any) => [s.id, s.state]));
-    expect(states).toEqual({ [ok.id]: 'ok', [due.id]: 'renew-due', [gone.id]: 'missing', [foreign.id]: 'unknown-key' });
-    expect(doc.summary).toEqual({ ok: 1, renewDue: 1, expired: 0, disabled: 0, missing: 1, unknownKey: 1, replaced: 0, deployPending: 0 });
+    expect(states).toEqual({ [ok.id]: 'ok', [due.id]: 'renew-due', [gone.id]: 'missing', [foreign.id]: 'foreign' });
+    expect(doc.summary).toEqual({
+      ok: 1,
+      renewDue: 1,
+      expired: 0,
+      disabled: 0,
+      missing: 1,
+      unknownKey: 0,
+      replaced: 0,
+      deployPending: 0,
+      foreign: 1,
+    });
+    expect(doc.subscriptions.find((s: any) => s.id === foreign.id)).toMatchObject({ state: 'foreign', hasKey: false });
     const okEntry = doc.subscriptions.find((s: any) => s.id === ok.id);
     expect(okEntry).toEqual({
       id: ok.id,
@@ -46,7 +57,25 @@ describe('status', () => {
     // Keys never appear in status output.
     expect(result.stdout).not.toContain(ok.key!);
     expect(result.stdout).not.toContain(due.key!);
-    expect(result.stderr).toContain('4 subscription(s): 1 ok, 1 renew-due, 1 unknown-key, 1 missing');
+    expect(result.stderr).toContain('3 subscription(s): 1 ok, 1 renew-due, 1 missing');
+    expect(result.stderr).toContain('1 other webhook(s) on the tenant belong to other profiles or tools (`status --all` lists them)');
+  });
+
+  it('never counts foreign webhooks in the exit code, and shows them in the table only with --all', async () => {
+    const dir = tempDir();
+    const ok = makeRecord({ validUntil: '2026-06-21T12:00:00Z', createdAt: '2026-05-22T12:00:00Z' });
+    await seedStore(dir, { records: [ok] });
+    const foreign = makeWebhook({ id: 'foreign-9', validUntil: '2026-06-02T12:00:00Z' });
+    const server = [makeWebhook({ id: ok.id, validUntil: ok.validUntil }), foreign];
+    mockList(server);
+    const plain = await runCli(['status', '--config-dir', dir], { now: NOW });
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain(ok.id);
+    expect(plain.stdout).not.toContain('foreign-9');
+    mockList(server);
+    const all = await runCli(['status', '--all', '--config-dir', dir], { now: NOW });
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(/foreign-9 .* foreign /);
   });
 
   it('exits 3 when a renewal is due and 0 when everything is healthy', async () => {

@@ -108,14 +108,44 @@ describe('subscribe', () => {
     expect(result.stderr).toContain('already exists');
   });
 
-  it('warns when the existing subscription has no key held here', async () => {
+  it("creates its own when only another profile's or tool's webhook serves the destination, and leaves that one alone", async () => {
     const dir = tempDir();
     await seedStore(dir);
-    const webhook = makeWebhook({ destinationUrl: URL });
-    mockList([webhook]);
+    const foreign = makeWebhook({ destinationUrl: URL });
+    mockList([foreign]);
+    mockCreate();
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
-    expect(result.json()).toMatchObject({ created: false, id: webhook.id, key: null });
-    expect(result.stderr).toContain('--force');
+    expect(result.code).toBe(0);
+    expect(result.json()).toMatchObject({ created: true, id: CREATED.id, key: CREATED.key });
+    expect(result.stderr).toContain('Another profile or tool also sends contracts to this URL');
+    expect((await new FileStore(dir).read()).subscriptions.default![foreign.id]).toBeUndefined();
+  });
+
+  it('is idempotent on collection, destination and external references; other references are a usage error unless --force', async () => {
+    const dir = tempDir();
+    const ours = makeRecord({ id: 'ours-1', destinationUrl: URL, externalReferences: [['people', '@employee-number']] });
+    await seedStore(dir, { records: [ours] });
+    mockList([makeWebhook({ id: 'ours-1', destinationUrl: URL })]);
+    const same = await runCli(
+      ['subscribe', 'contracts', '--url', URL, '--external-ref', 'people,@employee-number', '--json', '--config-dir', dir],
+      {
+        now: NOW,
+      },
+    );
+    expect(same.code).toBe(0);
+    expect(same.json()).toMatchObject({ created: false, id: 'ours-1' });
+
+    mockList([makeWebhook({ id: 'ours-1', destinationUrl: URL })]);
+    const other = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
+    expect(other.code).toBe(2);
+    expect(other.json().error).toMatchObject({ code: 'different-external-references' });
+    expect(other.json().error.message).toContain('people,@employee-number');
+
+    mockList([makeWebhook({ id: 'ours-1', destinationUrl: URL })]);
+    mockCreate();
+    const forced = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
+    expect(forced.code).toBe(0);
+    expect(forced.json()).toMatchObject({ created: true, id: CREATED.id });
   });
 
   it('replaces a keyless leftover of an interrupted subscribe instead of reporting it as existing', async () => {

@@ -47,6 +47,17 @@ describe('unsubscribe', () => {
     expect((await records(dir))[record.id]!.deletedAt).toBe(NOW.toISOString());
   });
 
+  it('a deliberate "no" on a terminal deletes nothing, says so and exits 0 (JSON deleted: false)', async () => {
+    const dir = tempDir();
+    const record = makeRecord();
+    await seedStore(dir, { records: [record] });
+    const result = await runCli(['unsubscribe', record.id, '--json', '--config-dir', dir], { now: NOW, tty: true, stdin: 'n\n' });
+    expect(result.code).toBe(0);
+    expect(result.json()).toEqual({ id: record.id, deleted: false });
+    expect(result.stderr).toContain(`Not deleted: ${record.id}.`);
+    expect((await records(dir))[record.id]).toEqual(record);
+  });
+
   it('a 404 for a known record warns and still marks it deleted (exit 0)', async () => {
     const dir = tempDir();
     const record = makeRecord();
@@ -59,11 +70,15 @@ describe('unsubscribe', () => {
     expect((await records(dir))[record.id]).toMatchObject({ key: null, deletedAt: NOW.toISOString() });
   });
 
-  it('a 404 for an id known nowhere is not-found (exit 1)', async () => {
+  it('an id known nowhere is not-owned (exit 2, nothing sent); with --force a 404 is not-found (exit 1)', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    const refused = await runCli(['unsubscribe', 'ghost', '--yes', '--json', '--config-dir', dir], { now: NOW });
+    expect(refused.code).toBe(2);
+    expect(refused.json().error).toMatchObject({ code: 'not-owned' });
+    expect(refused.json().error.hint).toContain('--force');
     mockDelete('ghost', 404);
-    const result = await runCli(['unsubscribe', 'ghost', '--yes', '--json', '--config-dir', dir], { now: NOW });
+    const result = await runCli(['unsubscribe', 'ghost', '--yes', '--force', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(1);
     expect(result.json().error).toMatchObject({ code: 'not-found', status: 404 });
     expect(result.json().error.message).toContain('ghost');
