@@ -56,8 +56,30 @@ export async function createAndStore(ctx: Context, client: ProtimeClient, input:
     record.deployPending = { event: input.event, previousId: input.replaces, since: ctx.now().toISOString() };
   }
   const replaced = input.replaces ? { id: input.replaces, keepOld: Boolean(input.keepOld), at: ctx.now().toISOString() } : undefined;
-  await commitCreate(ctx.store, profile, intent.id, record, replaced);
+  try {
+    await commitCreate(ctx.store, profile, intent.id, record, replaced);
+  } catch (error) {
+    throw keyNotStored(record, input.replaces, error);
+  }
   return record;
+}
+
+/**
+ * The webhook exists and its key was shown once, but the store refused it (disk full, permissions,
+ * a database gone). Said exactly, never as "a bug": the intent stays open, so once the store can be
+ * written again the next command records the webhook and renew replaces it; a replaced webhook is
+ * left alone meanwhile, so no delivery is lost.
+ */
+function keyNotStored(record: SubscriptionRecord, replaces: string | null, error: unknown): CliError {
+  const reason = error instanceof CliError ? error.message : (error as Error).message;
+  return failure(
+    'key-not-stored',
+    `Webhook ${record.id} (${record.collection} → ${record.destinationUrl}) was created on Protime, but its key could not be stored: ${reason}`,
+    {
+      hint: `The webhook is not lost: once the store can be written again, \`protime-hooks status\` records the webhook and \`protime-hooks renew\` replaces it with one whose key is kept${replaces ? `; ${replaces} keeps delivering until then` : ''}.`,
+      cause: error,
+    },
+  );
 }
 
 function serverCreatedAt(raw: unknown): string | undefined {

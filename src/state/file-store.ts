@@ -1,14 +1,24 @@
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type Conf from 'conf';
+import { writeFileAtomic } from '../shared/atomic-file.js';
 import { describeIssue } from '../shared/describe-issue.js';
-import { failure, temporary } from '../shared/errors.js';
+import { CliError, failure, temporary } from '../shared/errors.js';
 import { acquireLock } from './lock.js';
 import { acquireRunLock } from './runlock.js';
 import { STORE_VERSION, type StoreData, storeSchema } from './schemas.js';
 import type { Release, RunLockOptions, Store } from './store.js';
 
 const FILE_NAME = 'state';
+
+/** What a failed write means, in words, for the conditions a machine really runs into. */
+const WRITE_ERRORS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  EIO: 'an input/output error',
+};
 
 function emptyStore(): StoreData {
   return { schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} };
@@ -23,7 +33,6 @@ export class FileStore implements Store {
   readonly dir: string;
   readonly file: string;
   readonly location: string;
-  #conf?: Conf<StoreData>;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -43,6 +52,16 @@ export class FileStore implements Store {
   /** read(), synchronously: the file is small and local, and update() reads it under its lock. */
   private readNow(): StoreData {
     // Read as conf itself reads it (the whole file, JSON), without loading conf: most commands only read.
+    // A link would have every secret written wherever it points: refuse it, as ssh refuses odd key files.
+    if (lstatSync(this.file, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw failure(
+        'store-symlink',
+        `The state file ${this.file} is a symbolic link; protime-hooks writes secrets only to a regular file.`,
+        {
+          hint: 'Replace the link with the file itself (or point --config-dir at the folder that holds it).',
+        },
+      );
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(this.file, 'utf8'));
@@ -74,34 +93,30 @@ export class FileStore implements Store {
    * Nothing is written when `change` throws.
    */
   async update<T>(change: (data: StoreData) => T | Promise<T>): Promise<T> {
-    const release = await this.#lock();
+    // Taking the lock writes too (its folder and owner file): a full disk shows here first.
+    const release = await this.#lock().catch((error: unknown) => {
+      throw error instanceof CliError ? error : this.#writeFailure(error);
+    });
     try {
       const data = this.readNow();
       const result = await change(data);
-      (await this.#writer()).store = data;
-      chmodSync(this.file, 0o600);
-      fsyncDir(this.dir);
+      try {
+        writeFileAtomic(this.file, `${JSON.stringify(data, undefined, '\t')}\n`, 0o600);
+      } catch (error) {
+        throw this.#writeFailure(error);
+      }
       return result;
     } finally {
       await release().catch(() => undefined);
     }
   }
 
-  /** conf does the atomic, fsync'ed write; it is loaded on the first write only (it costs start-up time). */
-  async #writer(): Promise<Conf<StoreData>> {
-    if (!this.#conf) {
-      const { default: Conf } = await import('conf');
-      this.#conf = new Conf<StoreData>({
-        cwd: this.dir,
-        configName: FILE_NAME,
-        projectName: 'protime-hooks',
-        projectSuffix: '',
-        configFileMode: 0o600,
-        clearInvalidConfig: false,
-        accessPropertiesByDotNotation: false,
-      });
-    }
-    return this.#conf;
+  #writeFailure(error: unknown): CliError {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    return failure('store-write-failed', `Could not write the state file ${this.file}: ${WRITE_ERRORS[code] ?? code} (${code}).`, {
+      hint: 'The file was left as it was before this change. Free the space or fix the permissions, then run the command again.',
+      cause: error,
+    });
   }
 
   #lock(): Promise<() => Promise<void>> {
@@ -130,16 +145,6 @@ export function ensurePrivateDir(dir: string): void {
       hint: 'Choose another folder with --config-dir or PROTIME_HOOKS_CONFIG_DIR.',
       cause: error,
     });
-  }
-}
-
-/** Makes a rename inside `dir` survive a power cut, not only the file's bytes. */
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/shared/errors.js';
 import { FileStore } from '../../src/state/file-store.js';
@@ -246,5 +246,48 @@ describe('Store forward compatibility', () => {
     expected.subscriptions.default.added = makeRecord({ id: 'added' });
     expected.profiles.default.scopes = ['b'];
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(expected);
+  });
+});
+
+describe('Store writes in every environment', () => {
+  it('replaces the file by rename (a new inode), with SNAP set too: never rewritten in place', async () => {
+    const store = new FileStore(dir);
+    await store.update((data) => {
+      data.profiles.default = makeProfile();
+    });
+    const saved = process.env.SNAP;
+    process.env.SNAP = '/snap/protime-hooks/1';
+    try {
+      const before = statSync(file).ino;
+      await store.update((data) => {
+        data.subscriptions.default = { x: makeRecord({ id: 'x' }) };
+      });
+      expect(statSync(file).ino).not.toBe(before);
+      expect(mode(file)).toBe(0o600);
+    } finally {
+      if (saved === undefined) delete process.env.SNAP;
+      else process.env.SNAP = saved;
+    }
+    expect((await new FileStore(dir).read()).subscriptions.default?.x?.id).toBe('x');
+  });
+
+  it('refuses a state file that is a symbolic link, in read and update, and writes nothing through it', async () => {
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'ph-elsewhere-')), 'target.json');
+    writeFileSync(elsewhere, JSON.stringify({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} }));
+    const { symlinkSync } = await import('node:fs');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    symlinkSync(elsewhere, file);
+    const before = readFileSync(elsewhere);
+    const store = new FileStore(dir);
+    expect((await cliErrorOf(() => store.read())).code).toBe('store-symlink');
+    const error = await cliErrorOf(() =>
+      store.update((data) => {
+        data.profiles.default = makeProfile();
+      }),
+    );
+    expect(error.code).toBe('store-symlink');
+    expect(error.exitCode).toBe(1);
+    expect(readFileSync(elsewhere).equals(before)).toBe(true);
+    rmSync(dirname(elsewhere), { recursive: true, force: true });
   });
 });
