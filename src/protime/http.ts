@@ -1,4 +1,4 @@
-import { temporary } from '../shared/errors.js';
+import { failure, temporary } from '../shared/errors.js';
 import { redactBody, redactHeaders } from '../shared/redact.js';
 
 /** How every HTTP request of protime-hooks behaves; built once in context.ts, replaced in tests. */
@@ -56,12 +56,46 @@ const RETRY_STATUS: Record<RetryPolicy, ReadonlySet<number>> = {
   create: new Set([429, 503]),
 };
 
+/** GET redirects followed within the API's origin; more is a loop. */
+const MAX_REDIRECTS = 5;
+
 /**
  * Sends one request with the retry policy and returns the final response, whatever its status:
- * the caller decides what a 401 or 404 means. Throws only when no usable answer came (network
- * failure or timeout after retries), as a temporary (exit 75) error.
+ * the caller decides what a 401 or 404 means. Throws when no usable answer came (network failure
+ * or timeout after retries, exit 75), and for a redirect it will not follow (exit 1): secrets go
+ * only where they belong, so a GET is followed only within its own origin, and a POST or DELETE
+ * (the token request, a create, a delete) never.
  */
 export async function send(request: HttpRequest, settings: HttpSettings): Promise<HttpResponse> {
+  let current = request;
+  for (let hop = 0; ; hop++) {
+    const response = await sendWithRetries(current, settings);
+    const location = response.status >= 300 && response.status < 400 ? response.headers.get('location') : null;
+    if (!location) return response;
+    const from = new URL(current.url);
+    const next = new URL(location, from);
+    if (current.method === 'GET' && next.origin === from.origin && hop < MAX_REDIRECTS) {
+      settings.trace?.(`following ${response.status} to ${next.pathname}${next.search}`);
+      current = { ...current, url: next.href, query: undefined };
+      continue;
+    }
+    const why =
+      current.method !== 'GET'
+        ? current.form
+          ? 'credentials are sent only to the token endpoint itself'
+          : 'a create or delete is never sent anywhere else'
+        : next.origin === from.origin
+          ? `more than ${MAX_REDIRECTS} redirects`
+          : `the access token stays with ${from.origin}`;
+    throw failure(
+      'redirect-refused',
+      `${current.method} ${from.origin}${from.pathname} was answered ${response.status}, redirecting to ${next.origin}${next.pathname}; not followed: ${why}.`,
+      { hint: 'Check --api-url and --token-url (`protime-hooks login`): they must name Protime\'s endpoints directly.', status: response.status },
+    );
+  }
+}
+
+async function sendWithRetries(request: HttpRequest, settings: HttpSettings): Promise<HttpResponse> {
   const target = describeTarget(request);
   for (let attempt = 0; ; attempt++) {
     const started = Date.now();
@@ -118,6 +152,8 @@ async function attemptOnce(request: HttpRequest, settings: HttpSettings): Promis
     // Not ofetch's `timeout`: that one stops at the headers, and a body that stalls would hang.
     signal: AbortSignal.timeout(settings.timeoutMs),
     retry: 0,
+    // Redirects are decided by send(), which knows where secrets may go.
+    redirect: 'manual',
     ignoreResponseError: true,
     ...(settings.fetch ? { fetch: settings.fetch } : {}),
   });
