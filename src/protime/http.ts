@@ -90,7 +90,10 @@ export async function send(request: HttpRequest, settings: HttpSettings): Promis
     throw failure(
       'redirect-refused',
       `${current.method} ${from.origin}${from.pathname} was answered ${response.status}, redirecting to ${next.origin}${next.pathname}; not followed: ${why}.`,
-      { hint: 'Check --api-url and --token-url (`protime-hooks login`): they must name Protime\'s endpoints directly.', status: response.status },
+      {
+        hint: "Check --api-url and --token-url (`protime-hooks login`): they must name Protime's endpoints directly.",
+        status: response.status,
+      },
     );
   }
 }
