@@ -44,10 +44,22 @@ export function octal(flag: string) {
 /** An environment switch: set and not '', 0, false or no. */
 export const truthy = (value: string | undefined) => value !== undefined && !['', '0', 'false', 'no'].includes(value.toLowerCase());
 
+/** Names that would reach Object.prototype when used as a key of a plain object. */
+const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** A profile name: letters, digits, `.`, `_`, `-` (it names files, locks and table keys). */
+export function checkProfileName(name: string): string {
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) && !PROTOTYPE_KEYS.has(name)) return name;
+  throw usageError(
+    'bad-profile',
+    `"${name.replace(/[^\x20-\x7e]/g, '?')}" is not a profile name: use up to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
+  );
+}
+
 /** The global options, resolved flag > environment > default. */
 export function resolveGlobals(raw: Record<string, unknown>, env: Env): GlobalOptions {
   return {
-    profile: (raw.profile as string | undefined) ?? (env.PROTIME_PROFILE || 'default'),
+    profile: checkProfileName((raw.profile as string | undefined) ?? (env.PROTIME_PROFILE || 'default')),
     configDir: (raw.configDir as string | undefined) ?? (env.PROTIME_HOOKS_CONFIG_DIR || defaultConfigDir(env)),
     json: Boolean(raw.json),
     quiet: Boolean(raw.quiet),

@@ -5,7 +5,7 @@ import { type Deployment, handOver, runHooks } from '../lifecycle/deploy.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
 import { claimedByIntents, preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { forgetExpiredKeys, retire } from '../lifecycle/retire.js';
-import { isLive, sameDestination } from '../lifecycle/subscriptions.js';
+import { checkWebhookId, isLive, sameDestination } from '../lifecycle/subscriptions.js';
 import { type ExternalReference, listWebhooks } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
 import type { Webhook } from '../protime/schemas.js';
@@ -63,6 +63,7 @@ const CRITICAL = new Set(['expired', 'disabled', 'missing']);
 const temporaryFailures = new WeakSet<RenewItem>();
 
 export async function run(options: RenewOptions, ctx: Context): Promise<RenewResult> {
+  for (const id of options.ids) checkWebhookId(id);
   if (options.runDeployHooks && !options.dryRun) {
     throw usageError('usage', '--run-deploy-hooks goes with --dry-run.', 'A real renew runs the hooks by itself.');
   }

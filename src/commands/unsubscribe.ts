@@ -1,5 +1,6 @@
 import type { Context } from '../context.js';
 import { retire } from '../lifecycle/retire.js';
+import { checkWebhookId } from '../lifecycle/subscriptions.js';
 import { CliError, failure, usageError } from '../shared/errors.js';
 import type { View } from '../shared/output.js';
 import { confirm } from '../shared/prompt.js';
@@ -21,6 +22,7 @@ export interface UnsubscribeResult {
 /** Deletes the webhook on Protime; the local record stays for the audit trail, without its key. */
 export async function run(options: UnsubscribeOptions, ctx: Context): Promise<UnsubscribeResult> {
   const profile = ctx.globals.profile;
+  checkWebhookId(options.id);
   const client = await ctx.client();
   const record = (await ctx.store.read()).subscriptions[profile]?.[options.id];
   if (record?.deletedAt) throw usageError('already-deleted', `Subscription ${options.id} was already deleted (${record.deletedAt}).`);

@@ -16,6 +16,15 @@ export function checkCollection(name: string): string {
   );
 }
 
+/** Names that would reach Object.prototype when used as a key of a plain object. */
+const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** A webhook id as given on the command line: URL-safe characters, never a prototype member. */
+export function checkWebhookId(id: string): string {
+  if (/^[A-Za-z0-9._~-]{1,128}$/.test(id) && !PROTOTYPE_KEYS.has(id)) return id;
+  throw usageError('bad-id', `"${id.replace(/[^\x20-\x7e]/g, '?')}" is not a webhook id (see \`protime-hooks status\` for the ids).`);
+}
+
 /** `people,@employee-number` → ['people', '@employee-number']. */
 export function parseExternalReference(text: string): ExternalReference {
   const match = /^\s*([^,()\s]+)\s*,\s*([^,()]+?)\s*$/.exec(text);
