@@ -8,7 +8,7 @@ import { authError, usageError } from './shared/errors.js';
 import { SecretScrubber } from './shared/redact.js';
 import { VERSION } from './shared/version.js';
 import { FileStore } from './state/file-store.js';
-import type { ProfileEntry } from './state/schemas.js';
+import type { ProfileEntry, StoreData } from './state/schemas.js';
 import type { Store } from './state/store.js';
 
 /** The process's streams and whether each is a terminal. Tests pass in-memory ones. */
@@ -99,6 +99,8 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
   const fancy = io.stderrIsTTY && globals.color;
   const { createConsola } = fancy ? await import('consola') : await import('consola/basic');
   let store: Store | undefined;
+  // Everything a person reads goes through the scrubber, whatever code wrote it.
+  const messages = scrubbed(io.stderr, scrubber) as unknown as NodeJS.WriteStream;
   const context: Context = {
     io,
     env,
@@ -107,15 +109,15 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     http,
     scrubber,
     log: createConsola({
-      stdout: io.stderr as NodeJS.WriteStream,
-      stderr: io.stderr as NodeJS.WriteStream,
+      stdout: messages,
+      stderr: messages,
       // Set explicitly: consola lowers its default under NODE_ENV=test, which child processes inherit.
       level: globals.quiet ? 0 : globals.debug ? 4 : 3,
       fancy,
       formatOptions: { colors: globals.color, date: false },
     }),
     get store() {
-      store ??= new FileStore(globals.configDir);
+      store ??= learningSecrets(new FileStore(globals.configDir), scrubber);
       return store;
     },
     async profileEntry() {
@@ -155,5 +157,36 @@ export function profileTokens(store: Store, profile: string): TokenSource {
         // Only cache it if the profile was not logged out or re-keyed meanwhile.
         if (current && current.clientSecret === clientSecret) current.token = token;
       }),
+  };
+}
+
+/**
+ * What the logger writes to: `target`, with every known secret scrubbed. Written through at once
+ * (no stream buffering of its own), so nothing is held back when the process exits.
+ */
+function scrubbed(target: NodeJS.WritableStream, scrubber: SecretScrubber): Pick<NodeJS.WritableStream, 'write'> {
+  return { write: (chunk: string | Uint8Array) => target.write(scrubber.scrub(String(chunk))) };
+}
+
+/**
+ * The store, with every secret it holds made known to the scrubber as it is read: an API that
+ * echoes a key of another subscription, or the token, in an error is scrubbed too.
+ */
+function learningSecrets(store: Store, scrubber: SecretScrubber): Store {
+  const learn = (data: StoreData) => {
+    for (const profile of Object.values(data.profiles)) {
+      scrubber.add(profile.clientSecret);
+      scrubber.add(profile.token?.accessToken);
+    }
+    for (const records of Object.values(data.subscriptions)) {
+      for (const record of Object.values(records)) scrubber.add(record.key, { data: true });
+    }
+    return data;
+  };
+  return {
+    location: store.location,
+    read: async () => learn(await store.read()),
+    update: (change) => store.update((data) => change(learn(data))),
+    runLock: (profile, command, options) => store.runLock(profile, command, options),
   };
 }

@@ -61,11 +61,11 @@ async function execute(
   if (module.streaming) {
     // Already written while running.
   } else if (globals.json) {
-    deps.io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    deps.io.stdout.write(scrubber.scrub(`${JSON.stringify(result, null, 2)}\n`, { stdout: true }));
   } else {
     const view: View = { tty: deps.io.stdoutIsTTY, color: globals.color && deps.io.stdoutIsTTY, now: ctx.now() };
     const text = module.render(result as never, view);
-    if (text) deps.io.stdout.write(text);
+    if (text) deps.io.stdout.write(scrubber.scrub(text, { stdout: true }));
   }
   const kind = module.exitKind?.(result as never) ?? 'ok';
   const summary = module.summarize?.(result as never);

@@ -39,7 +39,7 @@ export async function createAndStore(ctx: Context, client: ProtimeClient, input:
     }
     throw error;
   }
-  ctx.scrubber.add(webhook.key);
+  ctx.scrubber.add(webhook.key, { data: true });
   const record: SubscriptionRecord = {
     id: webhook.id,
     collection: input.collection,

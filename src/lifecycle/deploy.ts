@@ -73,7 +73,7 @@ export async function runHooks(ctx: Context, subject: HookSubject): Promise<Depl
   const hooks = hooksFor(ctx.globals.configDir, subject.record);
   if (hooks.length === 0) return { deployed: null, hookErrors: [] };
   // A hook that echoes its input must not put the key on our stderr.
-  if (subject.record.key) ctx.scrubber.add(subject.record.key);
+  if (subject.record.key) ctx.scrubber.add(subject.record.key, { data: true });
   const hookErrors: string[] = [];
   for (const hook of hooks) {
     const error = await runHook(ctx, hook, subject);

@@ -19,21 +19,48 @@ export function redactBody(value: unknown): unknown {
   return value;
 }
 
+/** The forms a secret takes when a server or a library echoes it: as is, URL- and form-encoded, base64. */
+function encodings(secret: string): string[] {
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    Buffer.from(secret).toString('base64'),
+    Buffer.from(secret).toString('base64url'),
+  ];
+  // Longest first, so a longer form is replaced before a shorter one inside it.
+  return [...new Set(forms)].sort((a, b) => b.length - a.length);
+}
+
 /**
- * Second line of defence: every secret value this process has seen is scrubbed from any text that
- * leaves it through stderr (debug traces, error messages), whatever field or string carried it.
+ * Second line of defence: every secret value this process has seen (or read from the store) is
+ * scrubbed, in each of its usual encodings, from any text that leaves it: stderr (logs, debug
+ * traces, error messages, hook output) and stdout. Webhook keys are data on stdout (subscribe,
+ * renew and keys print them on purpose), so there they stay; client secrets, tokens and other
+ * credentials never appear anywhere.
  */
 export class SecretScrubber {
-  readonly #secrets = new Set<string>();
+  /** Every form of every secret, and whether it may stand on stdout as data. */
+  readonly #forms = new Map<string, { data: boolean }>();
 
-  add(secret: string | null | undefined): void {
+  add(secret: string | null | undefined, options: { data?: boolean } = {}): void {
     // Very short values would scrub ordinary words; real secrets are long.
-    if (secret && secret.length >= 6) this.#secrets.add(secret);
+    if (!secret || secret.length < 6) return;
+    for (const form of encodings(secret)) {
+      const known = this.#forms.get(form);
+      // A value known as a credential stays one, whatever else it is also used as.
+      this.#forms.set(form, { data: Boolean(options.data) && (known ? known.data : true) });
+    }
   }
 
-  scrub(text: string): string {
+  /** `stdout`: the text is the command's data, where webhook keys belong. */
+  scrub(text: string, options: { stdout?: boolean } = {}): string {
     let result = text;
-    for (const secret of this.#secrets) result = result.split(secret).join(REDACTED);
+    const forms = [...this.#forms].sort((a, b) => b[0].length - a[0].length);
+    for (const [form, { data }] of forms) {
+      if (options.stdout && data) continue;
+      if (result.includes(form)) result = result.split(form).join(REDACTED);
+    }
     return result;
   }
 }

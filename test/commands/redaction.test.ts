@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { API_PATH, api, makeRecord, mockList, NOW, SECRET, seedStore, TOKEN } from '../helpers/protime.js';
+import { dueRecord, mockCreate, serverOf } from './renew-helpers.js';
+
+const OTHER_KEY = 'other-subscription-key-1234567890';
+
+/** Every form a secret may be echoed in by a server or a library. */
+function forms(secret: string): string[] {
+  return [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    Buffer.from(secret).toString('base64'),
+    Buffer.from(secret).toString('base64url'),
+  ];
+}
+
+/** An error body that echoes the caller's credentials back in every encoding. */
+function echo(): Record<string, unknown> {
+  return {
+    error: {
+      code: 'BadRequest',
+      message: `Rejected Authorization: Bearer ${TOKEN}; client_secret=${encodeURIComponent(SECRET)}`,
+      reasons: [
+        `secret b64 ${Buffer.from(SECRET).toString('base64')}`,
+        `token b64url ${Buffer.from(TOKEN).toString('base64url')}`,
+        `form ${new URLSearchParams({ s: SECRET }).toString()}`,
+        `another key ${OTHER_KEY} and ${encodeURIComponent(OTHER_KEY)}`,
+      ],
+    },
+  };
+}
+
+describe('one redaction layer on every output path', () => {
+  it.each([
+    ['human', []],
+    ['--json', ['--json']],
+    ['--debug', ['--debug']],
+    ['--json --debug', ['--json', '--debug']],
+  ])(
+    'renew (%s): a create and a delete that echo the token, the client secret and a held key leak none of them, in any encoding',
+    async (_, flags) => {
+      const dir = tempDir();
+      const due = dueRecord();
+      const other = makeRecord({ id: 'other-1', key: OTHER_KEY, destinationUrl: 'https://other.example/h' });
+      const replaced = makeRecord({ id: 'replaced-1', replacedBy: 'other-1', destinationUrl: 'https://other.example/h' });
+      await seedStore(dir, { records: [due, other, replaced] });
+      mockList([serverOf(due), serverOf(other), serverOf(replaced)]);
+      // The owed delete of the replaced webhook fails, echoing; then the create fails, echoing.
+      api().delete(`${API_PATH}/webhooks/replaced-1`).reply(400, echo());
+      mockCreate({ id: 'x', status: 400, body: echo() });
+      const result = await runCli(['renew', ...flags, '--config-dir', dir], { now: NOW });
+      expect(result.code).toBe(1);
+      const output = `${result.stdout}\n${result.stderr}`;
+      for (const secret of [TOKEN, SECRET, OTHER_KEY]) {
+        for (const form of forms(secret)) expect(output, `${secret} as ${form}`).not.toContain(form);
+      }
+      expect(output).toContain('[redacted]');
+    },
+  );
+
+  it('the keys command still prints keys on stdout: they are its data', async () => {
+    const dir = tempDir();
+    await seedStore(dir, { records: [makeRecord({ id: 'k-1', key: OTHER_KEY })] });
+    const result = await runCli(['keys', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.json()[0].key).toBe(OTHER_KEY);
+  });
+});
