@@ -26,6 +26,7 @@ export type Env = Record<string, string | undefined>;
 /** The contract's global options, resolved (flag > environment > default) by cli.ts. */
 export interface GlobalOptions {
   profile: string;
+  /** Empty when no flag, variable or home names one; the store then refuses with no-config-dir. */
   configDir: string;
   json: boolean;
   quiet: boolean;
@@ -117,7 +118,14 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
       formatOptions: { colors: globals.color, date: false },
     }),
     get store() {
-      store ??= learningSecrets(new FileStore(globals.configDir), scrubber);
+      if (!globals.configDir) {
+        throw usageError(
+          'no-config-dir',
+          'Neither HOME nor XDG_CONFIG_HOME is set, so there is no default place for protime-hooks state.',
+          'Pass --config-dir <path> or set PROTIME_HOOKS_CONFIG_DIR.',
+        );
+      }
+      store ??= learningSecrets(new FileStore(globals.configDir, (message) => context.log.warn(message)), scrubber);
       return store;
     },
     async profileEntry() {

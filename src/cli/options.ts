@@ -69,7 +69,8 @@ export function resolveGlobals(raw: Record<string, unknown>, env: Env): GlobalOp
   };
 }
 
+/** '' when there is no home to put it in: the store then asks for --config-dir (state never lands in ./.config). */
 function defaultConfigDir(env: Env): string {
-  const home = env.HOME || env.USERPROFILE || '.';
-  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'protime-hooks');
+  const base = env.XDG_CONFIG_HOME || (env.HOME || env.USERPROFILE ? join((env.HOME || env.USERPROFILE)!, '.config') : '');
+  return base ? join(base, 'protime-hooks') : '';
 }

@@ -1,9 +1,10 @@
-import { chmodSync, lstatSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../shared/atomic-file.js';
 import { describeIssue } from '../shared/describe-issue.js';
 import { CliError, failure, temporary } from '../shared/errors.js';
 import { acquireLock } from './lock.js';
+import { ensurePrivateDir } from './private-dir.js';
 import { acquireRunLock } from './runlock.js';
 import { STORE_VERSION, type StoreData, storeSchema } from './schemas.js';
 import type { Release, RunLockOptions, Store } from './store.js';
@@ -33,10 +34,12 @@ export class FileStore implements Store {
   readonly dir: string;
   readonly file: string;
   readonly location: string;
+  readonly #warn: (message: string) => void;
 
-  constructor(dir: string) {
+  constructor(dir: string, warn: (message: string) => void = () => undefined) {
     this.dir = dir;
-    ensurePrivateDir(dir);
+    this.#warn = warn;
+    ensurePrivateDir(dir, warn);
     this.file = join(dir, `${FILE_NAME}.json`);
     this.location = this.file;
   }
@@ -62,6 +65,7 @@ export class FileStore implements Store {
         },
       );
     }
+    this.#tighten();
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(this.file, 'utf8'));
@@ -111,6 +115,24 @@ export class FileStore implements Store {
     }
   }
 
+  /** A state file others can read is tightened (it holds every secret), read-only commands included. */
+  #tighten(): void {
+    const stat = statSync(this.file, { throwIfNoEntry: false });
+    if (!stat || (stat.mode & 0o077) === 0) return;
+    try {
+      chmodSync(this.file, 0o600);
+      this.#warn(`${this.file} could be read by other users (mode ${(stat.mode & 0o777).toString(8)}); it is 0600 now.`);
+    } catch {
+      throw failure(
+        'store-unsafe',
+        `${this.file} can be read by other users (mode ${(stat.mode & 0o777).toString(8)}) and could not be tightened.`,
+        {
+          hint: `Run \`chmod 600 ${this.file}\`.`,
+        },
+      );
+    }
+  }
+
   #writeFailure(error: unknown): CliError {
     const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
     return failure('store-write-failed', `Could not write the state file ${this.file}: ${WRITE_ERRORS[code] ?? code} (${code}).`, {
@@ -130,20 +152,6 @@ export class FileStore implements Store {
         temporary('store-locked', `Could not lock ${this.file}: another protime-hooks process keeps it busy.`, {
           hint: 'Try again in a moment.',
         }),
-    });
-  }
-}
-
-/** Creates the folder 0700, and tightens an existing one we own that is more open than that. */
-export function ensurePrivateDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const { mode, uid } = statSync(dir);
-    if ((mode & 0o077) !== 0 && uid === process.getuid?.()) chmodSync(dir, 0o700);
-  } catch (error) {
-    throw failure('config-dir', `Cannot use ${dir} for protime-hooks state: ${(error as Error).message}`, {
-      hint: 'Choose another folder with --config-dir or PROTIME_HOOKS_CONFIG_DIR.',
-      cause: error,
     });
   }
 }
