@@ -52,7 +52,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
   const claimed = server ? claimedByIntents(data.intents?.[profile], data.subscriptions[profile], server) : undefined;
   const entries = assess(data.subscriptions[profile], server, now, options.renewWithinSeconds, claimed);
   // A replaced key past its validUntil leaves the accepted set with time alone: any look notices.
-  await syncKeysFile(ctx).catch((error: Error) => ctx.log.warn(error.message));
+  await syncKeysFile(ctx, data).catch((error: Error) => ctx.log.warn(error.message));
   const shown = entries
     .filter((e) => !collection || e.collection === collection)
     .sort(byUrgency)

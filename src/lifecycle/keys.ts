@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { writeFileAtomic } from '../shared/atomic-file.js';
 import { failure } from '../shared/errors.js';
-import type { ProfileEntry, SubscriptionRecord } from '../state/schemas.js';
+import type { ProfileEntry, StoreData, SubscriptionRecord } from '../state/schemas.js';
 import { isLive } from './subscriptions.js';
 
 /** A key a receiver should accept now: the current webhook's, and a replaced one's until it expires. */
@@ -72,8 +72,9 @@ export function writeKeysFile(path: string, keys: KeyEntry[], mode: number): voi
  * after a create or a delete, and when a replaced key has passed its validUntil (time alone
  * changes the set, so any command may notice). A file already right is not touched.
  */
-export async function syncKeysFile(ctx: Context): Promise<void> {
-  const data = await ctx.store.read();
+export async function syncKeysFile(ctx: Context, snapshot?: StoreData): Promise<void> {
+  // A caller that has just read the store passes what it read: one read less at start-up.
+  const data = snapshot ?? (await ctx.store.read());
   const entry = data.profiles[ctx.globals.profile];
   const target = keysFileOf(ctx, entry);
   if (!target) return;
