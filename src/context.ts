@@ -76,8 +76,9 @@ export function timeoutMs(env: Env): number {
   const raw = env.PROTIME_HOOKS_TIMEOUT;
   if (raw === undefined || raw.trim() === '') return 15_000;
   const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw usageError('bad-timeout', `PROTIME_HOOKS_TIMEOUT must be a positive number of seconds, not "${raw}".`);
+  // Past 600 s a request would outlive any cron slot (and past ~24 days no timer can hold it).
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
+    throw usageError('bad-timeout', `PROTIME_HOOKS_TIMEOUT must be a number of seconds from 0.001 to 600, not "${raw}".`);
   }
   return Math.round(seconds * 1000);
 }

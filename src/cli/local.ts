@@ -10,7 +10,7 @@ export function localCommands(program: Command, act: Act, env: Env): void {
   const emulator = program
     .command('emulator')
     .description('run a local stand-in for Protime (token endpoint, webhooks API, signed deliveries) until Ctrl-C')
-    .option('--port <port>', 'port on 127.0.0.1 (0 = a free port)', integer('--port', 0), 4010)
+    .option('--port <port>', 'port on 127.0.0.1 (0 = a free port)', integer('--port', 0, 65_535), 4010)
     .option('--tenant <name>', 'tenant name', 'demo')
     .option('--client-id <id>', 'client id it accepts', 'demo')
     .option('--client-secret <secret>', 'client secret it accepts (a test value, not a real secret)', 'demo-secret')
@@ -55,7 +55,7 @@ export function localCommands(program: Command, act: Act, env: Env): void {
   program
     .command('listen')
     .description('receive deliveries locally, verify their signatures with the keys held, print one NDJSON line each')
-    .option('--port <port>', 'port to listen on (0 = a free port)', integer('--port', 0), 8787)
+    .option('--port <port>', 'port to listen on (0 = a free port)', integer('--port', 0, 65_535), 8787)
     .option('--host <address>', 'address to bind', '127.0.0.1')
     .option('--path <path>', 'path deliveries are posted to', '/')
     .option('--signature-header <name>', 'header carrying the signature', DEFAULT_SIGNATURE.header)

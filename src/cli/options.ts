@@ -6,11 +6,12 @@ import { usageError } from '../shared/errors.js';
 /** Commander's accumulator for repeatable flags. */
 export const collect = (value: string, previous: string[]) => [...previous, value];
 
-export function integer(flag: string, min: number) {
+export function integer(flag: string, min: number, max = 1_000_000) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min || !Number.isSafeInteger(n))
-      throw usageError('bad-number', `${flag} takes a whole number of at least ${min}, not "${value}".`);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+      throw usageError('bad-number', `${flag} takes a whole number from ${min} to ${max}, not "${value}".`);
+    }
     return n;
   };
 }
@@ -18,7 +19,9 @@ export function integer(flag: string, min: number) {
 export function duration(flag: string) {
   return (value: string): number => {
     const seconds = parseDuration(value);
-    if (seconds === undefined) throw usageError('bad-duration', `${flag} takes a duration such as 90m, 36h, 7d or 2w, not "${value}".`);
+    if (seconds === undefined) {
+      throw usageError('bad-duration', `${flag} takes a duration such as 30s, 90m, 36h, 7d or 2w (at most 10 years), not "${value}".`);
+    }
     return seconds;
   };
 }

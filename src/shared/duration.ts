@@ -1,4 +1,6 @@
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+/** Ten years: longer than any webhook lives, and far inside what a Date can hold. */
+export const MAX_DURATION_SECONDS = 10 * 366 * 86_400;
 
 /**
  * Parses `90m`, `36h`, `7d`, `2w` (also `30s`) into seconds.
@@ -8,7 +10,7 @@ export function parseDuration(text: string): number | undefined {
   const match = /^\s*(\d+)\s*([smhdw])\s*$/i.exec(text);
   if (!match) return undefined;
   const seconds = Number(match[1]) * UNITS[match[2]!.toLowerCase()]!;
-  return seconds > 0 && Number.isSafeInteger(seconds) ? seconds : undefined;
+  return seconds > 0 && seconds <= MAX_DURATION_SECONDS ? seconds : undefined;
 }
 
 /** A duration in milliseconds: `100ms`, or any duration parseDuration takes. For pacing, not for lifetimes. */

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { CliError, usageError } from './errors.js';
 
 /** What asking needs of a command's Context: the terminal, and whether asking is allowed (--no-input). */
@@ -7,10 +7,16 @@ export interface Terminal {
   globals: { input: boolean };
 }
 
-/** Reads all of stdin (a pipe or a heredoc). */
+/** Reads all of stdin (a pipe or a heredoc), up to the secret cap. */
 export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  let size = 0;
+  for await (const chunk of stdin) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_SECRET_BYTES) throw tooLong('stdin');
+    chunks.push(buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 
@@ -19,13 +25,42 @@ export function oneLine(text: string): string {
   return text.replace(/\r?\n$/, '');
 }
 
+/** No client secret is this long; a longer input is the wrong file (or /dev/zero), not a secret. */
+export const MAX_SECRET_BYTES = 64 * 1024;
+
+function tooLong(source: string) {
+  return usageError(
+    'secret-too-long',
+    `The client secret from ${source} is longer than ${MAX_SECRET_BYTES / 1024} KiB: that is not a secret.`,
+  );
+}
+
+/** Reads at most MAX_SECRET_BYTES (+1 to notice more), so an endless file cannot hang or fill memory. */
+function readCapped(path: string, source: string): string {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(MAX_SECRET_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+      if (length > MAX_SECRET_BYTES) throw tooLong(source);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readSecretFile(path: string, source: string, warn: (message: string) => void): string {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readCapped(path, `${path} (${source})`);
     // Like ssh with private keys: a secret others can read is worth a warning, not a refusal.
     if ((statSync(path).mode & 0o077) !== 0) warn(`${path} can be read by other users; chmod 600 it.`);
   } catch (error) {
+    if (error instanceof CliError) throw error;
     throw usageError(
       'secret-file',
       `Cannot read the client secret from ${path} (${source}): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`,

@@ -41,6 +41,39 @@ describe('bad input is a usage error that changes nothing', () => {
     await expectUsageError(['keys'], 'bad-profile', { PROTIME_PROFILE: name });
   });
 
+  it.each([
+    ...['999999999d', '0d', '7x', '', '-3d', '1.5d', '3650w'].flatMap((value) => [
+      [['status', '--offline', '--renew-within', value], 'bad-duration'],
+      [['renew', '--renew-within', value], 'bad-duration'],
+      [['subscribe', 'contracts', '--url', 'https://h.example/x', '--wait', value], 'bad-duration'],
+      [['renew', '--hook-timeout', value], 'bad-duration'],
+    ]),
+    ...['70000', '65536', '-1', 'abc', '1e3', '80.5'].flatMap((value) => [
+      [['listen', '--port', value], 'bad-number'],
+      [['emulator', '--port', value], 'bad-number'],
+    ]),
+    ...['0', '2000000', 'x'].map((value) => [['emulator', 'trigger', 'contracts', '--count', value], 'bad-number']),
+    ...['often', '0ms', '-5ms'].map((value) => [['emulator', 'trigger', 'contracts', '--every', value], 'bad-duration']),
+    [['login', '--tenant', 'acme', '--client-id', 'c', '--client-secret-file', '/dev/zero'], 'secret-too-long'],
+    [['login', '--keys-file', '/tmp/k.json', '--keys-file-mode', '999', '--tenant', 'acme', '--client-id', 'c'], 'bad-mode'],
+    [['listen', '--forward-to', 'ftp://app.example/x'], 'bad-url'],
+  ] as Array<[string[], string]>)('%j → %s', async (argv, code) => {
+    await expectUsageError(argv, code);
+  });
+
+  it.each(['1e9', '3000000', '601', '0', '-5', 'soon'])('PROTIME_HOOKS_TIMEOUT=%j', async (value) => {
+    await expectUsageError(['status', '--offline'], 'bad-timeout', { PROTIME_HOOKS_TIMEOUT: value });
+  });
+
+  it('a client secret on stdin longer than 64 KiB is refused, not read on forever', async () => {
+    const dir = tempDir();
+    const result = await runCli(['login', '--tenant', 'acme', '--client-id', 'c', '--client-secret-stdin', '--json', '--config-dir', dir], {
+      stdin: 'x'.repeat(70_000),
+    });
+    expect(result.code).toBe(2);
+    expect(result.json().error.code).toBe('secret-too-long');
+  });
+
   it.each(
     BAD_IDS.flatMap((id) => [
       ['unsubscribe', id, '--yes'],
