@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Env, GlobalOptions } from '../context.js';
 import { parseDuration, parseIntervalMs } from '../shared/duration.js';
 import { usageError } from '../shared/errors.js';
+import { PROTOTYPE_KEYS, printable } from '../shared/names.js';
 
 /** Commander's accumulator for repeatable flags. */
 export const collect = (value: string, previous: string[]) => [...previous, value];
@@ -47,15 +48,12 @@ export function octal(flag: string) {
 /** An environment switch: set and not '', 0, false or no. */
 export const truthy = (value: string | undefined) => value !== undefined && !['', '0', 'false', 'no'].includes(value.toLowerCase());
 
-/** Names that would reach Object.prototype when used as a key of a plain object. */
-const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
-
 /** A profile name: letters, digits, `.`, `_`, `-` (it names files, locks and table keys). */
 export function checkProfileName(name: string): string {
   if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) && !PROTOTYPE_KEYS.has(name)) return name;
   throw usageError(
     'bad-profile',
-    `"${name.replace(/[^\x20-\x7e]/g, '?')}" is not a profile name: use up to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
+    `"${printable(name)}" is not a profile name: use up to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.`,
   );
 }
 

@@ -1,6 +1,7 @@
 import type { ExternalReference } from '../protime/api.js';
 import { COLLECTION_NAMES, isCollection, suggestCollection } from '../shared/collections.js';
 import { usageError } from '../shared/errors.js';
+import { PROTOTYPE_KEYS, printable } from '../shared/names.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
 import { renewAfter } from './renewal.js';
 
@@ -16,13 +17,10 @@ export function checkCollection(name: string): string {
   );
 }
 
-/** Names that would reach Object.prototype when used as a key of a plain object. */
-const PROTOTYPE_KEYS = new Set(Object.getOwnPropertyNames(Object.prototype));
-
 /** A webhook id as given on the command line: URL-safe characters, never a prototype member. */
 export function checkWebhookId(id: string): string {
   if (/^[A-Za-z0-9._~-]{1,128}$/.test(id) && !PROTOTYPE_KEYS.has(id)) return id;
-  throw usageError('bad-id', `"${id.replace(/[^\x20-\x7e]/g, '?')}" is not a webhook id (see \`protime-hooks status\` for the ids).`);
+  throw usageError('bad-id', `"${printable(id)}" is not a webhook id (see \`protime-hooks status\` for the ids).`);
 }
 
 /** `people,@employee-number` → ['people', '@employee-number']. */
