@@ -42,6 +42,8 @@ function encodings(secret: string): string[] {
 export class SecretScrubber {
   /** Every form of every secret, and whether it may stand on stdout as data. */
   readonly #forms = new Map<string, { data: boolean }>();
+  /** #forms, longest first: sorted once per change, not on every line written. */
+  #ordered: Array<[string, { data: boolean }]> | undefined;
 
   add(secret: string | null | undefined, options: { data?: boolean } = {}): void {
     // Very short values would scrub ordinary words; real secrets are long.
@@ -49,15 +51,18 @@ export class SecretScrubber {
     for (const form of encodings(secret)) {
       const known = this.#forms.get(form);
       // A value known as a credential stays one, whatever else it is also used as.
-      this.#forms.set(form, { data: Boolean(options.data) && (known ? known.data : true) });
+      const data = Boolean(options.data) && (known ? known.data : true);
+      if (known?.data === data) continue; // the store is read often: re-adding changes nothing
+      this.#forms.set(form, { data });
+      this.#ordered = undefined;
     }
   }
 
   /** `stdout`: the text is the command's data, where webhook keys belong. */
   scrub(text: string, options: { stdout?: boolean } = {}): string {
     let result = text;
-    const forms = [...this.#forms].sort((a, b) => b[0].length - a[0].length);
-    for (const [form, { data }] of forms) {
+    this.#ordered ??= [...this.#forms].sort((a, b) => b[0].length - a[0].length);
+    for (const [form, { data }] of this.#ordered) {
       if (options.stdout && data) continue;
       if (result.includes(form)) result = result.split(form).join(REDACTED);
     }
