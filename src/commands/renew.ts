@@ -192,7 +192,6 @@ async function execute(
     return undefined;
   }
   try {
-    const inherited = entry.record?.deployHook ?? null;
     const record = await createAndStore(ctx, client, {
       kind: 'renew',
       collection: entry.collection,
@@ -201,7 +200,7 @@ async function execute(
       replaces: entry.id,
       preexisting: preexistingIds(server, entry.collection, entry.destinationUrl),
       keepOld: options.keepOld,
-      deployHook: options.deployHook === undefined ? inherited : options.deployHook || null,
+      deployHook: chosenHook(options, entry.record?.deployHook),
       event: step.action,
     });
     const deployment = await handOver(ctx, record, step.action, entry.id, options.hookTimeoutSeconds);
@@ -220,9 +219,7 @@ async function execute(
       destinationUrl: record.destinationUrl,
       key: record.key,
       validUntil: record.validUntil,
-      error: deployment.deployed === false ? `Deploy hooks failed: ${deployment.hookErrors.join('; ')}` : null,
-      errorCode: deployment.deployed === false ? 'deploy-failed' : null,
-      ...deployment,
+      ...deploymentFields(deployment, 'Deploy hooks failed'),
     };
   } catch (error) {
     // Credentials gone: every other renewal would fail the same way; stop with exit 4.
@@ -247,7 +244,7 @@ async function retryPendingDeploys(ctx: Context, options: RenewOptions): Promise
       ? Object.values(records).filter(isPending)
       : await ctx.store.update((data) => {
           const list = Object.values(data.subscriptions[ctx.globals.profile] ?? {}).filter(isPending);
-          for (const record of list) record.deployHook = options.deployHook || null;
+          for (const record of list) record.deployHook = chosenHook(options, record.deployHook);
           return list;
         });
   const items: RenewItem[] = [];
@@ -263,9 +260,7 @@ async function retryPendingDeploys(ctx: Context, options: RenewOptions): Promise
       destinationUrl: record.destinationUrl,
       key: null,
       validUntil: record.validUntil,
-      error: deployment.deployed === false ? `Deploy hooks failed again: ${deployment.hookErrors.join('; ')}` : null,
-      errorCode: deployment.deployed === false ? 'deploy-failed' : null,
-      ...deployment,
+      ...deploymentFields(deployment, 'Deploy hooks failed again'),
     });
   }
   return items;
@@ -297,17 +292,29 @@ async function planned(step: Step, options: RenewOptions, ctx: Context): Promise
   if (!options.runDeployHooks || !record?.key) return item('planned', step.entry.id, step.entry, {});
   // A rehearsal: the hooks get the current key, and are told so.
   const tenant = (await ctx.profileEntry()).tenant;
-  const deployment: Deployment = await runHooks(ctx, {
-    record: { ...record, deployHook: options.deployHook === undefined ? record.deployHook : options.deployHook || null },
+  const deployment = await runHooks(ctx, {
+    record: { ...record, deployHook: chosenHook(options, record.deployHook) },
     event: 'dry-run',
     previousId: null,
     tenant,
     timeoutSeconds: options.hookTimeoutSeconds,
   });
-  return item('planned', step.entry.id, step.entry, {
+  return item('planned', step.entry.id, step.entry, deploymentFields(deployment, 'Deploy hooks failed'));
+}
+
+/** The hook a renewal runs: the one given now (none with --no-deploy-hook), else the one stored. */
+function chosenHook(options: RenewOptions, stored: string | null | undefined): string | null {
+  return options.deployHook === undefined ? (stored ?? null) : options.deployHook || null;
+}
+
+/** A deployment as item fields; a failed one is also the item's error. */
+function deploymentFields(deployment: Deployment, failed: string): Pick<RenewItem, 'deployed' | 'hookErrors' | 'error' | 'errorCode'> {
+  const ok = deployment.deployed !== false;
+  return {
     ...deployment,
-    ...(deployment.deployed === false && { error: `Deploy hooks failed: ${deployment.hookErrors.join('; ')}`, errorCode: 'deploy-failed' }),
-  });
+    error: ok ? null : `${failed}: ${deployment.hookErrors.join('; ')}`,
+    errorCode: ok ? null : 'deploy-failed',
+  };
 }
 
 function item(action: RenewItem['action'], oldId: string, entry: Assessed | null, extra: Partial<RenewItem>): RenewItem {
