@@ -19,8 +19,9 @@ const written = new WeakSet<KeyEntry[]>();
 export async function run(options: KeysOptions, ctx: Context): Promise<KeyEntry[]> {
   const collection = options.collection === undefined ? undefined : checkCollection(options.collection);
   await ctx.profileEntry();
-  const keys = acceptedKeys((await ctx.store.read()).subscriptions[ctx.globals.profile], ctx.now(), collection);
-  await syncKeysFile(ctx);
+  const data = await ctx.store.read();
+  const keys = acceptedKeys(data.subscriptions[ctx.globals.profile], ctx.now(), collection);
+  await syncKeysFile(ctx, data);
   if (options.output) {
     const path = resolve(options.output);
     writeKeysFile(path, keys, DEFAULT_KEYS_FILE_MODE);
