@@ -1,4 +1,5 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readFileCapped } from './capped-read.js';
 import { CliError, usageError } from './errors.js';
 
 /** What asking needs of a command's Context: the terminal, and whether asking is allowed (--no-input). */
@@ -35,28 +36,12 @@ function tooLong(source: string) {
   );
 }
 
-/** Reads at most MAX_SECRET_BYTES (+1 to notice more), so an endless file cannot hang or fill memory. */
-function readCapped(path: string, source: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = Buffer.alloc(MAX_SECRET_BYTES + 1);
-    let length = 0;
-    for (;;) {
-      const read = readSync(fd, buffer, length, buffer.length - length, null);
-      if (read === 0) break;
-      length += read;
-      if (length > MAX_SECRET_BYTES) throw tooLong(source);
-    }
-    return buffer.subarray(0, length).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export function readSecretFile(path: string, source: string, warn: (message: string) => void): string {
   let text: string;
   try {
-    text = readCapped(path, `${path} (${source})`);
+    const bytes = readFileCapped(path, MAX_SECRET_BYTES);
+    if (!bytes) throw tooLong(`${path} (${source})`);
+    text = bytes.toString('utf8');
     // Like ssh with private keys: a secret others can read is worth a warning, not a refusal.
     if ((statSync(path).mode & 0o077) !== 0) warn(`${path} can be read by other users; chmod 600 it.`);
   } catch (error) {

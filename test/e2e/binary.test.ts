@@ -43,6 +43,27 @@ describe('the built binary', () => {
     expect(run.json().error.code).toBe('not-logged-in');
   });
 
+  // Node 20 itself reads --env-file anywhere in argv (exit 9 when missing, a hang on /dev/zero):
+  // run as installed, the binary must get the flag first.
+  it.each([
+    ['a missing file', '/nonexistent/.env', 'Cannot read --env-file /nonexistent/.env: ENOENT.'],
+    ['an endless file', '/dev/zero', '/dev/zero is larger than 1 MiB: that is not an env file.'],
+  ])('--env-file with %s is a usage error of ours (exit 2, JSON), not one of Node', async (_, path, message) => {
+    const run = await runBinary(['--env-file', path, 'status', '--offline', '--json'], { direct: true, timeoutMs: 10_000 });
+    expect(run.code).toBe(2);
+    expect(run.json().error).toMatchObject({ code: 'env-file', message });
+  });
+
+  it('--env-file settings apply when the binary runs as installed', async () => {
+    const dir = tempDir();
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(`${dir}/settings.env`, `PROTIME_HOOKS_CONFIG_DIR=${dir}/state\n`);
+    const run = await runBinary(['--env-file', `${dir}/settings.env`, 'profiles', '--json'], { direct: true });
+    expect(run.code).toBe(0);
+    expect(run.stderr).not.toContain('node:');
+    expect(run.json()).toEqual([]);
+  });
+
   it('exits 0 when stdout is closed early by the reader', async () => {
     const { spawnSync } = await import('node:child_process');
     const result = spawnSync('bash', ['-c', `node ${JSON.stringify((await import('./run-binary.js')).BIN)} collections | head -1`], {

@@ -17,10 +17,12 @@ export interface BinaryRun {
  */
 export function runBinary(
   args: string[],
-  options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number; cwd?: string } = {},
+  options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number; cwd?: string; direct?: boolean } = {},
 ): Promise<BinaryRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    // `direct` runs the file itself, as an installed binary runs: through its #! line.
+    const [command, argv] = options.direct ? [BIN, args] : [process.execPath, [BIN, ...args]];
+    const child = spawn(command, argv, {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? '', HOME: options.env?.HOME ?? '/nonexistent', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
