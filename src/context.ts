@@ -92,6 +92,7 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     maxRetries: 3,
     retryBaseMs: 500,
     maxDelayMs: 60_000,
+    maxBodyBytes: 10 * 1024 * 1024,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
     trace: globals.debug ? (line) => io.stderr.write(`[debug] ${scrubber.scrub(line)}\n`) : undefined,

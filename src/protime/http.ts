@@ -1,4 +1,4 @@
-import { failure, temporary } from '../shared/errors.js';
+import { CliError, failure, temporary } from '../shared/errors.js';
 import { redactBody, redactHeaders } from '../shared/redact.js';
 
 /** How every HTTP request of protime-hooks behaves; built once in context.ts, replaced in tests. */
@@ -15,6 +15,8 @@ export interface HttpSettings {
   random: () => number;
   /** --debug sink: one line per attempt and retry; never receives a secret. */
   trace?: (line: string) => void;
+  /** Answers larger than this (after decompression) are refused while they stream in. */
+  maxBodyBytes: number;
   /** Swappable for tests; defaults to the global fetch. */
   fetch?: typeof globalThis.fetch;
 }
@@ -106,6 +108,8 @@ async function sendWithRetries(request: HttpRequest, settings: HttpSettings): Pr
     try {
       response = await attemptOnce(request, settings);
     } catch (error) {
+      // An answer we refused to read (too large) is an answer, not a network failure: never retried.
+      if (error instanceof CliError) throw error;
       const timedOut = isTimeout(error);
       const reason = timedOut ? `timed out after ${settings.timeoutMs} ms` : networkReason(error);
       settings.trace?.(`${target} failed: ${reason} (${Date.now() - started} ms)`);
@@ -145,22 +149,53 @@ async function attemptOnce(request: HttpRequest, settings: HttpSettings): Promis
     `${describeTarget(request)} headers=${JSON.stringify(redactHeaders(headers))}` +
       (body === undefined ? '' : ` body=${traceBody(request.form ?? request.json)}`),
   );
-  // Loaded on the first request: offline commands never pay for it.
-  const { ofetch } = await import('ofetch');
-  const raw = await ofetch.raw(request.url, {
-    method: request.method,
-    query: request.query,
-    headers,
-    body,
-    // Not ofetch's `timeout`: that one stops at the headers, and a body that stalls would hang.
-    signal: AbortSignal.timeout(settings.timeoutMs),
-    retry: 0,
-    // Redirects are decided by send(), which knows where secrets may go.
-    redirect: 'manual',
-    ignoreResponseError: true,
-    ...(settings.fetch ? { fetch: settings.fetch } : {}),
-  });
-  return { status: raw.status, headers: raw.headers, data: raw._data, url: raw.url || request.url };
+  const url = new URL(request.url);
+  for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
+  // The signal covers the body too: a body that stalls after the headers would otherwise hang.
+  const signal = AbortSignal.timeout(settings.timeoutMs);
+  // Redirects are decided by send(), which knows where secrets may go.
+  const response = await (settings.fetch ?? fetch)(url, { method: request.method, headers, body, signal, redirect: 'manual' });
+  const data = await readBody(response, request, settings.maxBodyBytes);
+  return { status: response.status, headers: response.headers, data, url: response.url || url.href };
+}
+
+/**
+ * The body, read while it streams (after decompression, which fetch does) and stopped at the cap:
+ * a huge, endless or gzip-bomb answer costs at most `max` bytes of memory, never the whole body.
+ * JSON is parsed when the content type says so (or says nothing); anything else stays text.
+ */
+async function readBody(response: Response, request: HttpRequest, max: number): Promise<unknown> {
+  if (!response.body || response.status === 204 || response.status === 304) return undefined;
+  const declared = Number(response.headers.get('content-length'));
+  const encoded = Boolean(response.headers.get('content-encoding'));
+  if (!encoded && declared > max) {
+    await response.body.cancel();
+    throw tooLarge(request, response.status, max, `it declared ${declared} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw tooLarge(request, response.status, max, 'it went on past that');
+    }
+    chunks.push(value);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const type = response.headers.get('content-type') ?? '';
+  return type === '' || /\bjson\b/i.test(type) ? parseJson(text) : text;
+}
+
+function tooLarge(request: HttpRequest, status: number, max: number, how: string) {
+  return failure(
+    'response-too-large',
+    `The answer to ${request.method} ${safeHost(request.url)}${new URL(request.url).pathname} (HTTP ${status}) was larger than ${max / 1024 / 1024} MiB (${how}); it was not read further.`,
+    { hint: 'Check --api-url and --token-url: Protime never sends answers this large.', status },
+  );
 }
 
 /** Exponential backoff with full jitter: base·2^n scaled by a random factor in [0.5, 1.5). */
@@ -199,25 +234,21 @@ function traceBody(data: unknown, only?: readonly string[]): string {
   return text.length > 500 ? `${text.slice(0, 500)}…` : text;
 }
 
+/** JSON when it parses, else the text. A `__proto__` key is dropped: copied onto an object it would set its prototype. */
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    return text.includes('"__proto__"') ? JSON.parse(text, (key, value) => (key === '__proto__' ? undefined : value)) : JSON.parse(text);
   } catch {
     return text;
   }
 }
 
-function isFetchError(error: unknown): error is Error & { cause?: unknown } {
-  return error instanceof Error && error.name === 'FetchError';
-}
-
 function isTimeout(error: unknown): boolean {
-  const cause = isFetchError(error) ? error.cause : error;
-  return (cause as Error | undefined)?.name === 'TimeoutError';
+  return (error as Error | undefined)?.name === 'TimeoutError';
 }
 
 function networkReason(error: unknown): string {
-  let cause: unknown = isFetchError(error) ? error.cause : error;
+  let cause: unknown = error;
   // undici wraps the system error (ECONNREFUSED, ENOTFOUND…) one level down.
   while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;

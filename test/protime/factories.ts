@@ -39,6 +39,7 @@ export function settings(overrides: Partial<HttpSettings> = {}): TestSettings {
     maxRetries: 3,
     retryBaseMs: 100,
     maxDelayMs: 10_000,
+    maxBodyBytes: 10 * 1024 * 1024,
     // 0.5 makes the jitter factor exactly 1: delays are 100, 200, 400…
     random: () => 0.5,
     sleep: async (ms) => {
