@@ -9,6 +9,34 @@ export const DEFAULT_SCOPES = ['connector-protimeapi-webhooks.read', 'connector-
 /** A cached token is not used in its last minute: a request must not start with a dying token. */
 const EXPIRY_MARGIN_MS = 60_000;
 
+/** When the answer states no usable lifetime: short, since a 401 fetches a new token anyway. */
+const UNSTATED_LIFETIME_S = 300;
+/** No token is cached longer, whatever the server claims (1e13 s would not even be a date). */
+const MAX_LIFETIME_S = 24 * 3600;
+
+/**
+ * Seconds the token may be cached: `expires_in` when it is a positive number (or numeric text),
+ * else the JWT's own `exp` claim when the token is a JWT, else five minutes; at most a day.
+ */
+export function tokenLifetimeSeconds(expiresIn: unknown, accessToken: string, now: Date): number {
+  const stated = typeof expiresIn === 'number' || (typeof expiresIn === 'string' && expiresIn.trim() !== '') ? Number(expiresIn) : NaN;
+  if (Number.isFinite(stated) && stated > 0) return Math.min(stated, MAX_LIFETIME_S);
+  const exp = jwtExpiry(accessToken);
+  if (exp !== undefined) return Math.max(0, Math.min(exp - now.getTime() / 1000, MAX_LIFETIME_S));
+  return UNSTATED_LIFETIME_S;
+}
+
+function jwtExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (token.split('.').length !== 3 || !payload) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface Credentials {
   tokenUrl: string;
   clientId: string;
@@ -53,7 +81,7 @@ export async function fetchToken(credentials: Credentials, http: HttpSettings, n
     const granted = parsed.data.scope?.split(/\s+/).filter(Boolean) ?? credentials.scopes;
     return {
       accessToken: parsed.data.access_token,
-      expiresAt: new Date(now.getTime() + parsed.data.expires_in * 1000).toISOString(),
+      expiresAt: new Date(now.getTime() + tokenLifetimeSeconds(parsed.data.expires_in, parsed.data.access_token, now) * 1000).toISOString(),
       scopes: granted,
     };
   }

@@ -3,7 +3,8 @@ import { z } from 'zod';
 /** Token endpoint answer (OAuth2 client credentials). Unknown fields are kept, not rejected. */
 export const tokenResponseSchema = z.looseObject({
   access_token: z.string().min(1),
-  expires_in: z.coerce.number().positive(),
+  // RECOMMENDED, not required (RFC 6749 §5.1): read by tokenLifetimeSeconds, whatever it holds.
+  expires_in: z.unknown().optional(),
   token_type: z.string().optional(),
   scope: z.string().optional(),
 });

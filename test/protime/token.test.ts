@@ -46,6 +46,28 @@ describe('fetchToken', () => {
     expect(token).toEqual({ accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES });
   });
 
+  const jwt = (exp: number) => `h.${Buffer.from(JSON.stringify({ exp })).toString('base64url')}.s`;
+  const inAnHour = NOW.getTime() / 1000 + 3600;
+  // expires_in is RECOMMENDED, not required (RFC 6749 §5.1): an answer without a usable one is still a token.
+  it.each([
+    ['missing', undefined, 'opaque-token', '2025-01-01T00:05:00.000Z'],
+    ['missing, the token a JWT', undefined, jwt(inAnHour), '2025-01-01T01:00:00.000Z'],
+    ['0', 0, 'opaque-token', '2025-01-01T00:05:00.000Z'],
+    ['negative', -60, 'opaque-token', '2025-01-01T00:05:00.000Z'],
+    ['not a number', 'soon', 'opaque-token', '2025-01-01T00:05:00.000Z'],
+    ['null', null, jwt(inAnHour), '2025-01-01T01:00:00.000Z'],
+    ['huge (1e13 s)', 1e13, 'opaque-token', '2025-01-02T00:00:00.000Z'],
+    ['infinite as text', 'Infinity', 'opaque-token', '2025-01-01T00:05:00.000Z'],
+    ['a JWT past its exp', undefined, jwt(NOW.getTime() / 1000 - 10), '2025-01-01T00:00:00.000Z'],
+  ])('expires_in %s: the token is accepted, and cached for a bounded time', async (_, expiresIn, accessToken, expiresAt) => {
+    nock(AUTH_ORIGIN)
+      .post(TOKEN_PATH)
+      .reply(200, { access_token: accessToken, ...(expiresIn === undefined ? {} : { expires_in: expiresIn }) });
+    const token = await fetchToken(credentials, settings(), NOW);
+    expect(token.expiresAt).toBe(expiresAt);
+    expect(token.accessToken).toBe(accessToken);
+  });
+
   it('reads expires_in instead of assuming 1800 s, and reports the granted scopes', async () => {
     nock(AUTH_ORIGIN)
       .post(TOKEN_PATH)
