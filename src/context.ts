@@ -6,6 +6,7 @@ import { ProtimeClient } from './protime/client.js';
 import type { HttpSettings } from './protime/http.js';
 import { authError, usageError } from './shared/errors.js';
 import { SecretScrubber } from './shared/redact.js';
+import { checkUserAgent } from './shared/user-agent.js';
 import { VERSION } from './shared/version.js';
 import { FileStore } from './state/file-store.js';
 import type { ProfileEntry, StoreData } from './state/schemas.js';
@@ -142,7 +143,10 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     untilInterrupted: () => overrides.interrupts?.claim() ?? new Promise<string>(() => undefined),
     async client() {
       const entry = await context.profileEntry();
-      const settings = { ...http, userAgent: entry.userAgent ?? http.userAgent };
+      // Checked again here: a state file written by hand or by 0.1 may hold one HTTP would refuse.
+      const userAgent =
+        entry.userAgent === null ? http.userAgent : checkUserAgent(entry.userAgent, `Profile "${globals.profile}"'s User-Agent`);
+      const settings = { ...http, userAgent };
       const tokens = new TokenProvider(profileTokens(context.store, globals.profile), globals.profile, settings, now, (secret) =>
         scrubber.add(secret),
       );

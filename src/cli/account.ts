@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import type { Env } from '../context.js';
 import { usageError } from '../shared/errors.js';
 import { ENVIRONMENTS } from '../shared/hosts.js';
+import { checkUserAgent } from '../shared/user-agent.js';
 import type { Act } from './commands.js';
 import { octal } from './options.js';
 
@@ -52,7 +53,7 @@ export function accountCommands(program: Command, act: Act, env: Env): void {
           environment,
           apiUrl: o.apiUrl ?? (env.PROTIME_API_URL || undefined),
           tokenUrl: o.tokenUrl ?? (env.PROTIME_TOKEN_URL || undefined),
-          userAgent: o.userAgent ?? (env.PROTIME_USER_AGENT || undefined),
+          userAgent: userAgentOf(o.userAgent, env.PROTIME_USER_AGENT),
           scopes: o.scope ?? [],
           keysFile: o.keysFile,
           keysFileMode: o.keysFileMode,
@@ -71,4 +72,9 @@ export function accountCommands(program: Command, act: Act, env: Env): void {
     .command('profiles')
     .description('list stored profiles')
     .action(act('profiles', () => ({})));
+}
+
+function userAgentOf(flag: string | undefined, variable: string | undefined): string | undefined {
+  if (flag !== undefined) return checkUserAgent(flag, '--user-agent');
+  return variable ? checkUserAgent(variable, 'PROTIME_USER_AGENT') : undefined;
 }

@@ -1,4 +1,5 @@
 import { usageError } from './errors.js';
+import { printable } from './names.js';
 
 /** localhost, 127.0.0.0/8 and ::1: the only hosts where plain http is acceptable. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -13,9 +14,11 @@ export function isLoopbackHost(hostname: string): boolean {
 export function checkUrl(text: string, flag: string): string {
   let url: URL;
   try {
+    // The URL parser silently drops tabs and line breaks: a URL holding one is a mistake, not a URL.
+    if (/[\x00-\x1f\x7f]/.test(text.trim())) throw new Error('control character');
     url = new URL(text.trim());
   } catch {
-    throw usageError('bad-url', `${flag} must be an absolute URL such as https://example.com/hooks, not "${text}".`);
+    throw usageError('bad-url', `${flag} must be an absolute URL such as https://example.com/hooks, not "${printable(text)}".`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
     throw usageError(

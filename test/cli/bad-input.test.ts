@@ -8,6 +8,18 @@ const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty
 const BAD_PROFILES = [...PROTOTYPE_NAMES, '../other', 'a b', '-dash-first', 'x'.repeat(65), 'naïve', 'tab\there', 'line\nbreak', '.hidden'];
 const BAD_IDS = [...PROTOTYPE_NAMES, '../../etc/passwd', 'a/b', 'x y', 'x'.repeat(129), 'id\nforged log line', 'semi;colon', 'q?x=1'];
 
+const BAD_USER_AGENTS = ['', 'Acme/1.0/2', 'Acme/1.0 (unclosed', 'Acme/1.0\nX-Injected: 1', 'Acme/1.0 ', 'Açme/1.0', '(Acme)', 'x'.repeat(300)];
+const BAD_URLS = [
+  ['not a url', 'bad-url'],
+  ['https://', 'bad-url'],
+  ['https://exa mple.com/x', 'bad-url'],
+  ['https://h.example/\nX: forged', 'bad-url'],
+  ['ftp://acme.example/api', 'insecure-url'],
+  ['http://acme.example/api', 'insecure-url'],
+  ['https://user:pw@acme.example/api', 'url-credentials'],
+];
+const LOGIN = ['login', '--tenant', 'acme', '--client-id', 'c', '--client-secret-stdin'];
+
 /** Runs argv against a seeded store and checks the answer is a clean usage error that changed nothing. */
 async function expectUsageError(argv: string[], code: string, env: Record<string, string> = {}) {
   const dir = tempDir();
@@ -57,8 +69,31 @@ describe('bad input is a usage error that changes nothing', () => {
     [['login', '--tenant', 'acme', '--client-id', 'c', '--client-secret-file', '/dev/zero'], 'secret-too-long'],
     [['login', '--keys-file', '/tmp/k.json', '--keys-file-mode', '999', '--tenant', 'acme', '--client-id', 'c'], 'bad-mode'],
     [['listen', '--forward-to', 'ftp://app.example/x'], 'bad-url'],
+    ...BAD_USER_AGENTS.map((ua) => [[...LOGIN, '--user-agent', ua], 'bad-user-agent']),
+    ...BAD_URLS.flatMap(([url, code]) => [
+      [[...LOGIN, '--api-url', url], code],
+      [[...LOGIN, '--token-url', url], code],
+      [['subscribe', 'contracts', '--url', url], code],
+    ]),
+    ...['/nonexistent/.env', '/dev/zero', '/'].map((path) => [['--env-file', path, 'status', '--offline'], 'env-file']),
   ] as Array<[string[], string]>)('%j → %s', async (argv, code) => {
     await expectUsageError(argv, code);
+  });
+
+  it.each(BAD_USER_AGENTS)('PROTIME_USER_AGENT=%j', async (ua) => {
+    // An empty variable means unset (the default User-Agent), as for every other variable.
+    if (ua === '') return;
+    await expectUsageError(LOGIN, 'bad-user-agent', { PROTIME_USER_AGENT: ua });
+  });
+
+  it('a stored User-Agent HTTP would refuse is a usage error naming the profile, not a network failure', async () => {
+    const dir = tempDir();
+    const store = await seedStore(dir);
+    await store.update((data) => void (data.profiles.default!.userAgent = 'Acme/1.0 (Acme\r\nX-Injected: 1)'));
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'bad-user-agent' });
+    expect(result.json().error.message).toContain('Profile "default"');
   });
 
   it.each(['1e9', '3000000', '601', '0', '-5', 'soon'])('PROTIME_HOOKS_TIMEOUT=%j', async (value) => {
