@@ -292,7 +292,9 @@ function reportOwedDeletes(ctx: Context, outcomes: OwedDelete[]): RenewItem[] {
       else ctx.log.info(`Not trying to delete replaced webhook ${id} yet (backoff): ${error}`);
       const { collection, destinationUrl } = o.record;
       const owed = item(o.kind, id, null, { newId: replacedBy ?? null, collection, destinationUrl, error, errorCode: 'delete-failed' });
-      if (o.kind === 'failed') temporaryFailures.add(owed);
+      // A retry refused outright (a 400, a missing scope) needs a person, as any other failure
+      // does; a deferred one is temporary (see exitKind).
+      if (o.kind === 'failed' && o.error.kind === 'temporary') temporaryFailures.add(owed);
       items.push(owed);
     }
   }

@@ -102,6 +102,16 @@ describe('renew: a delete that keeps failing', () => {
     expect(stored).not.toHaveProperty('deleteFailures');
   });
 
+  it('a retry refused outright (400) needs a person: exit 1, not 75', async () => {
+    const { dir, old } = await renewedButNotDeleted();
+    mockList([serverOf(old), newOne]);
+    mockDelete(old.id, 400);
+    const retry = await runCli(['renew', '--json', '--config-dir', dir], { now: later(6 * MINUTE) });
+    expect(retry.code).toBe(1);
+    expect(retry.json().results).toMatchObject([{ action: 'failed', oldId: old.id, errorCode: 'delete-failed' }]);
+    expect((await records(dir))[old.id]).toMatchObject({ deleteFailures: 2, nextDeleteAt: iso(16 * MINUTE) });
+  });
+
   it('--dry-run shows the same deferral and exit code, and only says it would retry once the backoff passed', async () => {
     const { dir, old } = await renewedButNotDeleted();
     const before = await new FileStore(dir).read();
