@@ -3,8 +3,9 @@ import { type Assessed, assess } from '../lifecycle/assess.js';
 import { createAndStore } from '../lifecycle/create.js';
 import { type Deployment, handOver, runHooks } from '../lifecycle/deploy.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
+import { deleteFailing, finishOwedDeletes, type OwedDelete } from '../lifecycle/owed-deletes.js';
 import { claimedByIntents, preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
-import { forgetExpiredKeys, retire } from '../lifecycle/retire.js';
+import { forgetExpiredKeys, recordDeleteFailure, retire } from '../lifecycle/retire.js';
 import { checkWebhookId, isLive, sameDestination } from '../lifecycle/subscriptions.js';
 import { type ExternalReference, listWebhooks } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
@@ -31,8 +32,11 @@ export interface RenewOptions {
 }
 
 export interface RenewItem {
-  /** `deployed`: the hooks of an earlier renewal (or subscribe) that had failed now succeeded. */
-  action: 'renewed' | 'recreated' | 'skipped' | 'failed' | 'planned' | 'deployed';
+  /**
+   * `deployed`: the hooks of an earlier renewal (or subscribe) that had failed now succeeded.
+   * `deferred`: the delete of a replaced webhook, failing since an earlier run, waits out its backoff.
+   */
+  action: 'renewed' | 'recreated' | 'skipped' | 'failed' | 'planned' | 'deployed' | 'deferred';
   oldId: string;
   newId: string | null;
   collection: string | null;
@@ -84,8 +88,8 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
     // Hand-overs an earlier run could not finish come first: until they succeed, the webhooks
     // they replace must stay.
     const results: RenewItem[] = options.dryRun ? [] : await retryPendingDeploys(ctx, options);
+    results.push(...reportOwedDeletes(ctx, await finishOwedDeletes(ctx, client, options.dryRun)));
     if (!options.dryRun) {
-      await finishReplacements(ctx, client);
       await forgetExpiredKeys(ctx);
       await syncKeysFile(ctx);
     }
@@ -208,8 +212,12 @@ async function execute(
       ctx.log.error(`Renewed ${entry.id} as ${record.id}, but not every receiver has the new key; ${entry.id} is kept until they do.`);
     } else if (!options.keepOld) {
       const outcome = await retire(ctx, client, entry.id, { dropKey: false });
-      if (outcome instanceof CliError)
-        ctx.log.warn(`Renewed ${entry.id}, but deleting it failed (${outcome.message}); the next run deletes it.`);
+      if (outcome instanceof CliError) {
+        const owed = await recordDeleteFailure(ctx, entry.id, outcome);
+        ctx.log.warn(
+          `Renewed ${entry.id}, but deleting it failed (${outcome.message}); the next run deletes it, from ${owed?.nextDeleteAt} on.`,
+        );
+      }
     }
     return {
       action: step.action,
@@ -267,21 +275,35 @@ async function retryPendingDeploys(ctx: Context, options: RenewOptions): Promise
 }
 
 /**
- * Renewals whose old webhook's delete failed earlier: delete it now. One whose replacement's key
- * has not reached every receiver yet stays, so its key is still accepted and it keeps delivering.
+ * Owed deletes as messages and items. Only one that already failed in an earlier run and is still
+ * not done gets an item (exit 75): a first failure is a blip, and a delete made needs no line.
  */
-async function finishReplacements(ctx: Context, client: ProtimeClient): Promise<void> {
-  const records = (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {};
-  const handingOver = (id: string) => {
-    const next = records[id];
-    return Boolean(next?.deployPending) && isLive(next!);
-  };
-  const owed = Object.values(records).filter((r) => r.replacedBy && !r.deletedAt && !r.keepOld && !handingOver(r.replacedBy));
-  for (const record of owed) {
-    const outcome = await retire(ctx, client, record.id, { dropKey: false });
-    if (outcome instanceof CliError) ctx.log.warn(`Still cannot delete replaced webhook ${record.id} (${outcome.message}).`);
-    else ctx.log.info(`Deleted webhook ${record.id}, replaced earlier by ${record.replacedBy}.`);
+function reportOwedDeletes(ctx: Context, outcomes: OwedDelete[]): RenewItem[] {
+  const items: RenewItem[] = [];
+  for (const o of outcomes) {
+    const { id, replacedBy } = o.record;
+    if (o.kind === 'deleted') ctx.log.info(`Deleted webhook ${id}, replaced earlier by ${replacedBy}.`);
+    else if (o.kind === 'due') ctx.log.info(`Would delete webhook ${id}, replaced earlier by ${replacedBy}.`);
+    else if (o.kind === 'failed' && !o.repeated)
+      ctx.log.warn(`Could not delete replaced webhook ${id} (${o.error.message}); the next run from ${o.record.nextDeleteAt} tries again.`);
+    else {
+      const error = failingText(o.record);
+      if (o.kind === 'failed') ctx.log.warn(`Still cannot delete replaced webhook ${id}: ${error}`);
+      else ctx.log.info(`Not trying to delete replaced webhook ${id} yet (backoff): ${error}`);
+      const { collection, destinationUrl } = o.record;
+      const owed = item(o.kind, id, null, { newId: replacedBy ?? null, collection, destinationUrl, error, errorCode: 'delete-failed' });
+      // A retry refused outright (a 400, a missing scope) needs a person, as any other failure
+      // does; a deferred one is temporary (see exitKind).
+      if (o.kind === 'failed' && o.error.kind === 'temporary') temporaryFailures.add(owed);
+      items.push(owed);
+    }
   }
+  return items;
+}
+
+function failingText(record: SubscriptionRecord): string {
+  const failing = deleteFailing(record);
+  return `its delete has failed ${failing?.failures ?? 1} time(s) since ${failing?.since ?? 'an earlier run'} (${failing?.lastError ?? 'no error recorded'}); next try from ${failing?.nextAttemptAt ?? 'the next run'}.`;
 }
 
 async function planned(step: Step, options: RenewOptions, ctx: Context): Promise<RenewItem | undefined> {
@@ -348,7 +370,8 @@ export function exitKind(result: RenewResult): ExitKind {
   if (result.results.some((r) => r.deployed === false)) return 'failure';
   const failed = result.results.filter((r) => r.action === 'failed');
   if (failed.some((r) => !temporaryFailures.has(r))) return 'failure';
-  return failed.length > 0 ? 'temporary' : 'ok';
+  // A delete still owed after failing in an earlier run: temporary whether or not this run tried.
+  return failed.length > 0 || result.results.some((r) => r.action === 'deferred') ? 'temporary' : 'ok';
 }
 
 export function summarize(result: RenewResult): string {
@@ -356,8 +379,12 @@ export function summarize(result: RenewResult): string {
   const counts = new Map<string, number>();
   for (const r of result.results) counts.set(r.action, (counts.get(r.action) ?? 0) + 1);
   const undeployed = result.results.filter((r) => r.deployed === false).length;
-  const tail = undeployed > 0 ? `; ${undeployed} new key(s) did not reach every receiver, their old webhooks are kept` : '';
-  return `${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')}${tail}.`;
+  const undeleted = result.results.filter((r) => r.errorCode === 'delete-failed').length;
+  const tails = [
+    undeployed > 0 ? `; ${undeployed} new key(s) did not reach every receiver, their old webhooks are kept` : '',
+    undeleted > 0 ? `; ${undeleted} replaced webhook(s) could not be deleted since an earlier run (see status)` : '',
+  ];
+  return `${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')}${tails.join('')}.`;
 }
 
 export function render(result: RenewResult, view: View): string {

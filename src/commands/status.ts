@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import { type Assessed, assess } from '../lifecycle/assess.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
+import { type DeleteFailing, deleteFailing } from '../lifecycle/owed-deletes.js';
 import { claimedByIntents, settleIntents } from '../lifecycle/reconcile.js';
 import { type SubscriptionState, worstSeverity } from '../lifecycle/renewal.js';
 import { checkCollection } from '../lifecycle/subscriptions.js';
@@ -18,7 +19,10 @@ export interface StatusOptions {
   all?: boolean;
 }
 
-export type StatusEntry = Omit<Assessed, 'record' | 'webhook'>;
+export type StatusEntry = Omit<Assessed, 'record' | 'webhook'> & {
+  /** A replaced webhook whose owed delete has failed: for monitoring; null otherwise. */
+  deleteFailing: DeleteFailing | null;
+};
 
 export interface StatusResult {
   profile: string;
@@ -36,6 +40,8 @@ export interface StatusResult {
     replaced: number;
     deployPending: number;
     foreign: number;
+    /** Entries whose deleteFailing is set. */
+    deleteFailing: number;
   };
 }
 
@@ -56,7 +62,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
   const shown = entries
     .filter((e) => !collection || e.collection === collection)
     .sort(byUrgency)
-    .map(({ record: _record, webhook: _webhook, ...rest }) => rest);
+    .map(({ record, webhook: _webhook, ...rest }) => ({ ...rest, deleteFailing: deleteFailing(record) }));
   const count = (state: SubscriptionState) => shown.filter((e) => e.state === state).length;
   const result: StatusResult = {
     profile,
@@ -74,6 +80,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
       replaced: count('replaced'),
       deployPending: count('deploy-pending'),
       foreign: count('foreign'),
+      deleteFailing: shown.filter((e) => e.deleteFailing).length,
     },
   };
   if (!options.all) foreignHidden.add(result);
@@ -119,7 +126,7 @@ const ORDER: SubscriptionState[] = [
   'replaced',
   'foreign',
 ];
-function byUrgency(a: StatusEntry, b: StatusEntry): number {
+function byUrgency(a: Pick<Assessed, 'state' | 'validUntil'>, b: Pick<Assessed, 'state' | 'validUntil'>): number {
   return ORDER.indexOf(a.state) - ORDER.indexOf(b.state) || a.validUntil.localeCompare(b.validUntil);
 }
 
@@ -189,5 +196,9 @@ export function summarize(result: StatusResult): string {
           ? ' A deploy hook or the keys file did not get a new key: fix it, then `protime-hooks renew` hands the key over again.'
           : ' Run `protime-hooks renew` to replace what is due.'
         : '';
-  return `${own} subscription(s): ${parts.join(', ')}${result.offline ? ' (offline: from local records)' : ''}.${advice}${foreign}`;
+  const undeleted =
+    s.deleteFailing > 0
+      ? ` ${s.deleteFailing} replaced webhook(s) could not be deleted yet (see deleteFailing in --json); \`protime-hooks renew\` tries again.`
+      : '';
+  return `${own} subscription(s): ${parts.join(', ')}${result.offline ? ' (offline: from local records)' : ''}.${advice}${undeleted}${foreign}`;
 }

@@ -2,6 +2,7 @@ import type { Context } from '../context.js';
 import { deleteWebhook } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
 import { CliError } from '../shared/errors.js';
+import type { SubscriptionRecord } from '../state/schemas.js';
 import { syncKeysFile } from './keys.js';
 
 /**
@@ -29,10 +30,44 @@ export async function retire(
     if (!record) return;
     record.deletedAt = ctx.now().toISOString();
     if (options.dropKey) record.key = null;
+    // Done: the failures before no longer matter to status or to the next run.
+    delete record.deleteFailures;
+    delete record.deleteFailingSince;
+    delete record.nextDeleteAt;
+    delete record.lastDeleteError;
   });
   // A dropped key leaves the set receivers must accept.
   if (options.dropKey) await syncKeysFile(ctx);
   return outcome;
+}
+
+/** First wait after a failed owed delete; it doubles with each further failure, up to the cap. */
+const FIRST_BACKOFF_MS = 5 * 60_000;
+const MAX_BACKOFF_MS = 6 * 3_600_000;
+
+/** How long to wait after the `failures`-th failed delete before trying again. */
+export function deleteBackoffMs(failures: number): number {
+  return Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** Math.max(0, failures - 1));
+}
+
+/**
+ * Counts a failed delete of a replaced webhook and sets when the next run may try again, so a
+ * delete that keeps failing costs one request per backoff, not a full retry on every run.
+ * Returns the record as written (undefined when there is none).
+ */
+export async function recordDeleteFailure(ctx: Context, id: string, error: CliError): Promise<SubscriptionRecord | undefined> {
+  const now = ctx.now();
+  return ctx.store.update((data) => {
+    const record = data.subscriptions[ctx.globals.profile]?.[id];
+    if (!record) return undefined;
+    const failures = (record.deleteFailures ?? 0) + 1;
+    record.deleteFailures = failures;
+    record.deleteFailingSince ??= now.toISOString();
+    record.nextDeleteAt = new Date(now.getTime() + deleteBackoffMs(failures)).toISOString();
+    // Stored, and shown by status: an error body may echo a token or key back, so scrub it here.
+    record.lastDeleteError = ctx.scrubber.scrub(error.message).slice(0, 300);
+    return { ...record };
+  });
 }
 
 /** Forgets keys of retired webhooks once they are past validUntil: nothing can be signed with them any more. */

@@ -39,6 +39,15 @@ export const subscriptionRecordSchema = z.looseObject({
   deletedAt: z.string().nullable().optional(),
   /** The webhook that replaced this one. Until deletedAt is set, its delete is still owed. */
   replacedBy: z.string().nullable().optional(),
+  /**
+   * Failed attempts at the owed delete of this replaced webhook, since the first failure, and the
+   * time before which no run tries again (backoff). All four are removed once the delete succeeds.
+   */
+  deleteFailures: z.number().int().min(0).optional(),
+  deleteFailingSince: z.string().optional(),
+  nextDeleteAt: z.string().optional(),
+  /** The last failure's message (a CliError's: redacted, never a response body). */
+  lastDeleteError: z.string().optional(),
   /** Replaced with --keep-old: left to expire on the server instead of being deleted. */
   keepOld: z.boolean().optional(),
   /** Found on the server for an interrupted create of ours: its key was lost, renew replaces it. */

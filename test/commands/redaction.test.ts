@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { API_PATH, api, makeRecord, mockList, NOW, SECRET, seedStore, TOKEN } from '../helpers/protime.js';
 import { dueRecord, mockCreate, serverOf } from './renew-helpers.js';
@@ -57,6 +58,12 @@ describe('one redaction layer on every output path', () => {
         for (const form of forms(secret)) expect(output, `${secret} as ${form}`).not.toContain(form);
       }
       expect(output).toContain('[redacted]');
+      // The failure is kept for status and the next run: scrubbed before it is stored.
+      const stored = (await new FileStore(dir).read()).subscriptions.default!['replaced-1']!;
+      expect(stored).toMatchObject({ deleteFailures: 1, lastDeleteError: expect.stringContaining('[redacted]') });
+      for (const secret of [TOKEN, SECRET, OTHER_KEY]) {
+        for (const form of forms(secret)) expect(stored.lastDeleteError, `${secret} as ${form}`).not.toContain(form);
+      }
     },
   );
 

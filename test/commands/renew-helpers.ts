@@ -1,4 +1,4 @@
-import type nock from 'nock';
+import nock from 'nock';
 import { FileStore } from '../../src/state/file-store.js';
 import type { SubscriptionRecord } from '../../src/state/schemas.js';
 import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, NOW, type WebhookShape } from '../helpers/protime.js';
@@ -64,6 +64,23 @@ export function mockDelete(id: string, status = 204, times = 1) {
     .delete(`${API_PATH}/webhooks/${id}`)
     .times(times)
     .reply(status, status === 404 ? { error: { code: 'NotFound', message: 'No such webhook' } } : undefined);
+}
+
+/**
+ * Sees every DELETE a run sends (each answered 500) without requiring one, for asserting that a
+ * run sent none; `stop` removes it before later runs mock their own.
+ */
+export function watchDeletes() {
+  const paths: string[] = [];
+  const interceptor = nock(API_ORIGIN)
+    .persist()
+    .delete(/\/webhooks\//)
+    .optionally();
+  interceptor.reply(500, (path) => {
+    paths.push(path);
+    return { error: { code: 'InternalError', message: 'watched' } };
+  });
+  return { paths, stop: () => nock.removeInterceptor(interceptor) };
 }
 
 export async function records(dir: string): Promise<Record<string, SubscriptionRecord>> {

@@ -373,16 +373,18 @@ describe('renew: the old webhook cannot be deleted', () => {
     const newOne = makeWebhook({ id: 'new-x', validUntil: '2026-07-01T12:00:00Z' });
     mockList([serverOf(old), newOne]);
     mockDelete(old.id);
-    const second = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    // Past the first backoff (5 min; renew-owed-deletes.test.ts covers runs inside it).
+    const later = new Date(NOW.getTime() + 6 * 60_000);
+    const second = await runCli(['renew', '--json', '--config-dir', dir], { now: later });
     expect(second.code).toBe(0);
     expect(second.json()).toEqual({ profile: 'default', results: [] });
     expect(second.stderr).toContain(`Deleted webhook ${old.id}, replaced earlier by new-x`);
     stored = (await records(dir))[old.id]!;
-    expect(stored).toMatchObject({ replacedBy: 'new-x', deletedAt: NOW.toISOString() });
+    expect(stored).toMatchObject({ replacedBy: 'new-x', deletedAt: later.toISOString() });
 
     // Nothing owed any more: the third run is silent and sends no DELETE.
     mockList([newOne]);
-    const third = await runCli(['renew', '--config-dir', dir], { now: NOW });
+    const third = await runCli(['renew', '--config-dir', dir], { now: later });
     expect(third.code).toBe(0);
     expect(third.stderr).toBe('');
   });

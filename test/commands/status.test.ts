@@ -39,6 +39,7 @@ describe('status', () => {
       replaced: 0,
       deployPending: 0,
       foreign: 1,
+      deleteFailing: 0,
     });
     expect(doc.subscriptions.find((s: any) => s.id === foreign.id)).toMatchObject({ state: 'foreign', hasKey: false });
     const okEntry = doc.subscriptions.find((s: any) => s.id === ok.id);
@@ -52,6 +53,7 @@ describe('status', () => {
       state: 'ok',
       hasKey: true,
       renewAfter: '2026-06-14T12:00:00.000Z',
+      deleteFailing: null,
     });
     expect(doc.subscriptions.find((s: any) => s.id === gone.id).status).toBeNull();
     // Keys never appear in status output.
@@ -76,6 +78,42 @@ describe('status', () => {
     const all = await runCli(['status', '--all', '--config-dir', dir], { now: NOW });
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/foreign-9 .* foreign /);
+  });
+
+  it('shows a replaced webhook whose delete keeps failing in deleteFailing, without changing the exit code', async () => {
+    const dir = tempDir();
+    const current = makeRecord({ id: 'new-1', validUntil: at(30 * DAY), createdAt: NOW.toISOString() });
+    const owed = { replacedBy: 'new-1', validUntil: at(2 * DAY) };
+    const failing = makeRecord({
+      ...owed,
+      id: 'old-1',
+      deleteFailures: 3,
+      deleteFailingSince: at(-DAY),
+      nextDeleteAt: at(20 * 60_000),
+      lastDeleteError: 'Protime answered 503 while deleting webhook old-1',
+    });
+    // Owed but never tried yet (its replacement's key was still being handed over): not failing.
+    const untried = makeRecord({ ...owed, id: 'old-2', destinationUrl: 'https://hooks.example.com/other' });
+    await seedStore(dir, { records: [current, failing, untried] });
+    mockList([current, failing, untried].map((r) => makeWebhook({ id: r.id, validUntil: r.validUntil, destinationUrl: r.destinationUrl })));
+
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+
+    expect(result.code).toBe(0);
+    const byId = Object.fromEntries(result.json().subscriptions.map((s: any) => [s.id, s]));
+    expect(byId['old-1']).toMatchObject({
+      state: 'replaced',
+      deleteFailing: {
+        failures: 3,
+        since: at(-DAY),
+        nextAttemptAt: at(20 * 60_000),
+        lastError: 'Protime answered 503 while deleting webhook old-1',
+      },
+    });
+    expect(byId['old-2']).toMatchObject({ state: 'replaced', deleteFailing: null });
+    expect(byId['new-1']).toMatchObject({ state: 'ok', deleteFailing: null });
+    expect(result.json().summary).toMatchObject({ ok: 1, replaced: 2, deleteFailing: 1 });
+    expect(result.stderr).toContain('1 replaced webhook(s) could not be deleted yet');
   });
 
   it('exits 3 when a renewal is due and 0 when everything is healthy', async () => {
