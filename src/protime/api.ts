@@ -1,5 +1,6 @@
 import { describeIssue } from '../shared/describe-issue.js';
 import { failure, usageError } from '../shared/errors.js';
+import { isWebhookId, printable } from '../shared/names.js';
 import type { ProtimeClient } from './client.js';
 import { createdWebhookSchema, type Webhook, webhookPageSchema, webhookSchema } from './schemas.js';
 
@@ -55,8 +56,10 @@ export async function createWebhook(
   const parsed = createdWebhookSchema.safeParse(raw);
   if (!parsed.success) throw new IncompleteCreateError(raw, `the answer could not be read (${describeIssue(parsed.error)})`);
   const location = response.headers.get('location');
-  const id = parsed.data.id ?? location?.split('?')[0]?.split('/').filter(Boolean).pop();
-  if (!id) throw new IncompleteCreateError(raw, 'the answer named no webhook id (no `id` field, no Location header)');
+  // The body's id wins; the Location header is only the fallback.
+  let id = parsed.data.id;
+  if (!id && !location) throw new IncompleteCreateError(raw, 'the answer named no webhook id (no `id` field, no Location header)');
+  id ??= idFromLocation(client, location as string, raw);
   const body = parsed.data as Record<string, unknown>;
   const keyField = KEY_FIELDS.find((field) => typeof body[field] === 'string' && body[field] !== '');
   return {
@@ -66,6 +69,34 @@ export async function createWebhook(
     status: parsed.data.status ?? 'Enabled',
     raw,
   };
+}
+
+/**
+ * The id in a 201's Location, taken only from `<API root>/webhooks/<id>` on the API's origin: an id
+ * from anywhere else would be recorded, renewed and deleted as ours without being ours.
+ */
+function idFromLocation(client: ProtimeClient, location: string, raw: unknown): string {
+  const collection = new URL(client.resolve('/webhooks'));
+  const said = `the answer had no \`id\` and its Location header (${printable(location).slice(0, 200)})`;
+  let url: URL;
+  try {
+    url = new URL(location, collection);
+  } catch {
+    throw new IncompleteCreateError(raw, `${said} is not a URL`);
+  }
+  if (url.origin !== collection.origin)
+    throw new IncompleteCreateError(raw, `${said} is on ${url.origin}, not on the API's origin ${collection.origin}`);
+  const prefix = `${collection.pathname}/`;
+  const segment = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : '';
+  if (segment === '' || segment.includes('/')) throw new IncompleteCreateError(raw, `${said} does not name a webhook under ${prefix}`);
+  let id = '';
+  try {
+    id = decodeURIComponent(segment);
+  } catch {
+    // A malformed escape (`%zz`) names no id: the check below says so.
+  }
+  if (!isWebhookId(id)) throw new IncompleteCreateError(raw, `${said} does not name a webhook id we accept`);
+  return id;
 }
 
 /** Every webhook of the tenant, following nextLink (an empty page does not mean the end). */

@@ -245,6 +245,25 @@ describe('subscribe', () => {
     expect(result.json()).toMatchObject({ id: CREATED.id, key: 'private-key-abcdef' });
   });
 
+  it('takes no id from a Location on another origin: exit 1, the answer saved, the intent kept open for status to settle', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockList([]);
+    const { id: _id, ...rest } = CREATED;
+    mockCreate({ body: rest, headers: { location: `https://evil.example${API_PATH}/webhooks/${CREATED.id}` } });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(1);
+    const error = result.json().error;
+    expect(error.code).toBe('unreadable-create-answer');
+    expect(error.message).toContain('is on https://evil.example, not on the API');
+    expect(error.hint).toContain('unreadableAnswers');
+    const data = (await new FileStore(dir).read()) as Awaited<ReturnType<FileStore['read']>> & { unreadableAnswers?: unknown[] };
+    expect(data.subscriptions.default?.[CREATED.id]).toBeUndefined();
+    expect(data.intents?.default).toHaveLength(1);
+    expect(data.unreadableAnswers).toEqual([{ profile: 'default', receivedAt: NOW.toISOString(), body: rest }]);
+    expect(result.stdout).not.toContain(CREATED.key);
+  });
+
   it('saves the raw answer and fails when no key can be found in it', async () => {
     const dir = tempDir();
     await seedStore(dir);

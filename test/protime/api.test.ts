@@ -7,7 +7,7 @@ import {
   IncompleteCreateError,
   listWebhooks,
 } from '../../src/protime/api.js';
-import { API_BASE, API_ROOT, api, cliError, clientWithToken, makeCreated, makeWebhook, SECRET, settings } from './factories.js';
+import { API_BASE, API_ORIGIN, API_ROOT, api, cliError, clientWithToken, makeCreated, makeWebhook, SECRET, settings } from './factories.js';
 
 const WEBHOOKS = `${API_BASE}/webhooks`;
 const client = () => clientWithToken(settings());
@@ -89,6 +89,44 @@ describe('createWebhook', () => {
       .post(WEBHOOKS)
       .reply(201, makeCreated({ id: undefined }), { Location: `${API_ROOT}/webhooks/c0ffee00-1111-4222-8333-444455556666?api-version=1` });
     expect((await createWebhook(client(), input)).id).toBe('c0ffee00-1111-4222-8333-444455556666');
+  });
+
+  it.each([
+    ['an absolute URL', `${API_ROOT}/webhooks/w-abs`, 'w-abs'],
+    ['a server-relative path', `${API_BASE}/webhooks/w-rel`, 'w-rel'],
+    ['a path relative to the request', 'webhooks/w-req', 'w-req'],
+    ['a percent-encoded id', `${API_ROOT}/webhooks/w%2D1%7E`, 'w-1~'],
+  ])('takes the id from a Location on the API origin given as %s', async (_label, location, id) => {
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ id: undefined }), { Location: location });
+    expect((await createWebhook(client(), input)).id).toBe(id);
+  });
+
+  it('prefers the body id to the Location header, wherever Location points', async () => {
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ id: 'from-body' }), { Location: 'https://evil.example/webhooks/from-location' });
+    expect((await createWebhook(client(), input)).id).toBe('from-body');
+  });
+
+  it.each([
+    ['another origin', 'https://evil.example/connector/protimeapi/api/v1/webhooks/w1', 'is on https://evil.example, not on the API'],
+    ['another port', 'https://acme.myprotime.eu:8443/connector/protimeapi/api/v1/webhooks/w1', 'not on the API'],
+    ['another path', `${API_ORIGIN}/other/webhooks/w1`, `does not name a webhook under ${API_BASE}/webhooks/`],
+    ['the list itself', `${API_ROOT}/webhooks/`, 'does not name a webhook under'],
+    ['a deeper path', `${API_ROOT}/webhooks/w1/deliveries`, 'does not name a webhook under'],
+    ['a dot-segment escape', `${API_ROOT}/webhooks/%2e%2e/%2e%2e/w1`, 'does not name a webhook under'],
+    ['an encoded slash', `${API_ROOT}/webhooks/a%2Fb`, 'does not name a webhook id we accept'],
+    ['a prototype name', `${API_ROOT}/webhooks/__proto__`, 'does not name a webhook id we accept'],
+    ['a broken escape', `${API_ROOT}/webhooks/w%zz`, 'does not name a webhook id we accept'],
+  ])('takes no id from a Location on %s: an IncompleteCreateError says why', async (_label, location, expected) => {
+    const created = makeCreated({ id: undefined });
+    api().post(WEBHOOKS).reply(201, created, { Location: location });
+    const error = await incomplete(createWebhook(client(), input));
+    expect(error.problem).toContain('the answer had no `id` and its Location header (');
+    expect(error.problem).toContain(expected);
+    expect(error.raw).toEqual(JSON.parse(JSON.stringify(created)));
   });
 
   it('keeps an unknown status, and assumes Enabled when none is given', async () => {
