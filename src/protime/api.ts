@@ -99,9 +99,29 @@ function idFromLocation(client: ProtimeClient, location: string, raw: unknown): 
   return id;
 }
 
-/** Every webhook of the tenant, following nextLink (an empty page does not mean the end). */
-export async function listWebhooks(client: ProtimeClient, options: { filter?: string } = {}): Promise<Webhook[]> {
+/** A list item that did not pass webhookSchema: where it was, its id when it had a readable one, and why. */
+export interface UnreadableWebhook {
+  /** The item's `id` when it is a non-empty string (as received: escape it before printing), else null. */
+  id: string | null;
+  /** 1-based page of the list, and the item's index in that page's `value`. */
+  page: number;
+  index: number;
+  problem: string;
+}
+
+export interface WebhookList {
+  webhooks: Webhook[];
+  /** Skipped items: one bad webhook must not hide the others, nor pass for absent. */
+  unreadable: UnreadableWebhook[];
+}
+
+/**
+ * Every webhook of the tenant, following nextLink (an empty page does not mean the end). A page
+ * that is not a `{value: [...]}` envelope is a bad response; a bad item is skipped and reported.
+ */
+export async function listWebhooks(client: ProtimeClient, options: { filter?: string } = {}): Promise<WebhookList> {
   const all: Webhook[] = [];
+  const unreadable: UnreadableWebhook[] = [];
   const seen = new Set<string>();
   let next: string | undefined = '/webhooks';
   let query: Record<string, string> | undefined = options.filter ? { filter: options.filter } : undefined;
@@ -122,11 +142,21 @@ export async function listWebhooks(client: ProtimeClient, options: { filter?: st
     });
     const page = webhookPageSchema.safeParse(response.data);
     if (!page.success) throw badResponse('GET /webhooks', describeIssue(page.error));
-    all.push(...page.data.value);
+    page.data.value.forEach((item, index) => {
+      const parsed = webhookSchema.safeParse(item);
+      if (parsed.success) all.push(parsed.data);
+      // seen holds one entry per page read so far: its size is this page's number.
+      else unreadable.push({ id: idOf(item), page: seen.size, index, problem: describeIssue(parsed.error) });
+    });
     next = page.data.nextLink ?? undefined;
     query = undefined; // nextLink carries its own query.
   }
-  return all;
+  return { webhooks: all, unreadable };
+}
+
+function idOf(item: unknown): string | null {
+  const id = (item as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id !== '' ? id : null;
 }
 
 /** One spelling per page (absolute, query decoded and re-encoded), whatever form the link had. */

@@ -39,6 +39,7 @@ describe('status', () => {
       replaced: 0,
       deployPending: 0,
       foreign: 1,
+      unreadable: 0,
     });
     expect(doc.subscriptions.find((s: any) => s.id === foreign.id)).toMatchObject({ state: 'foreign', hasKey: false });
     const okEntry = doc.subscriptions.find((s: any) => s.id === ok.id);

@@ -203,7 +203,7 @@ describe('listWebhooks', () => {
       makeWebhook({ id: 'w2', status: 'Disabled', externalReferences: { people: '@badge-number' } }),
     ];
     api().get(WEBHOOKS).reply(200, { value: hooks, '@odata.context': 'x' });
-    expect(await listWebhooks(client())).toEqual(hooks);
+    expect(await listWebhooks(client())).toEqual({ webhooks: hooks, unreadable: [] });
   });
 
   it('passes the filter on the first page only, then follows nextLink, past empty pages', async () => {
@@ -220,7 +220,7 @@ describe('listWebhooks', () => {
       .query({ page: '3' })
       .reply(200, { value: [makeWebhook({ id: 'w3' })], nextLink: null });
     const hooks = await listWebhooks(client(), { filter: "status eq 'Disabled'" });
-    expect(hooks.map((hook) => hook.id)).toEqual(['w1', 'w3']);
+    expect(hooks.webhooks.map((hook) => hook.id)).toEqual(['w1', 'w3']);
   });
 
   it('follows a nextLink relative to the API root', async () => {
@@ -229,7 +229,7 @@ describe('listWebhooks', () => {
       .get(WEBHOOKS)
       .query({ page: '2' })
       .reply(200, { value: [makeWebhook({ id: 'w2' })] });
-    expect((await listWebhooks(client())).map((hook) => hook.id)).toEqual(['w2']);
+    expect((await listWebhooks(client())).webhooks.map((hook) => hook.id)).toEqual(['w2']);
   });
 
   it('stops with a clear error when a nextLink repeats', async () => {
@@ -266,17 +266,56 @@ describe('listWebhooks', () => {
   it.each([
     [
       'a bad validUntil',
-      { value: [makeWebhook(), makeWebhook({ validUntil: '31/03/2025' })] },
-      'value[1].validUntil: expected an ISO 8601 date-time with an offset',
+      makeWebhook({ id: 'bad-1', validUntil: '31/03/2025' }),
+      'bad-1',
+      'validUntil: expected an ISO 8601 date-time with an offset',
     ],
     [
       'a validUntil without offset',
-      { value: [makeWebhook({ validUntil: '2025-03-31T12:30:00' })] },
-      'value[0].validUntil: expected an ISO 8601 date-time with an offset',
+      makeWebhook({ id: 'bad-2', validUntil: '2025-03-31T12:30:00' }),
+      'bad-2',
+      'validUntil: expected an ISO 8601',
     ],
-    ['a missing id', { value: [makeWebhook({ id: undefined })] }, 'value[0].id: '],
+    ['a missing status', makeWebhook({ id: 'bad-3', status: undefined }), 'bad-3', 'status: '],
+    ['a missing id', makeWebhook({ id: undefined }), null, 'id: '],
+    ['an empty id', makeWebhook({ id: '' }), null, 'id: '],
+    ['a numeric id', makeWebhook({ id: 42 as unknown as string }), null, 'id: '],
+    ['a string instead of an object', 'w9', null, 'expected object'],
+    ['null', null, null, 'expected object'],
+  ])('skips an item with %s, keeps the others, and reports its id (or place) and problem', async (_label, bad, id, problem) => {
+    const good = [makeWebhook({ id: 'good-1' }), makeWebhook({ id: 'good-2' })];
+    api()
+      .get(WEBHOOKS)
+      .reply(200, { value: [good[0], bad], nextLink: `${API_ROOT}/webhooks?page=2` });
+    api()
+      .get(WEBHOOKS)
+      .query({ page: '2' })
+      .reply(200, { value: [good[1]] });
+    const list = await listWebhooks(client());
+    expect(list.webhooks.map((hook) => hook.id)).toEqual(['good-1', 'good-2']);
+    expect(list.unreadable).toEqual([{ id, page: 1, index: 1, problem: expect.stringContaining(problem) }]);
+  });
+
+  it('names the place of each unreadable item across pages', async () => {
+    api()
+      .get(WEBHOOKS)
+      .reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=2` });
+    api()
+      .get(WEBHOOKS)
+      .query({ page: '2' })
+      .reply(200, { value: [makeWebhook(), makeWebhook(), makeWebhook({ id: 'x\u001b[2Jy', collectionName: undefined })] });
+    const list = await listWebhooks(client());
+    expect(list.webhooks).toHaveLength(2);
+    // Kept as received: whoever prints it escapes it (and matches it against records unchanged).
+    expect(list.unreadable).toEqual([{ id: 'x\u001b[2Jy', page: 2, index: 2, problem: expect.stringMatching(/^collectionName: /) }]);
+  });
+
+  it.each([
     ['no value array', { items: [] }, 'value: '],
-  ])('turns %s into a clear error naming the field', async (_label, body, expected) => {
+    ['a value that is not an array', { value: { id: 'w1' } }, 'value: '],
+    ['a nextLink that is not a string', { value: [], nextLink: 7 }, 'nextLink: '],
+    ['an array for a page', ['w1'], 'Invalid input: expected object, received array'],
+  ])('turns a page with %s into a clear bad-response error naming the field', async (_label, body, expected) => {
     api().get(WEBHOOKS).reply(200, body);
     const error = await cliError(listWebhooks(client()));
     expect(error.kind).toBe('failure');
