@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import { createAndStore } from '../lifecycle/create.js';
 import { type Deployment, handOver } from '../lifecycle/deploy.js';
 import { readList, unreadableIds } from '../lifecycle/listing.js';
-import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
+import { preexistingIds, reconcile, settleIntents } from '../lifecycle/reconcile.js';
 import { retire } from '../lifecycle/retire.js';
 import {
   checkCollection,
@@ -48,6 +48,8 @@ export interface SubscriptionResult {
   /** Whether every hook (and the keys file) got the key; null when there is none to reach. */
   deployed: boolean | null;
   hookErrors: string[];
+  /** Set by --dry-run when the real run would create nothing and return this existing one. */
+  dryRun?: true;
 }
 
 export interface DryRunResult {
@@ -65,20 +67,29 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
   const client = await ctx.client();
   const wanted = { collection, destinationUrl, externalReferences };
 
-  if (options.dryRun) return dryRunRequest(client, wanted);
-
-  const release = await ctx.store.runLock(ctx.globals.profile, 'subscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });
+  // A dry run takes no lock and writes nothing, but decides as the real run does, on the same list.
+  const release = options.dryRun
+    ? async () => undefined
+    : await ctx.store.runLock(ctx.globals.profile, 'subscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });
   try {
-    // Listed under the lock: settles what an interrupted earlier run created, and tells the new
-    // intent which webhooks to this destination already exist (never to be mistaken for ours).
+    // Listed under the lock (a real run's): settles what an interrupted earlier run created, and
+    // tells the new intent which webhooks to this destination already exist (never to be mistaken for ours).
     const list = await readList(ctx, client);
-    await settleIntents(ctx.store, ctx.globals.profile, list);
-    const found = findExisting(ctx, (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {}, list, wanted);
+    const records = await settledRecords(ctx, list, options.dryRun);
+    const found = findExisting(ctx, records, list, wanted);
     if (found.existing && !options.force) {
+      if (options.dryRun) {
+        if (options.deployHook !== undefined) ctx.log.info('A real run would also set its deploy hook as given.');
+        return { ...found.existing, dryRun: true };
+      }
       if (options.deployHook !== undefined) await setDeployHook(ctx, found.existing.id, options.deployHook || null);
       return found.existing;
     }
     if (!options.force) refuseDoubt(found, collection);
+    if (options.dryRun) {
+      for (const id of found.orphans) ctx.log.info(`A real run would then delete webhook ${id}, left without a key by an interrupted run.`);
+      return dryRunRequest(client, wanted);
+    }
     const orphans = found.orphans;
     const preexisting = preexistingIds(list, collection, destinationUrl);
     const record = await createAndStore(ctx, client, {
@@ -111,6 +122,18 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
   } finally {
     await release();
   }
+}
+
+/** The profile's records the decision is made on: open intents settled against the list (by a dry run, in a copy). */
+async function settledRecords(ctx: Context, list: WebhookList, dryRun: boolean): Promise<Record<string, SubscriptionRecord>> {
+  const profile = ctx.globals.profile;
+  if (dryRun) {
+    const copy = structuredClone(await ctx.store.read());
+    reconcile(copy, profile, list);
+    return copy.subscriptions[profile] ?? {};
+  }
+  await settleIntents(ctx.store, profile, list);
+  return (await ctx.store.read()).subscriptions[profile] ?? {};
 }
 
 /** Without --force, a subscription of ours to this destination that we cannot read, or one with other references, stops the create. */
@@ -259,6 +282,7 @@ export function render(result: SubscribeResult, view: View): string {
     const query = new URLSearchParams(result.request.query).toString();
     return `${result.request.method} ${result.request.url}${query ? `?${query}` : ''}\n${JSON.stringify(result.request.body, null, 2)}\n`;
   }
+  if (result.dryRun) return `already subscribed: ${result.id}\n`;
   const left = Math.floor((Date.parse(result.validUntil) - view.now.getTime()) / 1000);
   return fields([
     ['id', result.id],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, NOW, seedStore } from '../helpers/protime.js';
+import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, NOW, seedStore, writesCaught } from '../helpers/protime.js';
 import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, records, serverOf, URL } from './renew-helpers.js';
 
 /** GET /webhooks answered with these pages, items taken as they are (broken ones included). */
@@ -13,22 +13,6 @@ function mockPages(...pages: unknown[][]) {
       .get(path)
       .reply(200, { value, ...(nextLink ? { nextLink } : {}) });
   });
-}
-
-/** Records every POST or DELETE no other mock took (answered 500): the test then asserts there were none. */
-function writesCaught(): string[] {
-  const caught: string[] = [];
-  for (const method of ['post', 'delete'] as const) {
-    api()
-      [method](/.*/)
-      .optionally()
-      .times(Number.POSITIVE_INFINITY)
-      .reply(500, (uri: string) => {
-        caught.push(`${method.toUpperCase()} ${uri}`);
-        return {};
-      });
-  }
-  return caught;
 }
 
 const BAD_TIME = 'validUntil: expected an ISO 8601 date-time with an offset';
