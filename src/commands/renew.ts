@@ -3,14 +3,16 @@ import { type Assessed, assess } from '../lifecycle/assess.js';
 import { createAndStore } from '../lifecycle/create.js';
 import { type Deployment, handOver, runHooks } from '../lifecycle/deploy.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
+import { readList, unreadableIds } from '../lifecycle/listing.js';
 import { deleteFailing, finishOwedDeletes, type OwedDelete } from '../lifecycle/owed-deletes.js';
 import { claimedByIntents, preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { forgetExpiredKeys, recordDeleteFailure, retire } from '../lifecycle/retire.js';
 import { checkWebhookId, isLive, sameDestination } from '../lifecycle/subscriptions.js';
-import { type ExternalReference, listWebhooks } from '../protime/api.js';
+import type { ExternalReference, WebhookList } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
 import type { Webhook } from '../protime/schemas.js';
 import { CliError, type ExitKind, usageError } from '../shared/errors.js';
+import { printable } from '../shared/names.js';
 import { table, type View } from '../shared/output.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
 
@@ -77,14 +79,14 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
     ? async () => undefined
     : await ctx.store.runLock(profile, 'renew', { waitMs: (options.waitSeconds ?? 0) * 1000 });
   try {
-    const server = await listWebhooks(client);
+    const server = await readList(ctx, client);
     if (!options.dryRun) {
       const adopted = await settleIntents(ctx.store, profile, server);
       if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) created by an interrupted run lost their keys; replacing them.`);
     }
     const data = await ctx.store.read();
-    const claimed = claimedByIntents(data.intents?.[profile], data.subscriptions[profile], server);
-    refuseForeign(options, server, data.subscriptions[profile] ?? {}, claimed);
+    const claimed = claimedByIntents(data.intents?.[profile], data.subscriptions[profile], server.webhooks);
+    refuseForeign(options, server.webhooks, data.subscriptions[profile] ?? {}, claimed);
     // Hand-overs an earlier run could not finish come first: until they succeed, the webhooks
     // they replace must stay.
     const results: RenewItem[] = options.dryRun ? [] : await retryPendingDeploys(ctx, options);
@@ -94,7 +96,7 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
       await syncKeysFile(ctx);
     }
     const entries = assess((await ctx.store.read()).subscriptions[profile], server, ctx.now(), options.renewWithinSeconds, claimed);
-    for (const step of plan(entries, options)) {
+    for (const step of plan(entries, options, unreadableIds(server))) {
       // The table has no column for reasons: say on stderr why an id given could not be renewed.
       if (step.kind === 'fail') ctx.log.error(step.reason);
       const item = options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server);
@@ -121,25 +123,40 @@ function refuseForeign(options: RenewOptions, server: Webhook[], records: Record
 /**
  * Pure: which subscriptions to replace, skip or discard. Keyless webhooks left by an interrupted
  * run are replaced only when nothing else with a key serves their destination, so each destination
- * ends with exactly one keyed webhook.
+ * ends with exactly one keyed webhook. One whose list item could not be read (`unreadable`: ids
+ * given, or every such subscription of the profile when none are) fails and is left alone: its
+ * health is unknown, and a replacement would give its destination two webhooks.
  */
-export function plan(entries: Assessed[], options: Pick<RenewOptions, 'ids' | 'recreate'>): Step[] {
+export function plan(
+  entries: Assessed[],
+  options: Pick<RenewOptions, 'ids' | 'recreate'>,
+  /** Ids of list items that could not be read, this profile's or not. */
+  unreadable: ReadonlySet<string> = new Set(),
+): Step[] {
   const byId = new Map(entries.map((e) => [e.id, e]));
   const steps: Step[] = [];
   const targets: Assessed[] = [];
+  const unread = (id: string, problem?: string): Step => ({
+    kind: 'fail',
+    id,
+    reason: `${printable(id)} is on Protime's list but could not be read${problem ? ` (${printable(problem)})` : ''}; left alone: not renewed, recreated or deleted.`,
+    code: 'unreadable',
+  });
   if (options.ids.length > 0) {
     for (const id of new Set(options.ids)) {
       const entry = byId.get(id);
       if (entry?.state === 'replaced')
         steps.push({ kind: 'fail', id, reason: `${id} was already replaced by ${entry.record?.replacedBy}.`, code: 'already-replaced' });
+      else if (entry?.state === 'unreadable' || (!entry && unreadable.has(id))) steps.push(unread(id, entry?.problem));
       else if (entry) targets.push(entry);
       else steps.push({ kind: 'fail', id, reason: `No subscription ${id} on the server or in this profile's records.`, code: 'not-found' });
     }
   } else {
+    steps.push(...entries.filter((e) => e.state === 'unreadable').map((e) => unread(e.id, e.problem)));
     // A replaced webhook is never a target: finishReplacements() owes it a delete, nothing more.
-    targets.push(
-      ...entries.filter((e) => e.state !== 'replaced' && (e.state === 'renew-due' || e.record?.adopted || CRITICAL.has(e.state))),
-    );
+    // Nor is an unreadable one, even a keyless leftover: its health is unknown.
+    const idle = new Set(['replaced', 'unreadable']);
+    targets.push(...entries.filter((e) => !idle.has(e.state) && (e.state === 'renew-due' || e.record?.adopted || CRITICAL.has(e.state))));
   }
   // Orphans last: whether one is needed depends on what the other targets (a --recreate of a
   // missing or expired webhook of the same destination) end up replacing.
@@ -178,7 +195,7 @@ async function execute(
   options: RenewOptions,
   ctx: Context,
   client: ProtimeClient,
-  server: Webhook[],
+  server: WebhookList,
 ): Promise<RenewItem | undefined> {
   if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
   const { entry } = step;

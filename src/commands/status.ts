@@ -1,12 +1,12 @@
 import type { Context } from '../context.js';
 import { type Assessed, assess } from '../lifecycle/assess.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
+import { readList } from '../lifecycle/listing.js';
 import { type DeleteFailing, deleteFailing } from '../lifecycle/owed-deletes.js';
 import { claimedByIntents, settleIntents } from '../lifecycle/reconcile.js';
 import { type SubscriptionState, worstSeverity } from '../lifecycle/renewal.js';
 import { checkCollection } from '../lifecycle/subscriptions.js';
-import { listWebhooks } from '../protime/api.js';
-import type { Webhook } from '../protime/schemas.js';
+import type { UnreadableWebhook, WebhookList } from '../protime/api.js';
 import { formatDuration } from '../shared/duration.js';
 import { paint, table, type View } from '../shared/output.js';
 
@@ -30,6 +30,8 @@ export interface StatusResult {
   checkedAt: string;
   offline: boolean;
   subscriptions: StatusEntry[];
+  /** Items of the server's list that could not be read (skipped; any with a record's id is state `unreadable`). */
+  unreadable: UnreadableWebhook[];
   summary: {
     ok: number;
     renewDue: number;
@@ -42,6 +44,7 @@ export interface StatusResult {
     foreign: number;
     /** Entries whose deleteFailing is set. */
     deleteFailing: number;
+    unreadable: number;
   };
 }
 
@@ -55,7 +58,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
   const now = ctx.now();
   const server = options.offline ? undefined : await listSettled(ctx);
   const data = await ctx.store.read();
-  const claimed = server ? claimedByIntents(data.intents?.[profile], data.subscriptions[profile], server) : undefined;
+  const claimed = server ? claimedByIntents(data.intents?.[profile], data.subscriptions[profile], server.webhooks) : undefined;
   const entries = assess(data.subscriptions[profile], server, now, options.renewWithinSeconds, claimed);
   // A replaced key past its validUntil leaves the accepted set with time alone: any look notices.
   await syncKeysFile(ctx, data).catch((error: Error) => ctx.log.warn(error.message));
@@ -70,6 +73,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
     checkedAt: now.toISOString(),
     offline: options.offline,
     subscriptions: shown,
+    unreadable: server?.unreadable ?? [],
     summary: {
       ok: count('ok'),
       renewDue: count('renew-due'),
@@ -81,6 +85,7 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
       deployPending: count('deploy-pending'),
       foreign: count('foreign'),
       deleteFailing: shown.filter((e) => e.deleteFailing).length,
+      unreadable: count('unreadable'),
     },
   };
   if (!options.all) foreignHidden.add(result);
@@ -92,18 +97,18 @@ export async function run(options: StatusOptions, ctx: Context): Promise<StatusR
  * subscribe holds the profile (a running one may still await its answer), the list is fetched
  * under the run lock and what those runs created is recorded, as unknown-key.
  */
-async function listSettled(ctx: Context): Promise<Webhook[]> {
+async function listSettled(ctx: Context): Promise<WebhookList> {
   const client = await ctx.client();
   const profile = ctx.globals.profile;
-  if (!(await ctx.store.read()).intents?.[profile]?.length) return listWebhooks(client);
+  if (!(await ctx.store.read()).intents?.[profile]?.length) return readList(ctx, client);
   let release: (() => Promise<void>) | undefined;
   try {
     release = await ctx.store.runLock(profile, 'status', { waitMs: 0 });
   } catch {
-    return listWebhooks(client);
+    return readList(ctx, client);
   }
   try {
-    const server = await listWebhooks(client);
+    const server = await readList(ctx, client);
     const adopted = await settleIntents(ctx.store, profile, server);
     if (adopted.length > 0)
       ctx.log.warn(
@@ -119,6 +124,7 @@ const ORDER: SubscriptionState[] = [
   'missing',
   'disabled',
   'expired',
+  'unreadable',
   'unknown-key',
   'deploy-pending',
   'renew-due',
@@ -144,6 +150,7 @@ const STATE_STYLE: Record<SubscriptionState, 'green' | 'yellow' | 'red' | 'gray'
   expired: 'red',
   disabled: 'red',
   missing: 'red',
+  unreadable: 'red',
 };
 
 export function render(result: StatusResult, view: View): string {
@@ -185,9 +192,14 @@ export function summarize(result: StatusResult): string {
     [s.expired, 'expired'],
     [s.disabled, 'disabled'],
     [s.missing, 'missing'],
+    [s.unreadable, 'unreadable'],
   ]
     .filter(([n]) => (n as number) > 0)
     .map(([n, label]) => `${n} ${label}`);
+  const unread =
+    s.unreadable > 0
+      ? " Protime's list held unreadable webhook(s) of this profile (named above): they are left alone until Protime lists them properly."
+      : '';
   const advice =
     s.expired + s.disabled + s.missing > 0
       ? ' Expired, disabled or missing webhooks missed events: re-sync the collection, then `protime-hooks renew --recreate`.'
@@ -200,5 +212,5 @@ export function summarize(result: StatusResult): string {
     s.deleteFailing > 0
       ? ` ${s.deleteFailing} replaced webhook(s) could not be deleted yet (see deleteFailing in --json); \`protime-hooks renew\` tries again.`
       : '';
-  return `${own} subscription(s): ${parts.join(', ')}${result.offline ? ' (offline: from local records)' : ''}.${advice}${undeleted}${foreign}`;
+  return `${own} subscription(s): ${parts.join(', ')}${result.offline ? ' (offline: from local records)' : ''}.${unread}${advice}${undeleted}${foreign}`;
 }

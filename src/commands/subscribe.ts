@@ -1,18 +1,20 @@
 import type { Context } from '../context.js';
 import { createAndStore } from '../lifecycle/create.js';
 import { type Deployment, handOver } from '../lifecycle/deploy.js';
-import { preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
+import { readList, unreadableIds } from '../lifecycle/listing.js';
+import { preexistingIds, reconcile, settleIntents } from '../lifecycle/reconcile.js';
 import { retire } from '../lifecycle/retire.js';
 import {
   checkCollection,
   isLive,
+  liveRecords,
   parseExternalReference,
   referencesJson,
   renewAfterText,
   sameDestination,
 } from '../lifecycle/subscriptions.js';
-import { type ExternalReference, formatExternalReferences, listWebhooks } from '../protime/api.js';
-import type { Webhook } from '../protime/schemas.js';
+import { type ExternalReference, formatExternalReferences, type WebhookList } from '../protime/api.js';
+import type { ProtimeClient } from '../protime/client.js';
 import { formatDuration } from '../shared/duration.js';
 import { CliError, type ExitKind, failure, usageError } from '../shared/errors.js';
 import { fields, paint, type View } from '../shared/output.js';
@@ -46,6 +48,8 @@ export interface SubscriptionResult {
   /** Whether every hook (and the keys file) got the key; null when there is none to reach. */
   deployed: boolean | null;
   hookErrors: string[];
+  /** Set by --dry-run when the real run would create nothing and return this existing one. */
+  dryRun?: true;
 }
 
 export interface DryRunResult {
@@ -61,37 +65,33 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
   const destinationUrl = checkUrl(options.url, '--url');
   const externalReferences = options.externalRefs.map(parseExternalReference);
   const client = await ctx.client();
+  const wanted = { collection, destinationUrl, externalReferences };
 
-  if (options.dryRun) {
-    const query: Record<string, string> =
-      externalReferences.length > 0 ? { externalReferences: formatExternalReferences(externalReferences) } : {};
-    return {
-      dryRun: true,
-      request: { method: 'POST', url: client.resolve('/webhooks'), query, body: { destinationUrl, collectionName: collection } },
-    };
-  }
-
-  const release = await ctx.store.runLock(ctx.globals.profile, 'subscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });
+  // A dry run takes no lock and writes nothing, but decides as the real run does, on the same list.
+  const release = options.dryRun
+    ? async () => undefined
+    : await ctx.store.runLock(ctx.globals.profile, 'subscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });
   try {
-    // Listed under the lock: settles what an interrupted earlier run created, and tells the new
-    // intent which webhooks to this destination already exist (never to be mistaken for ours).
-    const webhooks = await listWebhooks(client);
-    await settleIntents(ctx.store, ctx.globals.profile, webhooks);
-    const found = await findExisting(ctx, webhooks, { collection, destinationUrl, externalReferences });
+    // Listed under the lock (a real run's): settles what an interrupted earlier run created, and
+    // tells the new intent which webhooks to this destination already exist (never to be mistaken for ours).
+    const list = await readList(ctx, client);
+    const records = await settledRecords(ctx, list, options.dryRun);
+    const found = findExisting(ctx, records, list, wanted);
     if (found.existing && !options.force) {
+      if (options.dryRun) {
+        if (options.deployHook !== undefined) ctx.log.info('A real run would also set its deploy hook as given.');
+        return { ...found.existing, dryRun: true };
+      }
       if (options.deployHook !== undefined) await setDeployHook(ctx, found.existing.id, options.deployHook || null);
       return found.existing;
     }
-    if (found.conflict && !options.force) {
-      const theirs = found.conflict.externalReferences.map(([c, r]) => `${c},${r}`).join(' ') || 'none';
-      throw usageError(
-        'different-external-references',
-        `Subscription ${found.conflict.id} already sends ${collection} to this URL, with other external references (${theirs}).`,
-        'Pass --force to create a second subscription with these references, or unsubscribe the first.',
-      );
+    if (!options.force) refuseDoubt(found, collection);
+    if (options.dryRun) {
+      for (const id of found.orphans) ctx.log.info(`A real run would then delete webhook ${id}, left without a key by an interrupted run.`);
+      return dryRunRequest(client, wanted);
     }
     const orphans = found.orphans;
-    const preexisting = preexistingIds(webhooks, collection, destinationUrl);
+    const preexisting = preexistingIds(list, collection, destinationUrl);
     const record = await createAndStore(ctx, client, {
       kind: 'subscribe',
       collection,
@@ -124,20 +124,75 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
   }
 }
 
+/** The profile's records the decision is made on: open intents settled against the list (by a dry run, in a copy). */
+async function settledRecords(ctx: Context, list: WebhookList, dryRun: boolean): Promise<Record<string, SubscriptionRecord>> {
+  const profile = ctx.globals.profile;
+  if (dryRun) {
+    const copy = structuredClone(await ctx.store.read());
+    reconcile(copy, profile, list);
+    return copy.subscriptions[profile] ?? {};
+  }
+  await settleIntents(ctx.store, profile, list);
+  return (await ctx.store.read()).subscriptions[profile] ?? {};
+}
+
+/** Without --force, a subscription of ours to this destination that we cannot read, or one with other references, stops the create. */
+function refuseDoubt(found: Found, collection: string): void {
+  if (found.unreadable) {
+    throw failure(
+      'unreadable-webhook',
+      `Subscription ${found.unreadable.id} already sends ${collection} to this URL, but Protime's list entry for it could not be read; not creating a second one.`,
+      { hint: 'Pass --force to create another anyway; `protime-hooks status` shows it as unreadable meanwhile.' },
+    );
+  }
+  if (found.conflict) {
+    const theirs = found.conflict.externalReferences.map(([c, r]) => `${c},${r}`).join(' ') || 'none';
+    throw usageError(
+      'different-external-references',
+      `Subscription ${found.conflict.id} already sends ${collection} to this URL, with other external references (${theirs}).`,
+      'Pass --force to create a second subscription with these references, or unsubscribe the first.',
+    );
+  }
+}
+
+function dryRunRequest(client: ProtimeClient, wanted: Wanted): DryRunResult {
+  const query: Record<string, string> =
+    wanted.externalReferences.length > 0 ? { externalReferences: formatExternalReferences(wanted.externalReferences) } : {};
+  return {
+    dryRun: true,
+    request: {
+      method: 'POST',
+      url: client.resolve('/webhooks'),
+      query,
+      body: { destinationUrl: wanted.destinationUrl, collectionName: wanted.collection },
+    },
+  };
+}
+
+interface Wanted {
+  collection: string;
+  destinationUrl: string;
+  externalReferences: ExternalReference[];
+}
+
+interface Found {
+  existing?: SubscriptionResult;
+  /** Ours, with other external references. */
+  conflict?: SubscriptionRecord;
+  /** Ours by the record, but its item in the list could not be read. */
+  unreadable?: SubscriptionRecord;
+  orphans: string[];
+}
+
 /**
  * This profile's enabled, unexpired subscription of this collection to this destination with the
  * same external references, if any. One with other references is a conflict (a usage error unless
  * --force). Webhooks of other profiles or tools are not this profile's and never count; keyless
  * leftovers of our own interrupted creates do not either: a new subscription replaces them.
  */
-async function findExisting(
-  ctx: Context,
-  webhooks: Webhook[],
-  wanted: { collection: string; destinationUrl: string; externalReferences: ExternalReference[] },
-): Promise<{ existing?: SubscriptionResult; conflict?: SubscriptionRecord; orphans: string[] }> {
+function findExisting(ctx: Context, records: Record<string, SubscriptionRecord>, list: WebhookList, wanted: Wanted): Found {
   const now = ctx.now().getTime();
-  const records = (await ctx.store.read()).subscriptions[ctx.globals.profile] ?? {};
-  const serving = webhooks.filter(
+  const serving = list.webhooks.filter(
     (w) =>
       w.collectionName === wanted.collection &&
       w.status.toLowerCase() === 'enabled' &&
@@ -151,7 +206,15 @@ async function findExisting(
   const orphans = ours.filter((w) => records[w.id]!.adopted).map((w) => w.id);
   const kept = ours.filter((w) => !records[w.id]!.adopted);
   const match = kept.find((w) => sameReferences(records[w.id]!.externalReferences, wanted.externalReferences));
-  if (!match) return { orphans, conflict: kept[0] ? records[kept[0].id] : undefined };
+  if (!match) {
+    // Ours by the record, unread on the server: it may well be serving this destination still.
+    const unread = unreadableIds(list);
+    const unreadable = liveRecords(records).find(
+      (r) =>
+        unread.has(r.id) && !r.adopted && r.collection === wanted.collection && sameDestination(r.destinationUrl, wanted.destinationUrl),
+    );
+    return { orphans, conflict: kept[0] ? records[kept[0].id] : undefined, unreadable };
+  }
   const record = records[match.id]!;
   ctx.log.info(`A ${wanted.collection} subscription to this URL already exists; nothing was created (--force creates another).`);
   const validUntil = new Date(match.validUntil).toISOString();
@@ -215,10 +278,11 @@ export function exitKind(result: SubscribeResult): ExitKind {
 }
 
 export function render(result: SubscribeResult, view: View): string {
-  if ('dryRun' in result) {
+  if ('request' in result) {
     const query = new URLSearchParams(result.request.query).toString();
     return `${result.request.method} ${result.request.url}${query ? `?${query}` : ''}\n${JSON.stringify(result.request.body, null, 2)}\n`;
   }
+  if (result.dryRun) return `already subscribed: ${result.id}\n`;
   const left = Math.floor((Date.parse(result.validUntil) - view.now.getTime()) / 1000);
   return fields([
     ['id', result.id],

@@ -1,3 +1,4 @@
+import type { WebhookList } from '../protime/api.js';
 import type { Webhook } from '../protime/schemas.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
 import { type SubscriptionState, subscriptionState } from './renewal.js';
@@ -8,7 +9,7 @@ export interface Assessed {
   id: string;
   collection: string;
   destinationUrl: string;
-  /** Protime's status; the last one seen when offline; null when the server no longer lists it. */
+  /** Protime's status; the last one seen when offline or unreadable; null when the server no longer lists it. */
   status: string | null;
   validUntil: string;
   secondsLeft: number;
@@ -19,6 +20,8 @@ export interface Assessed {
   record?: SubscriptionRecord;
   /** The server's object, when it listed one. */
   webhook?: Webhook;
+  /** State `unreadable` only: what was wrong with the server's item. */
+  problem?: string;
 }
 
 /**
@@ -27,7 +30,7 @@ export interface Assessed {
  */
 export function assess(
   records: Record<string, SubscriptionRecord> | undefined,
-  server: Webhook[] | undefined,
+  server: WebhookList | undefined,
   now: Date,
   windowSeconds?: number,
   /** Unrecorded webhooks that open intents prove are this profile's (see claimedByIntents). */
@@ -36,7 +39,13 @@ export function assess(
   const all = records ?? {};
   const entries: Assessed[] = [];
   /** `replaced` is set, not computed: a replaced webhook is never due, whatever its time. */
-  const add = (entry: Omit<Assessed, 'secondsLeft' | 'state' | 'renewAfter'>, onServer: boolean, replaced = false, foreign = false) => {
+  const add = (
+    entry: Omit<Assessed, 'secondsLeft' | 'state' | 'renewAfter'>,
+    onServer: boolean,
+    replaced = false,
+    foreign = false,
+    unreadable = false,
+  ) => {
     const validUntil = new Date(entry.validUntil);
     const createdAt = entry.record?.createdAt;
     entries.push({
@@ -51,6 +60,7 @@ export function assess(
             createdAt: createdAt ? new Date(createdAt) : undefined,
             serverStatus: entry.status ?? undefined,
             onServer,
+            unreadable,
             hasKey: entry.hasKey,
             deployPending: Boolean(entry.record?.deployPending),
             windowSeconds,
@@ -58,7 +68,7 @@ export function assess(
       renewAfter: renewAfterText(entry.validUntil, createdAt, replaced ? undefined : windowSeconds),
     });
   };
-  for (const webhook of server ?? []) {
+  for (const webhook of server?.webhooks ?? []) {
     const record = all[webhook.id];
     const disabled = webhook.status.toLowerCase() === 'disabled';
     const retired = record !== undefined && !isLive(record);
@@ -80,20 +90,27 @@ export function assess(
       !record && !claimed.has(webhook.id),
     );
   }
-  const listed = new Set(server?.map((w) => w.id));
+  const listed = new Set(server?.webhooks.map((w) => w.id));
+  // A record whose item could not be read keeps what it last knew, and is never taken for missing.
+  const unread = new Map(server?.unreadable.flatMap((item) => (item.id === null ? [] : [[item.id, item.problem] as const])));
   for (const record of Object.values(all)) {
     if (!isLive(record) || listed.has(record.id)) continue;
+    const problem = unread.get(record.id);
     add(
       {
         id: record.id,
         collection: record.collection,
         destinationUrl: record.destinationUrl,
-        status: server ? null : record.status,
+        status: server && problem === undefined ? null : record.status,
         validUntil: record.validUntil,
         hasKey: Boolean(record.key),
         record,
+        ...(problem === undefined ? {} : { problem }),
       },
-      !server,
+      !server || problem !== undefined,
+      false,
+      false,
+      problem !== undefined,
     );
   }
   return entries;

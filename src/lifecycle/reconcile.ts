@@ -1,23 +1,22 @@
+import type { WebhookList } from '../protime/api.js';
 import type { Webhook } from '../protime/schemas.js';
 import type { Intent, StoreData } from '../state/schemas.js';
 import type { Store } from '../state/store.js';
+import { unreadableIds } from './listing.js';
 import { sameDestination } from './subscriptions.js';
 
 /** A webhook's creation time may trail our clock a little; older ones were not made by the intent. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
-/** What a create's intent must remember of the list it was decided on. */
-export function preexistingIds(webhooks: Webhook[], collection: string, destinationUrl: string): string[] {
-  return webhooks.filter((w) => w.collectionName === collection && sameDestination(w.destinationUrl, destinationUrl)).map((w) => w.id);
+/**
+ * What a create's intent must remember of the list it was decided on. Unreadable items with an id
+ * count whatever their destination: they existed before the POST, so the POST did not make them.
+ */
+export function preexistingIds(list: WebhookList, collection: string, destinationUrl: string): string[] {
+  const same = list.webhooks.filter((w) => w.collectionName === collection && sameDestination(w.destinationUrl, destinationUrl));
+  return [...same.map((w) => w.id), ...unreadableIds(list)];
 }
 
-/**
- * Settles every open intent against the server's list (call inside `store.update`, holding the run
- * lock so no create is in flight, with a list fetched after taking it): an enabled webhook for the
- * intent's collection and destination that no record knows and that was not there before the POST
- * was created by the interrupted run, and is recorded without a key (`adopted`)
- * so that status reports it and renew replaces and deletes it. Returns the adopted ids.
- */
 /** Whether `webhook`, which no record knows, was created by the interrupted run that left `intent` open. */
 function madeBy(intent: Intent, webhook: Webhook): boolean {
   if (webhook.status.toLowerCase() === 'disabled' || intent.preexisting?.includes(webhook.id)) return false;
@@ -42,10 +41,22 @@ export function claimedByIntents(
   return claimed;
 }
 
-export function reconcile(data: StoreData, profile: string, webhooks: Webhook[]): string[] {
+/**
+ * Settles every open intent against the server's list (call inside `store.update`, holding the run
+ * lock so no create is in flight, with a list fetched after taking it): an enabled webhook for the
+ * intent's collection and destination that no record knows and that was not there before the POST
+ * was created by the interrupted run, and is recorded without a key (`adopted`)
+ * so that status reports it and renew replaces and deletes it. Returns the adopted ids. Intents
+ * wait, untouched, while the list holds an unreadable item that no record knows.
+ */
+export function reconcile(data: StoreData, profile: string, list: WebhookList): string[] {
   const intents = data.intents?.[profile] ?? [];
   if (intents.length === 0) return [];
   const records = data.subscriptions[profile] ?? {};
+  // An unreadable item no record knows may be the very webhook an intent made: settling now would
+  // close the intent without recording it, and that webhook would pass for foreign from then on.
+  if (list.unreadable.some((item) => item.id === null || !Object.hasOwn(records, item.id))) return [];
+  const webhooks = list.webhooks;
   data.subscriptions[profile] = records;
   const adopted: string[] = [];
   for (const intent of intents) {
@@ -72,7 +83,7 @@ export function reconcile(data: StoreData, profile: string, webhooks: Webhook[])
 }
 
 /** reconcile() for a caller holding the run lock; writes only when there is something to settle. */
-export async function settleIntents(store: Store, profile: string, webhooks: Webhook[]): Promise<string[]> {
+export async function settleIntents(store: Store, profile: string, list: WebhookList): Promise<string[]> {
   if (!(await store.read()).intents?.[profile]?.length) return [];
-  return store.update((data) => reconcile(data, profile, webhooks));
+  return store.update((data) => reconcile(data, profile, list));
 }

@@ -4,6 +4,8 @@
  * `replaced`: an old webhook still enabled after its replacement was stored (its delete is owed to
  * the next renew, or it was kept with --keep-old). Shown so every live webhook is accounted for.
  * `foreign`: on the server but not this profile's (another profile's, machine's or tool's).
+ * `unreadable`: this profile's, listed by the server in a form that could not be read: its health
+ * is unknown, so nothing is done to it (never replaced, recreated or deleted) until it reads again.
  */
 export type SubscriptionState =
   | 'ok'
@@ -14,7 +16,8 @@ export type SubscriptionState =
   | 'unknown-key'
   | 'replaced'
   | 'deploy-pending'
-  | 'foreign';
+  | 'foreign'
+  | 'unreadable';
 
 export const DEFAULT_WINDOW_SECONDS = 7 * 86_400;
 
@@ -46,6 +49,8 @@ export interface StateInput {
   serverStatus?: string;
   /** False when we looked at the server and the webhook was not there. */
   onServer: boolean;
+  /** Listed, but its item could not be read: nothing else about it is known. */
+  unreadable?: boolean;
   hasKey: boolean;
   /** Some receiver (a deploy hook, the keys file) has not got this webhook's key yet. */
   deployPending?: boolean;
@@ -59,6 +64,8 @@ export interface StateInput {
 export function subscriptionState(input: StateInput): SubscriptionState {
   // Not ours to judge: whatever its health, it is someone else's to renew.
   if (input.foreign) return 'foreign';
+  // Listed, so not missing; unread, so its health is unknown: neither ok, nor due, nor dead.
+  if (input.unreadable) return 'unreadable';
   if (!input.onServer) return 'missing';
   if (input.serverStatus?.toLowerCase() === 'disabled') return 'disabled';
   // An unreadable validUntil must not pass for healthy: treat it as the worst time can be.
@@ -69,7 +76,10 @@ export function subscriptionState(input: StateInput): SubscriptionState {
   return input.now.getTime() >= due.getTime() ? 'renew-due' : 'ok';
 }
 
-const SEVERITY: Record<SubscriptionState, 'ok' | 'attention' | 'critical'> = {
+type Severity = 'ok' | 'attention' | 'failure' | 'critical';
+
+/** `failure` (exit 1) for unreadable: Protime's answer needs a person, and renew cannot fix it. */
+const SEVERITY: Record<SubscriptionState, Severity> = {
   ok: 'ok',
   replaced: 'ok',
   'renew-due': 'attention',
@@ -79,15 +89,15 @@ const SEVERITY: Record<SubscriptionState, 'ok' | 'attention' | 'critical'> = {
   expired: 'critical',
   disabled: 'critical',
   missing: 'critical',
+  unreadable: 'failure',
 };
 
+/** Worst last: the contract's order 5 > 1 > 3 > 0. */
+const RANK: Severity[] = ['ok', 'attention', 'failure', 'critical'];
+
 /** The worst severity among states; `ok` for none. cli.ts maps it to an exit code. */
-export function worstSeverity(states: Iterable<SubscriptionState>): 'ok' | 'attention' | 'critical' {
-  let worst: 'ok' | 'attention' | 'critical' = 'ok';
-  for (const state of states) {
-    const severity = SEVERITY[state];
-    if (severity === 'critical') return severity;
-    if (severity === 'attention') worst = severity;
-  }
+export function worstSeverity(states: Iterable<SubscriptionState>): Severity {
+  let worst: Severity = 'ok';
+  for (const state of states) if (RANK.indexOf(SEVERITY[state]) > RANK.indexOf(worst)) worst = SEVERITY[state];
   return worst;
 }

@@ -1,7 +1,7 @@
 import type { ExternalReference } from '../protime/api.js';
 import { COLLECTION_NAMES, isCollection, suggestCollection } from '../shared/collections.js';
 import { usageError } from '../shared/errors.js';
-import { PROTOTYPE_KEYS, printable } from '../shared/names.js';
+import { isWebhookId, printable } from '../shared/names.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
 import { renewAfter } from './renewal.js';
 
@@ -17,9 +17,9 @@ export function checkCollection(name: string): string {
   );
 }
 
-/** A webhook id as given on the command line: URL-safe characters, never a prototype member. */
+/** A webhook id as given on the command line (see isWebhookId). */
 export function checkWebhookId(id: string): string {
-  if (/^[A-Za-z0-9._~-]{1,128}$/.test(id) && !PROTOTYPE_KEYS.has(id)) return id;
+  if (isWebhookId(id)) return id;
   throw usageError('bad-id', `"${printable(id)}" is not a webhook id (see \`protime-hooks status\` for the ids).`);
 }
 

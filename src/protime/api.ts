@@ -1,5 +1,6 @@
 import { describeIssue } from '../shared/describe-issue.js';
 import { failure, usageError } from '../shared/errors.js';
+import { isWebhookId, printable } from '../shared/names.js';
 import type { ProtimeClient } from './client.js';
 import { createdWebhookSchema, type Webhook, webhookPageSchema, webhookSchema } from './schemas.js';
 
@@ -55,8 +56,10 @@ export async function createWebhook(
   const parsed = createdWebhookSchema.safeParse(raw);
   if (!parsed.success) throw new IncompleteCreateError(raw, `the answer could not be read (${describeIssue(parsed.error)})`);
   const location = response.headers.get('location');
-  const id = parsed.data.id ?? location?.split('?')[0]?.split('/').filter(Boolean).pop();
-  if (!id) throw new IncompleteCreateError(raw, 'the answer named no webhook id (no `id` field, no Location header)');
+  // The body's id wins; the Location header is only the fallback.
+  let id = parsed.data.id;
+  if (!id && !location) throw new IncompleteCreateError(raw, 'the answer named no webhook id (no `id` field, no Location header)');
+  id ??= idFromLocation(client, location as string, raw);
   const body = parsed.data as Record<string, unknown>;
   const keyField = KEY_FIELDS.find((field) => typeof body[field] === 'string' && body[field] !== '');
   return {
@@ -68,9 +71,57 @@ export async function createWebhook(
   };
 }
 
-/** Every webhook of the tenant, following nextLink (an empty page does not mean the end). */
-export async function listWebhooks(client: ProtimeClient, options: { filter?: string } = {}): Promise<Webhook[]> {
+/**
+ * The id in a 201's Location, taken only from `<API root>/webhooks/<id>` on the API's origin: an id
+ * from anywhere else would be recorded, renewed and deleted as ours without being ours.
+ */
+function idFromLocation(client: ProtimeClient, location: string, raw: unknown): string {
+  const collection = new URL(client.resolve('/webhooks'));
+  const said = `the answer had no \`id\` and its Location header (${printable(location).slice(0, 200)})`;
+  let url: URL;
+  try {
+    url = new URL(location, collection);
+  } catch {
+    throw new IncompleteCreateError(raw, `${said} is not a URL`);
+  }
+  if (url.origin !== collection.origin)
+    throw new IncompleteCreateError(raw, `${said} is on ${url.origin}, not on the API's origin ${collection.origin}`);
+  const prefix = `${collection.pathname}/`;
+  const segment = url.pathname.startsWith(prefix) ? url.pathname.slice(prefix.length) : '';
+  if (segment === '' || segment.includes('/')) throw new IncompleteCreateError(raw, `${said} does not name a webhook under ${prefix}`);
+  let id = '';
+  try {
+    id = decodeURIComponent(segment);
+  } catch {
+    // A malformed escape (`%zz`) names no id: the check below says so.
+  }
+  if (!isWebhookId(id)) throw new IncompleteCreateError(raw, `${said} does not name a webhook id we accept`);
+  return id;
+}
+
+/** A list item that did not pass webhookSchema: where it was, its id when it had a readable one, and why. */
+export interface UnreadableWebhook {
+  /** The item's `id` when it is a non-empty string (as received: escape it before printing), else null. */
+  id: string | null;
+  /** 1-based page of the list, and the item's index in that page's `value`. */
+  page: number;
+  index: number;
+  problem: string;
+}
+
+export interface WebhookList {
+  webhooks: Webhook[];
+  /** Skipped items: one bad webhook must not hide the others, nor pass for absent. */
+  unreadable: UnreadableWebhook[];
+}
+
+/**
+ * Every webhook of the tenant, following nextLink (an empty page does not mean the end). A page
+ * that is not a `{value: [...]}` envelope is a bad response; a bad item is skipped and reported.
+ */
+export async function listWebhooks(client: ProtimeClient, options: { filter?: string } = {}): Promise<WebhookList> {
   const all: Webhook[] = [];
+  const unreadable: UnreadableWebhook[] = [];
   const seen = new Set<string>();
   let next: string | undefined = '/webhooks';
   let query: Record<string, string> | undefined = options.filter ? { filter: options.filter } : undefined;
@@ -91,11 +142,21 @@ export async function listWebhooks(client: ProtimeClient, options: { filter?: st
     });
     const page = webhookPageSchema.safeParse(response.data);
     if (!page.success) throw badResponse('GET /webhooks', describeIssue(page.error));
-    all.push(...page.data.value);
+    page.data.value.forEach((item, index) => {
+      const parsed = webhookSchema.safeParse(item);
+      if (parsed.success) all.push(parsed.data);
+      // seen holds one entry per page read so far: its size is this page's number.
+      else unreadable.push({ id: idOf(item), page: seen.size, index, problem: describeIssue(parsed.error) });
+    });
     next = page.data.nextLink ?? undefined;
     query = undefined; // nextLink carries its own query.
   }
-  return all;
+  return { webhooks: all, unreadable };
+}
+
+function idOf(item: unknown): string | null {
+  const id = (item as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id !== '' ? id : null;
 }
 
 /** One spelling per page (absolute, query decoded and re-encoded), whatever form the link had. */

@@ -5,3 +5,11 @@ export const PROTOTYPE_KEYS: ReadonlySet<string> = new Set(Object.getOwnProperty
 export function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }
+
+/**
+ * A webhook id we accept from a person or from a Location header: URL-safe characters only (it
+ * becomes a path segment), never a prototype member (it becomes a record key).
+ */
+export function isWebhookId(id: string): boolean {
+  return /^[A-Za-z0-9._~-]{1,128}$/.test(id) && !PROTOTYPE_KEYS.has(id);
+}

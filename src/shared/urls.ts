@@ -15,7 +15,7 @@ export function checkUrl(text: string, flag: string): string {
   let url: URL;
   try {
     // The URL parser silently drops tabs and line breaks: a URL holding one is a mistake, not a URL.
-    if (/[\x00-\x1f\x7f]/.test(text.trim())) throw new Error('control character');
+    if ([...text.trim()].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) throw new Error('control character');
     url = new URL(text.trim());
   } catch {
     throw usageError('bad-url', `${flag} must be an absolute URL such as https://example.com/hooks, not "${printable(text)}".`);

@@ -8,7 +8,16 @@ const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty
 const BAD_PROFILES = [...PROTOTYPE_NAMES, '../other', 'a b', '-dash-first', 'x'.repeat(65), 'naïve', 'tab\there', 'line\nbreak', '.hidden'];
 const BAD_IDS = [...PROTOTYPE_NAMES, '../../etc/passwd', 'a/b', 'x y', 'x'.repeat(129), 'id\nforged log line', 'semi;colon', 'q?x=1'];
 
-const BAD_USER_AGENTS = ['', 'Acme/1.0/2', 'Acme/1.0 (unclosed', 'Acme/1.0\nX-Injected: 1', 'Acme/1.0 ', 'Açme/1.0', '(Acme)', 'x'.repeat(300)];
+const BAD_USER_AGENTS = [
+  '',
+  'Acme/1.0/2',
+  'Acme/1.0 (unclosed',
+  'Acme/1.0\nX-Injected: 1',
+  'Acme/1.0 ',
+  'Açme/1.0',
+  '(Acme)',
+  'x'.repeat(300),
+];
 const BAD_URLS = [
   ['not a url', 'bad-url'],
   ['https://', 'bad-url'],
@@ -89,7 +98,9 @@ describe('bad input is a usage error that changes nothing', () => {
   it('a stored User-Agent HTTP would refuse is a usage error naming the profile, not a network failure', async () => {
     const dir = tempDir();
     const store = await seedStore(dir);
-    await store.update((data) => void (data.profiles.default!.userAgent = 'Acme/1.0 (Acme\r\nX-Injected: 1)'));
+    await store.update((data) => {
+      data.profiles.default!.userAgent = 'Acme/1.0 (Acme\r\nX-Injected: 1)';
+    });
     const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(2);
     expect(result.json().error).toMatchObject({ code: 'bad-user-agent' });

@@ -40,6 +40,7 @@ describe('status', () => {
       deployPending: 0,
       foreign: 1,
       deleteFailing: 0,
+      unreadable: 0,
     });
     expect(doc.subscriptions.find((s: any) => s.id === foreign.id)).toMatchObject({ state: 'foreign', hasKey: false });
     const okEntry = doc.subscriptions.find((s: any) => s.id === ok.id);

@@ -2,7 +2,7 @@ import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, mockList, NOW, seedStore } from '../helpers/protime.js';
+import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, mockList, NOW, seedStore, writesCaught } from '../helpers/protime.js';
 
 const URL = 'https://hooks.example.com/protime';
 const CREATED = {
@@ -187,6 +187,7 @@ describe('subscribe', () => {
   it('--dry-run shows the request and sends nothing', async () => {
     const dir = tempDir();
     await seedStore(dir);
+    mockList([]);
     const result = await runCli(
       ['subscribe', 'people', '--url', URL, '--external-ref', 'people,@badge-number', '--dry-run', '--json', '--config-dir', dir],
       { now: NOW },
@@ -202,6 +203,83 @@ describe('subscribe', () => {
       },
     });
     expect((await new FileStore(dir).read()).subscriptions).toEqual({});
+  });
+
+  it('--dry-run decides as the real run: an identical subscription is reported, with no POST, as the real run reports it', async () => {
+    const dir = tempDir();
+    const ours = makeRecord({ id: 'ours-1', destinationUrl: URL, externalReferences: [['people', '@employee-number']] });
+    const store = await seedStore(dir, { records: [ours] });
+    const before = await store.read();
+    const listed = [makeWebhook({ id: 'ours-1', destinationUrl: URL })];
+    const argv = ['subscribe', 'contracts', '--url', URL, '--external-ref', 'people,@employee-number', '--config-dir', dir];
+    const caught = writesCaught();
+
+    mockList(listed);
+    const dry = await runCli([...argv, '--dry-run', '--json'], { now: NOW });
+    mockList(listed);
+    const real = await runCli([...argv, '--json'], { now: NOW });
+    mockList(listed);
+    const human = await runCli([...argv, '--dry-run'], { now: NOW });
+
+    expect(dry.code).toBe(0);
+    expect(dry.json()).toEqual({ ...real.json(), dryRun: true });
+    expect(dry.json()).toMatchObject({ created: false, id: 'ours-1' });
+    expect(dry.json().request).toBeUndefined();
+    expect(dry.stderr).toContain('already exists; nothing was created');
+    expect(human.stdout).toBe('already subscribed: ours-1\n');
+    expect(caught).toEqual([]);
+    expect(await store.read()).toEqual(before);
+  });
+
+  it('--dry-run refuses other external references as the real run does (exit 2), and shows the POST with --force', async () => {
+    const dir = tempDir();
+    const ours = makeRecord({ id: 'ours-1', destinationUrl: URL, externalReferences: [['people', '@employee-number']] });
+    await seedStore(dir, { records: [ours] });
+    const caught = writesCaught();
+    mockList([makeWebhook({ id: 'ours-1', destinationUrl: URL })]);
+    const refused = await runCli(['subscribe', 'contracts', '--url', URL, '--dry-run', '--json', '--config-dir', dir], { now: NOW });
+    expect(refused.code).toBe(2);
+    expect(refused.json().error).toMatchObject({ code: 'different-external-references' });
+
+    mockList([makeWebhook({ id: 'ours-1', destinationUrl: URL })]);
+    const forced = await runCli(['subscribe', 'contracts', '--url', URL, '--dry-run', '--force', '--json', '--config-dir', dir], {
+      now: NOW,
+    });
+    expect(forced.code).toBe(0);
+    expect(forced.json()).toMatchObject({ dryRun: true, request: { method: 'POST', body: { destinationUrl: URL } } });
+    expect(caught).toEqual([]);
+  });
+
+  it('--dry-run settles an open intent only in memory: it says the leftover would be deleted, and writes nothing', async () => {
+    const dir = tempDir();
+    const store = await seedStore(dir);
+    await store.update((data) => {
+      data.intents = {
+        default: [
+          {
+            id: 'i1',
+            kind: 'subscribe',
+            collection: 'contracts',
+            destinationUrl: URL,
+            externalReferences: [],
+            startedAt: new Date(NOW.getTime() - 60_000).toISOString(),
+            replaces: null,
+            pid: 1,
+            host: 'h',
+          },
+        ],
+      };
+    });
+    const before = await store.read();
+    const caught = writesCaught();
+    mockList([makeWebhook({ id: 'leftover-1', destinationUrl: URL })]);
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--dry-run', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.json()).toMatchObject({ dryRun: true, request: { method: 'POST' } });
+    expect(result.stderr).toContain('A real run would then delete webhook leftover-1');
+    expect(result.stderr).not.toContain('Another profile or tool');
+    expect(caught).toEqual([]);
+    expect(await store.read()).toEqual(before);
   });
 
   it('rejects an unknown collection with a suggestion and the valid list (exit 2)', async () => {
@@ -224,7 +302,10 @@ describe('subscribe', () => {
   it('accepts plain http for loopback destinations', async () => {
     const dir = tempDir();
     await seedStore(dir);
-    const result = await runCli(['subscribe', 'contracts', '--url', 'http://127.0.0.1:8787/', '--dry-run', '--json', '--config-dir', dir]);
+    mockList([]);
+    const result = await runCli(['subscribe', 'contracts', '--url', 'http://127.0.0.1:8787/', '--dry-run', '--json', '--config-dir', dir], {
+      now: NOW,
+    });
     expect(result.code).toBe(0);
     expect(result.json().request.body.destinationUrl).toBe('http://127.0.0.1:8787/');
   });
@@ -243,6 +324,25 @@ describe('subscribe', () => {
     mockCreate({ body: { ...rest, privateKey: 'private-key-abcdef' } });
     const result = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--json', '--config-dir', dir], { now: NOW });
     expect(result.json()).toMatchObject({ id: CREATED.id, key: 'private-key-abcdef' });
+  });
+
+  it('takes no id from a Location on another origin: exit 1, the answer saved, the intent kept open for status to settle', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockList([]);
+    const { id: _id, ...rest } = CREATED;
+    mockCreate({ body: rest, headers: { location: `https://evil.example${API_PATH}/webhooks/${CREATED.id}` } });
+    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(1);
+    const error = result.json().error;
+    expect(error.code).toBe('unreadable-create-answer');
+    expect(error.message).toContain('is on https://evil.example, not on the API');
+    expect(error.hint).toContain('unreadableAnswers');
+    const data = (await new FileStore(dir).read()) as Awaited<ReturnType<FileStore['read']>> & { unreadableAnswers?: unknown[] };
+    expect(data.subscriptions.default?.[CREATED.id]).toBeUndefined();
+    expect(data.intents?.default).toHaveLength(1);
+    expect(data.unreadableAnswers).toEqual([{ profile: 'default', receivedAt: NOW.toISOString(), body: rest }]);
+    expect(result.stdout).not.toContain(CREATED.key);
   });
 
   it('saves the raw answer and fails when no key can be found in it', async () => {

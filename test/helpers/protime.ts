@@ -104,3 +104,19 @@ export function mockToken(reply: { status?: number; body?: unknown } = {}) {
       (reply.body ?? { access_token: TOKEN, expires_in: 1800, token_type: 'Bearer', scope: SCOPES }) as nock.Body,
     );
 }
+
+/** Records every POST or DELETE no other mock took (answered 500): the test then asserts there were none. */
+export function writesCaught(): string[] {
+  const caught: string[] = [];
+  for (const method of ['post', 'delete'] as const) {
+    api()
+      [method](/.*/)
+      .optionally()
+      .times(Number.POSITIVE_INFINITY)
+      .reply(500, (uri: string) => {
+        caught.push(`${method.toUpperCase()} ${uri}`);
+        return {};
+      });
+  }
+  return caught;
+}

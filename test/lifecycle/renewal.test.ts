@@ -89,6 +89,7 @@ describe('subscriptionState', () => {
       ['renew-due beats ok', { now: dueNow }, 'renew-due'],
       ['unknown-key when healthy but the key is not held', { hasKey: false }, 'unknown-key'],
       ['disabled even long before validUntil', { serverStatus: 'Disabled' }, 'disabled'],
+      ['unreadable whatever its last known time says', { unreadable: true, now: expiredNow, hasKey: false }, 'unreadable'],
     ])('%s', (_label, overrides, expected) => {
       expect(subscriptionState(input(overrides))).toBe(expected);
     });
@@ -151,7 +152,7 @@ describe('subscriptionState', () => {
 });
 
 describe('worstSeverity', () => {
-  it.each<[SubscriptionState[], 'ok' | 'attention' | 'critical']>([
+  it.each<[SubscriptionState[], 'ok' | 'attention' | 'failure' | 'critical']>([
     [[], 'ok'],
     [['ok', 'ok'], 'ok'],
     [['ok', 'renew-due'], 'attention'],
@@ -160,6 +161,9 @@ describe('worstSeverity', () => {
     [['disabled'], 'critical'],
     [['ok', 'missing'], 'critical'],
     [['missing', 'renew-due'], 'critical'],
+    // The contract's order: 5 > 1 > 3 > 0.
+    [['renew-due', 'unreadable', 'ok'], 'failure'],
+    [['unreadable', 'missing'], 'critical'],
   ])('%j → %s', (states, expected) => {
     expect(worstSeverity(states)).toBe(expected);
   });

@@ -7,7 +7,7 @@ import {
   IncompleteCreateError,
   listWebhooks,
 } from '../../src/protime/api.js';
-import { API_BASE, API_ROOT, api, cliError, clientWithToken, makeCreated, makeWebhook, SECRET, settings } from './factories.js';
+import { API_BASE, API_ORIGIN, API_ROOT, api, cliError, clientWithToken, makeCreated, makeWebhook, SECRET, settings } from './factories.js';
 
 const WEBHOOKS = `${API_BASE}/webhooks`;
 const client = () => clientWithToken(settings());
@@ -91,6 +91,44 @@ describe('createWebhook', () => {
     expect((await createWebhook(client(), input)).id).toBe('c0ffee00-1111-4222-8333-444455556666');
   });
 
+  it.each([
+    ['an absolute URL', `${API_ROOT}/webhooks/w-abs`, 'w-abs'],
+    ['a server-relative path', `${API_BASE}/webhooks/w-rel`, 'w-rel'],
+    ['a path relative to the request', 'webhooks/w-req', 'w-req'],
+    ['a percent-encoded id', `${API_ROOT}/webhooks/w%2D1%7E`, 'w-1~'],
+  ])('takes the id from a Location on the API origin given as %s', async (_label, location, id) => {
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ id: undefined }), { Location: location });
+    expect((await createWebhook(client(), input)).id).toBe(id);
+  });
+
+  it('prefers the body id to the Location header, wherever Location points', async () => {
+    api()
+      .post(WEBHOOKS)
+      .reply(201, makeCreated({ id: 'from-body' }), { Location: 'https://evil.example/webhooks/from-location' });
+    expect((await createWebhook(client(), input)).id).toBe('from-body');
+  });
+
+  it.each([
+    ['another origin', 'https://evil.example/connector/protimeapi/api/v1/webhooks/w1', 'is on https://evil.example, not on the API'],
+    ['another port', 'https://acme.myprotime.eu:8443/connector/protimeapi/api/v1/webhooks/w1', 'not on the API'],
+    ['another path', `${API_ORIGIN}/other/webhooks/w1`, `does not name a webhook under ${API_BASE}/webhooks/`],
+    ['the list itself', `${API_ROOT}/webhooks/`, 'does not name a webhook under'],
+    ['a deeper path', `${API_ROOT}/webhooks/w1/deliveries`, 'does not name a webhook under'],
+    ['a dot-segment escape', `${API_ROOT}/webhooks/%2e%2e/%2e%2e/w1`, 'does not name a webhook under'],
+    ['an encoded slash', `${API_ROOT}/webhooks/a%2Fb`, 'does not name a webhook id we accept'],
+    ['a prototype name', `${API_ROOT}/webhooks/__proto__`, 'does not name a webhook id we accept'],
+    ['a broken escape', `${API_ROOT}/webhooks/w%zz`, 'does not name a webhook id we accept'],
+  ])('takes no id from a Location on %s: an IncompleteCreateError says why', async (_label, location, expected) => {
+    const created = makeCreated({ id: undefined });
+    api().post(WEBHOOKS).reply(201, created, { Location: location });
+    const error = await incomplete(createWebhook(client(), input));
+    expect(error.problem).toContain('the answer had no `id` and its Location header (');
+    expect(error.problem).toContain(expected);
+    expect(error.raw).toEqual(JSON.parse(JSON.stringify(created)));
+  });
+
   it('keeps an unknown status, and assumes Enabled when none is given', async () => {
     api()
       .post(WEBHOOKS)
@@ -165,7 +203,7 @@ describe('listWebhooks', () => {
       makeWebhook({ id: 'w2', status: 'Disabled', externalReferences: { people: '@badge-number' } }),
     ];
     api().get(WEBHOOKS).reply(200, { value: hooks, '@odata.context': 'x' });
-    expect(await listWebhooks(client())).toEqual(hooks);
+    expect(await listWebhooks(client())).toEqual({ webhooks: hooks, unreadable: [] });
   });
 
   it('passes the filter on the first page only, then follows nextLink, past empty pages', async () => {
@@ -182,7 +220,7 @@ describe('listWebhooks', () => {
       .query({ page: '3' })
       .reply(200, { value: [makeWebhook({ id: 'w3' })], nextLink: null });
     const hooks = await listWebhooks(client(), { filter: "status eq 'Disabled'" });
-    expect(hooks.map((hook) => hook.id)).toEqual(['w1', 'w3']);
+    expect(hooks.webhooks.map((hook) => hook.id)).toEqual(['w1', 'w3']);
   });
 
   it('follows a nextLink relative to the API root', async () => {
@@ -191,7 +229,7 @@ describe('listWebhooks', () => {
       .get(WEBHOOKS)
       .query({ page: '2' })
       .reply(200, { value: [makeWebhook({ id: 'w2' })] });
-    expect((await listWebhooks(client())).map((hook) => hook.id)).toEqual(['w2']);
+    expect((await listWebhooks(client())).webhooks.map((hook) => hook.id)).toEqual(['w2']);
   });
 
   it('stops with a clear error when a nextLink repeats', async () => {
@@ -228,17 +266,56 @@ describe('listWebhooks', () => {
   it.each([
     [
       'a bad validUntil',
-      { value: [makeWebhook(), makeWebhook({ validUntil: '31/03/2025' })] },
-      'value[1].validUntil: expected an ISO 8601 date-time with an offset',
+      makeWebhook({ id: 'bad-1', validUntil: '31/03/2025' }),
+      'bad-1',
+      'validUntil: expected an ISO 8601 date-time with an offset',
     ],
     [
       'a validUntil without offset',
-      { value: [makeWebhook({ validUntil: '2025-03-31T12:30:00' })] },
-      'value[0].validUntil: expected an ISO 8601 date-time with an offset',
+      makeWebhook({ id: 'bad-2', validUntil: '2025-03-31T12:30:00' }),
+      'bad-2',
+      'validUntil: expected an ISO 8601',
     ],
-    ['a missing id', { value: [makeWebhook({ id: undefined })] }, 'value[0].id: '],
+    ['a missing status', makeWebhook({ id: 'bad-3', status: undefined }), 'bad-3', 'status: '],
+    ['a missing id', makeWebhook({ id: undefined }), null, 'id: '],
+    ['an empty id', makeWebhook({ id: '' }), null, 'id: '],
+    ['a numeric id', makeWebhook({ id: 42 as unknown as string }), null, 'id: '],
+    ['a string instead of an object', 'w9', null, 'expected object'],
+    ['null', null, null, 'expected object'],
+  ])('skips an item with %s, keeps the others, and reports its id (or place) and problem', async (_label, bad, id, problem) => {
+    const good = [makeWebhook({ id: 'good-1' }), makeWebhook({ id: 'good-2' })];
+    api()
+      .get(WEBHOOKS)
+      .reply(200, { value: [good[0], bad], nextLink: `${API_ROOT}/webhooks?page=2` });
+    api()
+      .get(WEBHOOKS)
+      .query({ page: '2' })
+      .reply(200, { value: [good[1]] });
+    const list = await listWebhooks(client());
+    expect(list.webhooks.map((hook) => hook.id)).toEqual(['good-1', 'good-2']);
+    expect(list.unreadable).toEqual([{ id, page: 1, index: 1, problem: expect.stringContaining(problem) }]);
+  });
+
+  it('names the place of each unreadable item across pages', async () => {
+    api()
+      .get(WEBHOOKS)
+      .reply(200, { value: [], nextLink: `${API_ROOT}/webhooks?page=2` });
+    api()
+      .get(WEBHOOKS)
+      .query({ page: '2' })
+      .reply(200, { value: [makeWebhook(), makeWebhook(), makeWebhook({ id: 'x\u001b[2Jy', collectionName: undefined })] });
+    const list = await listWebhooks(client());
+    expect(list.webhooks).toHaveLength(2);
+    // Kept as received: whoever prints it escapes it (and matches it against records unchanged).
+    expect(list.unreadable).toEqual([{ id: 'x\u001b[2Jy', page: 2, index: 2, problem: expect.stringMatching(/^collectionName: /) }]);
+  });
+
+  it.each([
     ['no value array', { items: [] }, 'value: '],
-  ])('turns %s into a clear error naming the field', async (_label, body, expected) => {
+    ['a value that is not an array', { value: { id: 'w1' } }, 'value: '],
+    ['a nextLink that is not a string', { value: [], nextLink: 7 }, 'nextLink: '],
+    ['an array for a page', ['w1'], 'Invalid input: expected object, received array'],
+  ])('turns a page with %s into a clear bad-response error naming the field', async (_label, body, expected) => {
     api().get(WEBHOOKS).reply(200, body);
     const error = await cliError(listWebhooks(client()));
     expect(error.kind).toBe('failure');
