@@ -1,6 +1,7 @@
 import type { Context } from '../context.js';
 import type { RunningEmulator } from '../emulator/index.js';
-import { failure, usageError } from '../shared/errors.js';
+import { bindError } from '../shared/bind-error.js';
+import { failure } from '../shared/errors.js';
 import { fields, type View } from '../shared/output.js';
 
 export interface EmulatorCommandOptions {
@@ -36,10 +37,9 @@ export async function run(options: EmulatorCommandOptions, ctx: Context): Promis
       log: (line) => ctx.log.info(line),
     });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE')
-      throw usageError('port-in-use', `Port ${options.port} is already in use.`, 'Pick another with --port (0 = any free port).');
-    throw failure('emulator-start', `The emulator could not start: ${(error as Error).message}`);
+    throw (
+      bindError(error, '127.0.0.1', options.port) ?? failure('emulator-start', `The emulator could not start: ${(error as Error).message}`)
+    );
   }
   const info: EmulatorInfo = {
     url: emulator.url,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from '../context.js';
-import { usageError } from '../shared/errors.js';
+import { bindError } from '../shared/bind-error.js';
 import type { View } from '../shared/output.js';
 import { type Algorithm, type Encoding, verify } from '../shared/signature.js';
 
@@ -110,13 +110,7 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'EADDRINUSE'
-          ? usageError('port-in-use', `Port ${options.port} is already in use.`, 'Pick another with --port (0 = any free port).')
-          : error,
-      ),
-    );
+    server.once('error', (error) => reject(bindError(error, options.host, options.port) ?? error));
     server.listen(options.port, options.host, resolve);
   });
   const { port } = server.address() as AddressInfo;

@@ -12,13 +12,27 @@ const MARKER = '.protime-hooks';
  * or owned by someone else, is refused, as ssh refuses such key folders; one others can only read
  * is used with a warning.
  */
+/**
+ * mkdir -p, one level at a time from the deepest folder that exists: Node's recursive mkdir spins
+ * at 100 % CPU under /proc/<pid>, and a file on the way must be named, not hit late and oddly.
+ */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  let at = dir;
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  if (existsSync(at) && !statSync(at).isDirectory()) throw new Error(`${at} is not a folder`);
+  for (const folder of missing) mkdirSync(folder, { mode: 0o700 });
+}
+
 export function ensurePrivateDir(dir: string, warn: (message: string) => void = () => undefined): void {
   try {
     if (!existsSync(dir)) {
-      const parent = dirname(dir);
-      // Checked first: mkdir -p under /proc/<pid> or a file path fails late and oddly.
-      if (parent !== dir && existsSync(parent) && !statSync(parent).isDirectory()) throw new Error(`${parent} is not a folder`);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      makeFolders(dir);
       chmodSync(dir, 0o700);
       writeFileSync(join(dir, MARKER), 'This folder holds protime-hooks state (secrets): keep it 0700.\n', { mode: 0o600 });
       return;

@@ -78,6 +78,9 @@ describe('bad input is a usage error that changes nothing', () => {
     [['login', '--tenant', 'acme', '--client-id', 'c', '--client-secret-file', '/dev/zero'], 'secret-too-long'],
     [['login', '--keys-file', '/tmp/k.json', '--keys-file-mode', '999', '--tenant', 'acme', '--client-id', 'c'], 'bad-mode'],
     [['listen', '--forward-to', 'ftp://app.example/x'], 'bad-url'],
+    // 192.0.2.1 is TEST-NET-1 (RFC 5737): no machine has it; .invalid never resolves (RFC 6761).
+    [['listen', '--host', '192.0.2.1', '--port', '0'], 'bad-host'],
+    [['listen', '--host', 'no-such-host.invalid', '--port', '0'], 'bad-host'],
     ...BAD_USER_AGENTS.map((ua) => [[...LOGIN, '--user-agent', ua], 'bad-user-agent']),
     ...BAD_URLS.flatMap(([url, code]) => [
       [[...LOGIN, '--api-url', url], code],

@@ -36,6 +36,16 @@ describe('the config dir: only what is ours is ever chmodded', () => {
     expect(existsSync(join(dir, '.protime-hooks'))).toBe(true);
   });
 
+  it('creates every missing level 0700, and names a file on the way or a folder under /proc, promptly', () => {
+    const base = root();
+    ensurePrivateDir(join(base, 'a', 'b', 'c'));
+    for (const level of ['a', 'a/b', 'a/b/c']) expect(statSync(join(base, level)).mode & 0o777).toBe(0o700);
+    writeFileSync(join(base, 'file'), '');
+    expect(() => ensurePrivateDir(join(base, 'file', 'x', 'y'))).toThrow(`${join(base, 'file')} is not a folder`);
+    // Node's recursive mkdir spun at 100 % CPU here (the test would time out); one level at a time it fails at once.
+    expect(() => ensurePrivateDir(`/proc/${process.pid}/none/state`)).toThrow(/ENOENT/);
+  });
+
   it('tightens an empty folder, and one that holds our state file', () => {
     const empty = join(root(), 'empty');
     mkdirSync(empty, { mode: 0o755 });
