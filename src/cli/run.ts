@@ -36,7 +36,17 @@ export async function run(argv: string[], deps: RunDeps): Promise<number> {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return EXIT.ok;
       // No command at all: commander already printed the help on stderr; that is the message.
-      if (error.code === 'commander.help') return EXIT.usage;
+      // Under --json a script still gets its one JSON document on stdout.
+      if (error.code === 'commander.help') {
+        if (!json) return EXIT.usage;
+        return report(
+          usageError('no-command', 'No command given.', 'Run `protime-hooks --help` for the commands.'),
+          io,
+          json,
+          debug,
+          scrubber,
+        );
+      }
       const usage = usageError(
         'usage',
         parseMessage || error.message.replace(/^error: /, ''),

@@ -98,6 +98,12 @@ describe('bad input is a usage error that changes nothing', () => {
     await expectUsageError(LOGIN, 'bad-user-agent', { PROTIME_USER_AGENT: ua });
   });
 
+  it('--json with no command prints one JSON usage error on stdout (exit 2)', async () => {
+    const result = await runCli(['--json']);
+    expect(result.code).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'no-command', message: 'No command given.' });
+  });
+
   it('a stored User-Agent HTTP would refuse is a usage error naming the profile, not a network failure', async () => {
     const dir = tempDir();
     const store = await seedStore(dir);
