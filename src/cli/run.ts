@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import type { ContextOverrides, Env, GlobalOptions, IO } from '../context.js';
 import { CliError, EXIT, errorDocument, usageError } from '../shared/errors.js';
 import type { View } from '../shared/output.js';
-import { SecretScrubber } from '../shared/redact.js';
+import { printedKeys, SecretScrubber } from '../shared/redact.js';
 import { COMMANDS, type CommandModule, type CommandName, type Dispatch } from './commands.js';
 import { loadEnvFiles } from './env-file.js';
 import { truthy } from './options.js';
@@ -68,14 +68,16 @@ async function execute(
   const [{ createContext }, module] = await Promise.all([import('../context.js'), COMMANDS[name]() as Promise<CommandModule>]);
   const ctx = await createContext(globals, deps.io, deps.env, { ...deps.overrides, scrubber });
   const result = await module.run(options as never, ctx);
+  // Only the keys the result prints on purpose may stand on stdout; an echoed one is scrubbed.
+  const printed = printedKeys(result);
   if (module.streaming) {
     // Already written while running.
   } else if (globals.json) {
-    deps.io.stdout.write(scrubber.scrub(`${JSON.stringify(result, null, 2)}\n`, { stdout: true }));
+    deps.io.stdout.write(scrubber.scrub(`${JSON.stringify(result, null, 2)}\n`, { printed }));
   } else {
     const view: View = { tty: deps.io.stdoutIsTTY, color: globals.color && deps.io.stdoutIsTTY, now: ctx.now() };
     const text = module.render(result as never, view);
-    if (text) deps.io.stdout.write(scrubber.scrub(text, { stdout: true }));
+    if (text) deps.io.stdout.write(scrubber.scrub(text, { printed }));
   }
   const kind = module.exitKind?.(result as never) ?? 'ok';
   const summary = module.summarize?.(result as never);

@@ -32,18 +32,31 @@ function encodings(secret: string): string[] {
   return [...new Set(forms)].sort((a, b) => b.length - a.length);
 }
 
+/** The webhook keys a command's result prints on purpose: the strings of its `key` fields, at any depth. */
+export function printedKeys(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const inner of value) printedKeys(inner, found);
+  else if (value && typeof value === 'object') {
+    for (const [name, inner] of Object.entries(value)) {
+      if (name === 'key' && typeof inner === 'string') found.add(inner);
+      else printedKeys(inner, found);
+    }
+  }
+  return found;
+}
+
 /**
  * Second line of defence: every secret value this process has seen (or read from the store) is
  * scrubbed, in each of its usual encodings, from any text that leaves it: stderr (logs, debug
- * traces, error messages, hook output) and stdout. Webhook keys are data on stdout (subscribe,
- * renew and keys print them on purpose), so there they stay; client secrets, tokens and other
- * credentials never appear anywhere.
+ * traces, error messages, hook output) and stdout. A webhook key is data on stdout only where the
+ * command prints it on purpose (`printed`: the keys in its result's `key` fields); echoed anywhere
+ * else (another subscription's key in a server's error) it is scrubbed like any other secret.
+ * Client secrets and tokens never appear anywhere.
  */
 export class SecretScrubber {
-  /** Every form of every secret, and whether it may stand on stdout as data. */
-  readonly #forms = new Map<string, { data: boolean }>();
+  /** Every form of every secret: the secret it encodes, and whether it may be printed as data. */
+  readonly #forms = new Map<string, { data: boolean; secret: string }>();
   /** #forms, longest first: sorted once per change, not on every line written. */
-  #ordered: Array<[string, { data: boolean }]> | undefined;
+  #ordered: Array<[string, { data: boolean; secret: string }]> | undefined;
 
   add(secret: string | null | undefined, options: { data?: boolean } = {}): void {
     // Very short values would scrub ordinary words; real secrets are long.
@@ -53,17 +66,17 @@ export class SecretScrubber {
       // A value known as a credential stays one, whatever else it is also used as.
       const data = Boolean(options.data) && (known ? known.data : true);
       if (known?.data === data) continue; // the store is read often: re-adding changes nothing
-      this.#forms.set(form, { data });
+      this.#forms.set(form, { data, secret: known?.secret ?? secret });
       this.#ordered = undefined;
     }
   }
 
-  /** `stdout`: the text is the command's data, where webhook keys belong. */
-  scrub(text: string, options: { stdout?: boolean } = {}): string {
+  /** `printed`: the webhook keys this text carries as its data (stdout only); all else is scrubbed. */
+  scrub(text: string, options: { printed?: ReadonlySet<string> } = {}): string {
     let result = text;
     this.#ordered ??= [...this.#forms].sort((a, b) => b[0].length - a[0].length);
-    for (const [form, { data }] of this.#ordered) {
-      if (options.stdout && data) continue;
+    for (const [form, { data, secret }] of this.#ordered) {
+      if (data && options.printed?.has(secret)) continue;
       if (result.includes(form)) result = result.split(form).join(REDACTED);
     }
     return result;
