@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../shared/atomic-file.js';
 import { describeIssue } from '../shared/describe-issue.js';
 import { CliError, failure, temporary } from '../shared/errors.js';
+import { describeWriteError } from '../shared/fs-errors.js';
 import { acquireLock } from './lock.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { acquireRunLock } from './runlock.js';
@@ -10,16 +11,6 @@ import { STORE_VERSION, type StoreData, storeSchema } from './schemas.js';
 import type { Release, RunLockOptions, Store } from './store.js';
 
 const FILE_NAME = 'state';
-
-/** What a failed write means, in words, for the conditions a machine really runs into. */
-const WRITE_ERRORS: Record<string, string> = {
-  ENOSPC: 'the disk is full',
-  EDQUOT: 'the disk quota is used up',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'the file system is read-only',
-  EIO: 'an input/output error',
-};
 
 function emptyStore(): StoreData {
   return { schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} };
@@ -134,8 +125,7 @@ export class FileStore implements Store {
   }
 
   #writeFailure(error: unknown): CliError {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    return failure('store-write-failed', `Could not write the state file ${this.file}: ${WRITE_ERRORS[code] ?? code} (${code}).`, {
+    return failure('store-write-failed', `Could not write the state file ${this.file}: ${describeWriteError(error)}.`, {
       hint: 'The file was left as it was before this change. Free the space or fix the permissions, then run the command again.',
       cause: error,
     });

@@ -1,6 +1,7 @@
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { CliError } from '../shared/errors.js';
+import { type CliError, failure } from '../shared/errors.js';
+import { describeWriteError } from '../shared/fs-errors.js';
 
 /** Who holds a lock: written beside it so others can say who, and tell a dead holder at once. */
 export interface LockOwner {
@@ -44,23 +45,45 @@ export async function acquireLock(spec: LockSpec): Promise<() => Promise<void>> 
   const deadline = Date.now() + spec.waitMs;
   const sleep = spec.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   for (let attempt = 0; ; attempt++) {
-    try {
-      const release = await lockfile.lock(spec.base, options);
-      const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: spec.command };
-      writeFileSync(ownerFile, JSON.stringify(owner), { mode: 0o600 });
-      return async () => {
-        rmSync(ownerFile, { force: true });
-        await release().catch(() => undefined);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    // Something that is not a folder at the lock's path is no lock: neither wait for it nor remove it.
+    const found = lstatSync(lockDir, { throwIfNoEntry: false });
+    if (found && !found.isDirectory()) {
+      throw failure('lock-blocked', `${lockDir} is in the way of protime-hooks' lock: it is not a lock folder.`, {
+        hint: `Nothing was changed. Move it away (\`mv ${lockDir} ${lockDir}.moved\`), then run the command again.`,
+      });
     }
-    const owner = readOwner(ownerFile);
-    if (owner ? isDead(owner) && takeOver(ownerFile, lockDir, owner) : takeOverOrphan(lockDir)) continue;
-    if (Date.now() >= deadline) throw spec.busy(owner);
-    // Short first waits (writers hold the store lock for milliseconds), then up to 200 ms.
-    await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 200, Math.max(1, deadline - Date.now())));
+    let release: () => Promise<void>;
+    try {
+      release = await lockfile.lock(spec.base, options);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw lockFailure(lockDir, error);
+      const owner = readOwner(ownerFile);
+      if (owner ? isDead(owner) && takeOver(ownerFile, lockDir, owner) : takeOverOrphan(lockDir)) continue;
+      if (Date.now() >= deadline) throw spec.busy(owner);
+      // Short first waits (writers hold the store lock for milliseconds), then up to 200 ms.
+      await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 200, Math.max(1, deadline - Date.now())));
+      continue;
+    }
+    const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: spec.command };
+    try {
+      writeFileSync(ownerFile, JSON.stringify(owner), { mode: 0o600 });
+    } catch (error) {
+      await release().catch(() => undefined);
+      throw lockFailure(ownerFile, error);
+    }
+    return async () => {
+      rmSync(ownerFile, { force: true });
+      await release().catch(() => undefined);
+    };
   }
+}
+
+/** A lock that could not be taken for a reason of the machine's (full disk, read-only, permissions). */
+function lockFailure(path: string, error: unknown): CliError {
+  return failure('store-write-failed', `Could not take the lock ${path}: ${describeWriteError(error)}.`, {
+    hint: 'Nothing was changed. Free the space or fix the permissions, then run the command again.',
+    cause: error,
+  });
 }
 
 /**

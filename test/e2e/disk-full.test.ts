@@ -4,31 +4,16 @@
  * back the next commands end with one keyed webhook per destination. On a real tmpfs of 256 KiB;
  * where this machine cannot mount one, the test says why and is skipped.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BinaryProcess, CliUser, EmulatorProcess, expectExit, makeTempDir, removeTempDirs, stopAll } from './emulator-process.js';
-import { API_WEBHOOKS_PATH, byDestination, readStateFile, recordsOf, sleep } from './robustness-helpers.js';
+import { BinaryProcess, CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll } from './emulator-process.js';
+import { API_WEBHOOKS_PATH, byDestination, mountTmpfs, readStateFile, recordsOf, sleep, unmountAll } from './robustness-helpers.js';
 
 const URL = 'http://127.0.0.1:9/disk-full';
-const mounts: string[] = [];
-
-/** A tmpfs of `size`, or the reason there is none. */
-function mountTmpfs(size: string): string | { skip: string } {
-  const dir = makeTempDir('ph-tmpfs-');
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
-  } catch (error) {
-    return { skip: `cannot mount a tmpfs here (${String((error as { stderr?: Buffer }).stderr ?? error).trim()})` };
-  }
-  mounts.push(dir);
-  return dir;
-}
-
 afterEach(async () => {
   await stopAll();
-  for (const dir of mounts.splice(0)) execFileSync('umount', [dir]);
+  unmountAll();
   removeTempDirs();
 });
 

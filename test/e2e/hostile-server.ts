@@ -121,8 +121,8 @@ export class HostileProtime {
   }
 
   /** A config dir logged in to this server: a cached token unless `token: false`, a due and a held record. */
-  async seed(options: { token?: boolean } = {}): Promise<string> {
-    const dir = join(makeTempDir('ph-hostile-'), 'config');
+  async seed(options: { token?: boolean; dir?: string } = {}): Promise<string> {
+    const dir = options.dir ?? join(makeTempDir('ph-hostile-'), 'config');
     await new FileStore(dir).update((data) => {
       data.profiles.default = {
         tenant: 'acme',
@@ -180,10 +180,16 @@ export interface MeasuredRun {
   peakRss: number;
 }
 
-/** Runs the built binary with a clean environment, sampling its peak RSS every 5 ms. */
-export function runMeasured(args: string[], env: Record<string, string>, stdin = ''): Promise<MeasuredRun> {
+/** Runs the built binary with a clean environment (as another user with `as`), sampling its peak RSS every 5 ms. */
+export function runMeasured(
+  args: string[],
+  env: Record<string, string>,
+  stdin = '',
+  as?: { uid: number; gid: number },
+): Promise<MeasuredRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
+      ...as,
       env: { PATH: process.env.PATH ?? '', HOME: '/nonexistent', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -3,10 +3,10 @@
  * file the way a user would, grouping the emulator's webhooks, a seeded random source, and a
  * cron-like runner (`env -i`, stdin closed, no TTY).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CliUser, EmulatorProcess, EmulatorWebhook } from './emulator-process.js';
+import { type CliUser, type EmulatorProcess, type EmulatorWebhook, makeTempDir } from './emulator-process.js';
 import { BIN } from './run-binary.js';
 
 /** The API path of the webhook collection (POST creates, GET lists). */
@@ -123,4 +123,22 @@ export function runLikeCron(
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+const mounts: string[] = [];
+
+/** A fresh tmpfs of `size` (0700), or the reason this machine cannot mount one; `unmountAll()` undoes it. */
+export function mountTmpfs(size: string): string | { skip: string } {
+  const dir = makeTempDir('ph-tmpfs-');
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0700`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (error) {
+    return { skip: `cannot mount a tmpfs here (${String((error as { stderr?: Buffer }).stderr ?? error).trim()})` };
+  }
+  mounts.push(dir);
+  return dir;
+}
+
+export function unmountAll(): void {
+  for (const dir of mounts.splice(0)) execFileSync('umount', [dir]);
 }
