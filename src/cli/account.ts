@@ -72,6 +72,11 @@ export function accountCommands(program: Command, act: Act, env: Env): void {
     .command('profiles')
     .description('list stored profiles')
     .action(act('profiles', () => ({})));
+
+  program
+    .command('doctor')
+    .description('check the config dir, the state, the login, the network path to Protime, the clock, hooks and the keys file')
+    .action(act('doctor', () => ({})));
 }
 
 function userAgentOf(flag: string | undefined, variable: string | undefined): string | undefined {

@@ -26,6 +26,7 @@ export const COMMANDS = {
   collections: () => import('../commands/collections.js'),
   keys: () => import('../commands/keys.js'),
   profiles: () => import('../commands/profiles.js'),
+  doctor: () => import('../commands/doctor.js'),
   emulator: () => import('../commands/emulator.js'),
   trigger: () => import('../commands/trigger.js'),
   listen: () => import('../commands/listen.js'),

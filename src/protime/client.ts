@@ -30,6 +30,11 @@ export class ProtimeClient {
     return response;
   }
 
+  /** Asks the token endpoint for a new token now, cached one or not (doctor proves the endpoint answers). */
+  async renewToken(): Promise<void> {
+    await this.tokens.get({ renew: true });
+  }
+
   /** Joins a path to the API root; absolute URLs must stay on the API's origin so the token never leaks. */
   resolve(path: string): string {
     const root = new URL(this.apiUrl.endsWith('/') ? this.apiUrl : `${this.apiUrl}/`);

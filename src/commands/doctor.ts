@@ -1,0 +1,105 @@
+import { join } from 'node:path';
+import type { Context } from '../context.js';
+import { type Check, check, configDirCheck, hooksCheck, keysFileCheck, stateFileCheck } from '../lifecycle/health.js';
+import { keysFileOf } from '../lifecycle/keys.js';
+import type { ProtimeClient } from '../protime/client.js';
+import type { ExitKind } from '../shared/errors.js';
+import type { StoreData } from '../state/schemas.js';
+
+export interface DoctorResult {
+  profile: string;
+  checks: Check[];
+}
+
+/** Past these, tokens look not yet valid or expired to the server, and renewals run late. */
+const SKEW_WARN_S = 30;
+const SKEW_FAIL_S = 300;
+
+const messageOf = (error: unknown) => (error as Error)?.message ?? String(error);
+
+/**
+ * What a person runs when cron mails: every check reported, none stopping the others unless it
+ * must (no config dir: nothing else to read). Network checks use the profile's own settings, so
+ * they go the way `renew` goes.
+ */
+export async function run(_options: unknown, ctx: Context): Promise<DoctorResult> {
+  const profile = ctx.globals.profile;
+  const checks: Check[] = [];
+  const result = { profile, checks };
+  const dir = ctx.globals.configDir;
+  if (!dir) {
+    checks.push(check('config-dir', 'fail', 'neither HOME nor XDG_CONFIG_HOME is set: pass --config-dir or set PROTIME_HOOKS_CONFIG_DIR'));
+    return result;
+  }
+  checks.push(configDirCheck(dir));
+  if (checks[0]!.status === 'fail') return result;
+  checks.push(stateFileCheck(join(dir, 'state.json')));
+  let data: StoreData;
+  try {
+    data = await ctx.store.read();
+  } catch (error) {
+    checks.push(check('state', 'fail', messageOf(error)));
+    return result;
+  }
+  const records = Object.values(data.subscriptions[profile] ?? {});
+  checks.push(check('state', 'ok', `${Object.keys(data.profiles).length} profile(s); ${records.length} record(s) for "${profile}"`));
+  const entry = data.profiles[profile];
+  if (entry?.clientSecret) {
+    checks.push(check('login', 'ok', `profile "${profile}": tenant ${entry.tenant} (${entry.environment}), client ${entry.clientId}`));
+    checks.push(...(await networkChecks(ctx)));
+  } else {
+    const why = entry ? 'is logged out' : 'does not exist';
+    checks.push(
+      check(
+        'login',
+        'fail',
+        `profile "${profile}" ${why}: run \`protime-hooks login${profile === 'default' ? '' : ` --profile ${profile}`}\``,
+      ),
+    );
+  }
+  checks.push(hooksCheck(dir, records, ctx.env.PATH ?? ''));
+  checks.push(keysFileCheck(keysFileOf(ctx, entry)));
+  checks.push(check('store', 'ok', `file store at ${ctx.store.location}`));
+  return result;
+}
+
+async function networkChecks(ctx: Context): Promise<Check[]> {
+  let client: ProtimeClient;
+  try {
+    client = await ctx.client();
+    await client.renewToken();
+  } catch (error) {
+    return [check('token', 'fail', messageOf(error))];
+  }
+  const checks = [check('token', 'ok', 'the token endpoint issued a new token')];
+  const sent = ctx.now().getTime();
+  let date: string | null;
+  try {
+    const response = await client.request({ method: 'GET', path: '/webhooks', retry: 'idempotent', purpose: 'listing webhooks' });
+    checks.push(check('api', 'ok', `GET ${client.resolve('/webhooks')} answered ${response.status}`));
+    date = response.headers.get('date');
+  } catch (error) {
+    return [...checks, check('api', 'fail', messageOf(error))];
+  }
+  checks.push(clockCheck(date, (sent + ctx.now().getTime()) / 2));
+  return checks;
+}
+
+/** The server's Date (whole seconds) against the middle of the request on this clock. */
+function clockCheck(date: string | null, localMs: number): Check {
+  const server = date ? Date.parse(date) : Number.NaN;
+  if (Number.isNaN(server)) return check('clock', 'warn', 'the API sent no readable Date header; the clock could not be compared');
+  const skew = Math.round((localMs - server) / 1000);
+  const said = skew === 0 ? 'within a second of the server' : `${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the server`;
+  const status = Math.abs(skew) > SKEW_FAIL_S ? 'fail' : Math.abs(skew) > SKEW_WARN_S ? 'warn' : 'ok';
+  return check('clock', status, status === 'ok' ? `this clock is ${said}` : `this clock is ${said}: set it right (NTP)`);
+}
+
+export function render(result: DoctorResult): string {
+  return `${result.checks.map((c) => `${c.status} ${c.name}: ${c.detail}`).join('\n')}\n`;
+}
+
+export function exitKind(result: DoctorResult): ExitKind {
+  if (result.checks.some((c) => c.status === 'fail')) return 'failure';
+  return result.checks.some((c) => c.status === 'warn') ? 'attention' : 'ok';
+}
