@@ -6,13 +6,6 @@ import { failure } from '../shared/errors.js';
 const MARKER = '.protime-hooks';
 
 /**
- * Makes `dir` fit for secrets. A folder this tool creates is made 0700 (with a marker). An existing
- * one is tightened only when it is provably ours (the marker, our state file, or empty): any other
- * folder given as --config-dir (a home, /tmp, /proc) keeps its mode. A folder others can write to,
- * or owned by someone else, is refused, as ssh refuses such key folders; one others can only read
- * is used with a warning.
- */
-/**
  * mkdir -p, one level at a time from the deepest folder that exists: Node's recursive mkdir spins
  * at 100 % CPU under /proc/<pid>, and a file on the way must be named, not hit late and oddly.
  */
@@ -29,6 +22,13 @@ function makeFolders(dir: string): void {
   for (const folder of missing) mkdirSync(folder, { mode: 0o700 });
 }
 
+/**
+ * Makes `dir` fit for secrets. A folder this tool creates is made 0700 (with a marker). An existing
+ * one is tightened only when it is provably ours (the marker, our state file, or empty): any other
+ * folder given as --config-dir (a home, /tmp, /proc) keeps its mode. A folder others can write to,
+ * or owned by someone else, is refused, as ssh refuses such key folders; one others can only read
+ * is used with a warning.
+ */
 export function ensurePrivateDir(dir: string, warn: (message: string) => void = () => undefined): void {
   try {
     if (!existsSync(dir)) {
