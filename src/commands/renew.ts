@@ -7,6 +7,7 @@ import { readList, unreadableIds } from '../lifecycle/listing.js';
 import { deleteFailing, finishOwedDeletes, type OwedDelete } from '../lifecycle/owed-deletes.js';
 import { claimedByIntents, preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { forgetExpiredKeys, recordDeleteFailure, retire } from '../lifecycle/retire.js';
+import { recordRun } from '../lifecycle/run-record.js';
 import { checkWebhookId, isLive, sameDestination } from '../lifecycle/subscriptions.js';
 import type { ExternalReference, WebhookList } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
@@ -79,33 +80,45 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
     ? async () => undefined
     : await ctx.store.runLock(profile, 'renew', { waitMs: (options.waitSeconds ?? 0) * 1000 });
   try {
-    const server = await readList(ctx, client);
-    if (!options.dryRun) {
-      const adopted = await settleIntents(ctx.store, profile, server);
-      if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) created by an interrupted run lost their keys; replacing them.`);
-    }
-    const data = await ctx.store.read();
-    const claimed = claimedByIntents(data.intents?.[profile], data.subscriptions[profile], server.webhooks);
-    refuseForeign(options, server.webhooks, data.subscriptions[profile] ?? {}, claimed);
-    // Hand-overs an earlier run could not finish come first: until they succeed, the webhooks
-    // they replace must stay.
-    const results: RenewItem[] = options.dryRun ? [] : await retryPendingDeploys(ctx, options);
-    results.push(...reportOwedDeletes(ctx, await finishOwedDeletes(ctx, client, options.dryRun)));
-    if (!options.dryRun) {
-      await forgetExpiredKeys(ctx);
-      await syncKeysFile(ctx);
-    }
-    const entries = assess((await ctx.store.read()).subscriptions[profile], server, ctx.now(), options.renewWithinSeconds, claimed);
-    for (const step of plan(entries, options, unreadableIds(server))) {
-      // The table has no column for reasons: say on stderr why an id given could not be renewed.
-      if (step.kind === 'fail') ctx.log.error(step.reason);
-      const item = options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server);
-      if (item) results.push(item);
-    }
-    return { profile, results };
+    const result = await renewHeld(options, ctx, client);
+    if (!options.dryRun) await recordRun(ctx, profile, exitKind(result) === 'ok');
+    return result;
+  } catch (error) {
+    // A usage mistake (an id not this profile's) is not a renewal that failed.
+    if (!options.dryRun && !(error instanceof CliError && error.kind === 'usage')) await recordRun(ctx, profile, false);
+    throw error;
   } finally {
     await release();
   }
+}
+
+/** The renewal proper, under the profile's run lock. */
+async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeClient): Promise<RenewResult> {
+  const profile = ctx.globals.profile;
+  const server = await readList(ctx, client);
+  if (!options.dryRun) {
+    const adopted = await settleIntents(ctx.store, profile, server);
+    if (adopted.length > 0) ctx.log.warn(`${adopted.length} webhook(s) created by an interrupted run lost their keys; replacing them.`);
+  }
+  const data = await ctx.store.read();
+  const claimed = claimedByIntents(data.intents?.[profile], data.subscriptions[profile], server.webhooks);
+  refuseForeign(options, server.webhooks, data.subscriptions[profile] ?? {}, claimed);
+  // Hand-overs an earlier run could not finish come first: until they succeed, the webhooks
+  // they replace must stay.
+  const results: RenewItem[] = options.dryRun ? [] : await retryPendingDeploys(ctx, options);
+  results.push(...reportOwedDeletes(ctx, await finishOwedDeletes(ctx, client, options.dryRun)));
+  if (!options.dryRun) {
+    await forgetExpiredKeys(ctx);
+    await syncKeysFile(ctx);
+  }
+  const entries = assess((await ctx.store.read()).subscriptions[profile], server, ctx.now(), options.renewWithinSeconds, claimed);
+  for (const step of plan(entries, options, unreadableIds(server))) {
+    // The table has no column for reasons: say on stderr why an id given could not be renewed.
+    if (step.kind === 'fail') ctx.log.error(step.reason);
+    const item = options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server);
+    if (item) results.push(item);
+  }
+  return { profile, results };
 }
 
 /** Ids given that are another profile's or tool's: never touched without --adopt (exit 2 before anything changes). */

@@ -91,6 +91,14 @@ export const intentSchema = z.looseObject({
 export type Intent = z.infer<typeof intentSchema>;
 export type SubscriptionRecord = z.infer<typeof subscriptionRecordSchema>;
 
+/** How a profile's renewals have gone, for monitoring (metrics) and people (status). */
+export const renewRunSchema = z.looseObject({
+  lastRunAt: z.string(),
+  lastSuccessAt: z.string().nullable(),
+  consecutiveFailures: z.number().int().min(0),
+});
+export type RenewRun = z.infer<typeof renewRunSchema>;
+
 export const STORE_VERSION = 1;
 
 export const storeSchema = z.looseObject({
@@ -99,5 +107,7 @@ export const storeSchema = z.looseObject({
   subscriptions: z.record(z.string(), z.record(z.string(), subscriptionRecordSchema)),
   /** Open create intents per profile (absent in files written before the journal existed). */
   intents: z.record(z.string(), z.array(intentSchema)).optional(),
+  /** The last renew of each profile (absent before 0.2). */
+  renewRuns: z.record(z.string(), renewRunSchema).optional(),
 });
 export type StoreData = z.infer<typeof storeSchema>;

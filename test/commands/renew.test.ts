@@ -7,7 +7,7 @@ import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, openIntents, reco
 const NEW_VALID = '2026-07-01T12:00:00.000Z'; // what mockCreate's '2026-07-01T14:00:00+02:00' reads as
 
 describe('renew: nothing due', () => {
-  it('is silent for cron: exit 0, empty stdout and stderr, store untouched', async () => {
+  it('is silent for cron: exit 0, empty stdout and stderr, store untouched but for the run it notes', async () => {
     const dir = tempDir();
     const ok = okRecord();
     await seedStore(dir, { records: [ok] });
@@ -24,7 +24,10 @@ describe('renew: nothing due', () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toBe('');
     expect(human.stderr).toBe('');
-    expect(await new FileStore(dir).read()).toEqual(before);
+    const { renewRuns, ...after } = await new FileStore(dir).read();
+    expect(after).toEqual(before);
+    const at = NOW.toISOString();
+    expect(renewRuns).toEqual({ default: { lastRunAt: at, lastSuccessAt: at, consecutiveFailures: 0 } });
   });
 });
 
@@ -314,7 +317,10 @@ describe('renew: expired, disabled and missing subscriptions', () => {
     }
     for (const id of [expired.id, disabled.id, missing.id]) expect(result.stderr).toContain(`Skipped ${id}`);
     expect(result.stderr.match(/re-sync/g)!.length).toBeGreaterThanOrEqual(3);
-    expect(await new FileStore(dir).read()).toEqual(before);
+    // Nothing replaced, nothing recorded but the failed run (exit 5 needs a person: not a success).
+    const { renewRuns, ...after } = await new FileStore(dir).read();
+    expect(after).toEqual(before);
+    expect(renewRuns?.default).toEqual({ lastRunAt: NOW.toISOString(), lastSuccessAt: null, consecutiveFailures: 1 });
   });
 
   it('--recreate replaces them (action recreated) and retires the old ones, exit 0', async () => {

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { FileStore } from '../../src/state/file-store.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { API_PATH, api, mockList, NOW, seedStore } from '../helpers/protime.js';
+import { okRecord, serverOf } from './renew-helpers.js';
+
+const runsOf = async (dir: string) => (await new FileStore(dir).read()).renewRuns?.default;
+// Minutes apart: the seeded token stays valid for an hour.
+const later = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+
+describe('renew notes each run for monitoring: lastRunAt, lastSuccessAt, consecutiveFailures', () => {
+  it('counts failures in a row, keeps the last success through them, and resets on the next success', async () => {
+    const dir = tempDir();
+    const ok = okRecord();
+    await seedStore(dir, { records: [ok] });
+
+    mockList([serverOf(ok)]);
+    expect((await runCli(['renew', '--config-dir', dir], { now: NOW })).code).toBe(0);
+    expect(await runsOf(dir)).toEqual({ lastRunAt: NOW.toISOString(), lastSuccessAt: NOW.toISOString(), consecutiveFailures: 0 });
+
+    for (const [day, failures] of [
+      [1, 1],
+      [2, 2],
+    ] as const) {
+      api()
+        .get(`${API_PATH}/webhooks`)
+        .reply(400, { error: { code: 'BadRequest', message: 'no' } });
+      expect((await runCli(['renew', '--config-dir', dir], { now: later(day) })).code).toBe(1);
+      expect(await runsOf(dir)).toEqual({
+        lastRunAt: later(day).toISOString(),
+        lastSuccessAt: NOW.toISOString(),
+        consecutiveFailures: failures,
+      });
+    }
+
+    mockList([serverOf(ok)]);
+    expect((await runCli(['renew', '--config-dir', dir], { now: later(3) })).code).toBe(0);
+    expect(await runsOf(dir)).toEqual({ lastRunAt: later(3).toISOString(), lastSuccessAt: later(3).toISOString(), consecutiveFailures: 0 });
+  });
+
+  it('notes nothing for a run that found the profile busy, a dry run, or an id not its own', async () => {
+    const dir = tempDir();
+    const ok = okRecord();
+    const store = await seedStore(dir, { records: [ok] });
+    const release = await store.runLock('default', 'another renew', { waitMs: 0 });
+    try {
+      expect((await runCli(['renew', '--config-dir', dir], { now: NOW })).code).toBe(75);
+    } finally {
+      await release();
+    }
+    mockList([serverOf(ok)]);
+    expect((await runCli(['renew', '--dry-run', '--config-dir', dir], { now: NOW })).code).toBe(0);
+    mockList([serverOf(ok), { ...serverOf(okRecord()), id: 'someone-elses' }]);
+    expect((await runCli(['renew', 'someone-elses', '--config-dir', dir], { now: NOW })).code).toBe(2);
+    expect(await runsOf(dir)).toBeUndefined();
+  });
+});
