@@ -25,6 +25,7 @@ export const COMMANDS = {
   status: () => import('../commands/status.js'),
   collections: () => import('../commands/collections.js'),
   keys: () => import('../commands/keys.js'),
+  metrics: () => import('../commands/metrics.js'),
   profiles: () => import('../commands/profiles.js'),
   doctor: () => import('../commands/doctor.js'),
   emulator: () => import('../commands/emulator.js'),

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Act } from './commands.js';
 import { collect, duration } from './options.js';
@@ -98,6 +99,13 @@ export function subscriptionCommands(program: Command, act: Act): void {
         all: Boolean(o.all),
       })),
     );
+
+  program
+    .command('metrics')
+    .description("Prometheus metrics of this profile's webhooks and renew runs (text format 0.0.4)")
+    .option('--offline', 'local records only; no network')
+    .option('--output <path>', "write them to this file atomically (for node_exporter's textfile collector) instead of printing them")
+    .action(act('metrics', (o) => ({ offline: Boolean(o.offline), output: o.output === undefined ? undefined : resolve(o.output) })));
 
   program
     .command('keys')

@@ -7,6 +7,8 @@ const WRITE_ERRORS: Record<string, string> = {
   EROFS: 'the file system is read-only',
   EIO: 'an input/output error',
   ENOTDIR: 'a part of the path is not a folder',
+  ENOENT: 'its folder does not exist',
+  EISDIR: 'it is a folder',
 };
 
 /** `the disk is full (ENOSPC)`: a filesystem error's code in words, for a message. */
