@@ -85,22 +85,61 @@ export class FileStore implements Store {
   /**
    * Locks, reads the current file, lets `change` mutate it, and writes it back atomically and
    * durably (file and folder fsync'ed) before releasing the lock. Returns what `change` returns.
-   * Nothing is written when `change` throws.
+   * Nothing of a `change` that throws is written.
+   *
+   * Group commit: changes asked for while a write is in flight are applied together, in the order
+   * asked, and made durable by the next single write; none resolves before that write is on disk.
+   * Eight renew workers thus share one fsync'ed write instead of queueing for eight.
    */
-  async update<T>(change: (data: StoreData) => T | Promise<T>): Promise<T> {
-    // Taking the lock writes too (its folder and owner file): a full disk shows here first.
-    const release = await this.#lock().catch((error: unknown) => {
-      throw error instanceof CliError ? error : this.#writeFailure(error);
+  update<T>(change: (data: StoreData) => T | Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ change, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushing) void this.#flush();
     });
+  }
+
+  readonly #pending: Pending[] = [];
+  #flushing = false;
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
     try {
-      const data = this.readNow();
-      const result = await change(data);
-      try {
-        writeFileAtomic(this.file, `${JSON.stringify(data, undefined, '\t')}\n`, 0o600);
-      } catch (error) {
-        throw this.#writeFailure(error);
+      while (this.#pending.length > 0) await this.#commit(this.#pending.splice(0));
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #commit(batch: Pending[]): Promise<void> {
+    let release: () => Promise<void>;
+    try {
+      // Taking the lock writes too (its folder and owner file): a full disk shows here first.
+      release = await this.#lock();
+    } catch (error) {
+      const failed = error instanceof CliError ? error : this.#writeFailure(error);
+      for (const pending of batch) pending.reject(failed);
+      return;
+    }
+    try {
+      const { data, outcomes } = await applyAll(batch, () => this.readNow());
+      const written = outcomes.some((o) => o.ok);
+      let writeError: CliError | undefined;
+      if (written) {
+        try {
+          writeFileAtomic(this.file, `${JSON.stringify(data, undefined, '\t')}\n`, 0o600);
+        } catch (error) {
+          writeError = this.#writeFailure(error);
+        }
       }
-      return result;
+      batch.forEach((pending, i) => {
+        const outcome = outcomes[i]!;
+        if (!outcome.ok) pending.reject(outcome.error);
+        else if (writeError) pending.reject(writeError);
+        else pending.resolve(outcome.value);
+      });
+    } catch (error) {
+      // The file could not be read (damaged, or a link): every change in the batch is refused.
+      for (const pending of batch) pending.reject(error);
     } finally {
       await release().catch(() => undefined);
     }
@@ -152,4 +191,40 @@ function unreadable(file: string, error: unknown) {
     hint: 'It was left untouched. Restore it from a backup, or move it aside to start afresh (its webhook keys would be lost).',
     cause: error,
   });
+}
+
+interface Pending {
+  change: (data: StoreData) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Applies a batch of changes to the file's current data, in order. A change that throws may have
+ * half-mutated the data, so the batch starts again from a fresh read without it (changes are pure
+ * functions of the data they are given: replaying one gives the same result).
+ */
+async function applyAll(batch: Pending[], read: () => StoreData): Promise<{ data: StoreData; outcomes: Outcome[] }> {
+  const failed = new Map<number, unknown>();
+  for (;;) {
+    const data = read();
+    const outcomes: Outcome[] = [];
+    let restart = false;
+    for (const [i, pending] of batch.entries()) {
+      if (failed.has(i)) {
+        outcomes.push({ ok: false, error: failed.get(i) });
+        continue;
+      }
+      try {
+        outcomes.push({ ok: true, value: await pending.change(data) });
+      } catch (error) {
+        failed.set(i, error);
+        restart = true;
+        break;
+      }
+    }
+    if (!restart) return { data, outcomes };
+  }
 }
