@@ -1,6 +1,7 @@
 // The wiring: the one place where real dependencies (store, HTTP, logger, clock) are built into a
 // Context. cli/ builds it; commands/ and lifecycle/ receive it. May import protime/, state/, shared/.
 import type { ConsolaInstance } from 'consola';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { TokenProvider, type TokenSource } from './protime/auth.js';
 import { ProtimeClient } from './protime/client.js';
 import type { HttpSettings } from './protime/http.js';
@@ -56,6 +57,11 @@ export interface Context {
   client(): Promise<ProtimeClient>;
   /** For servers: resolves at SIGINT/SIGTERM so they can shut down cleanly. */
   untilInterrupted(): Promise<string>;
+  /**
+   * Runs tasks one at a time, in the order given: key hand-overs of concurrent renewals (the keys
+   * file is rewritten from the store each time, so the last write must see every stored key).
+   */
+  serially: LimitFunction;
 }
 
 /** How a long-running command (emulator, listen) learns of Ctrl-C or SIGTERM instead of being killed. */
@@ -94,6 +100,7 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     retryBaseMs: 500,
     maxDelayMs: 60_000,
     maxBodyBytes: 10 * 1024 * 1024,
+    gate: new Map(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
     trace: globals.debug ? (line) => io.stderr.write(`[debug] ${scrubber.scrub(line)}\n`) : undefined,
@@ -140,6 +147,7 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
       }
       return entry;
     },
+    serially: pLimit(1),
     untilInterrupted: () => overrides.interrupts?.claim() ?? new Promise<string>(() => undefined),
     async client() {
       const entry = await context.profileEntry();

@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Act } from './commands.js';
-import { collect, duration } from './options.js';
+import { collect, duration, integer } from './options.js';
+
+/** Replacements in flight at once: enough to hide the round trips, few enough for one tenant's API. */
+const DEFAULT_CONCURRENCY = 8;
 
 const HOOK_TIMEOUT_SECONDS = 60;
 
@@ -54,6 +57,16 @@ export function subscriptionCommands(program: Command, act: Act): void {
       duration('--renew-within'),
     )
     .option('--dry-run', 'show the plan; change nothing')
+    .option(
+      '--concurrency <n>',
+      `replacements in flight at once, across profiles too (default ${DEFAULT_CONCURRENCY})`,
+      integer('--concurrency', 1, 64),
+    )
+    .option(
+      '--random-delay <duration>',
+      'first wait a random time up to this long (spreads a fleet of cron jobs)',
+      duration('--random-delay'),
+    )
     .option('--run-deploy-hooks', "with --dry-run: run each planned subscription's hooks with its current key (event dry-run)")
     .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'));
   hookOptions(renew, 'subscriptions renewed').action(
@@ -68,6 +81,8 @@ export function subscriptionCommands(program: Command, act: Act): void {
       deployHook: o.deployHook,
       hookTimeoutSeconds: o.hookTimeout ?? HOOK_TIMEOUT_SECONDS,
       runDeployHooks: Boolean(o.runDeployHooks),
+      concurrency: o.concurrency ?? DEFAULT_CONCURRENCY,
+      randomDelaySeconds: o.randomDelay,
     })),
   );
 

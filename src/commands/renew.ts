@@ -1,3 +1,4 @@
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Context } from '../context.js';
 import { type Assessed, assess } from '../lifecycle/assess.js';
 import { createAndStore } from '../lifecycle/create.js';
@@ -32,6 +33,12 @@ export interface RenewOptions {
   hookTimeoutSeconds: number;
   /** With --dry-run: run the hooks of each planned subscription with its current key. */
   runDeployHooks: boolean;
+  /** Replacements in flight at once (--concurrency, default 8). */
+  concurrency: number;
+  /** Shared by every profile of an --all-profiles run, so the bound holds across them. */
+  limit?: LimitFunction;
+  /** --random-delay: first sleep a random time up to this long (cron fleets). */
+  randomDelaySeconds?: number;
 }
 
 export interface RenewItem {
@@ -76,6 +83,11 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
   }
   const profile = ctx.globals.profile;
   const client = await ctx.client();
+  if (options.randomDelaySeconds) {
+    const ms = Math.floor(ctx.http.random() * options.randomDelaySeconds * 1000);
+    ctx.log.debug(`Waiting ${ms} ms first (--random-delay).`);
+    await ctx.http.sleep(ms);
+  }
   const release = options.dryRun
     ? async () => undefined
     : await ctx.store.runLock(profile, 'renew', { waitMs: (options.waitSeconds ?? 0) * 1000 });
@@ -112,13 +124,79 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
     await syncKeysFile(ctx);
   }
   const entries = assess((await ctx.store.read()).subscriptions[profile], server, ctx.now(), options.renewWithinSeconds, claimed);
-  for (const step of plan(entries, options, unreadableIds(server))) {
-    // The table has no column for reasons: say on stderr why an id given could not be renewed.
-    if (step.kind === 'fail') ctx.log.error(step.reason);
-    const item = options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server);
-    if (item) results.push(item);
+  const steps = plan(entries, options, unreadableIds(server));
+  // The table has no column for reasons: say on stderr why an id given could not be renewed.
+  for (const step of steps) if (step.kind === 'fail') ctx.log.error(step.reason);
+  const limit = options.limit ?? pLimit(options.concurrency);
+  const progress = startProgress(ctx, steps.filter((s) => s.kind === 'replace').length);
+  let items: (RenewItem | undefined)[];
+  try {
+    items = await byDestination(steps, (step, stopped) =>
+      limit(async () => {
+        // Queued behind the slot while another step ended the run: never started.
+        if (stopped()) return undefined;
+        const item = options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server);
+        if (step.kind === 'replace') progress.tick();
+        return item;
+      }),
+    );
+  } finally {
+    progress.done();
   }
+  results.push(...items.filter((item): item is RenewItem => item !== undefined));
   return { profile, results };
+}
+
+/**
+ * Runs the steps of different destinations concurrently and those of one destination in plan
+ * order (a keyless leftover is discarded before or after its replacement, never beside it);
+ * returns their results in plan order.
+ */
+async function byDestination<T>(
+  steps: Step[],
+  run: (step: Step, stopped: () => boolean) => Promise<T | undefined>,
+): Promise<(T | undefined)[]> {
+  const groups = new Map<string, number[]>();
+  steps.forEach((step, i) => {
+    const key = step.kind === 'fail' ? `id ${step.id}` : `${step.entry.collection} ${step.entry.destinationUrl}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  const results: (T | undefined)[] = new Array(steps.length);
+  // A step that throws ends the run (credentials revoked, the store gone): no further step starts,
+  // and the run waits for those in flight, so none outlives the run lock.
+  let stop: { error: unknown } | undefined;
+  await Promise.all(
+    [...groups.values()].map(async (indexes) => {
+      for (const i of indexes) {
+        if (stop) return;
+        try {
+          results[i] = await run(steps[i]!, () => stop !== undefined);
+        } catch (error) {
+          stop ??= { error };
+          return;
+        }
+      }
+    }),
+  );
+  if (stop) throw stop.error;
+  return results;
+}
+
+/** A progress line on a terminal for runs of more than five replacements; nothing otherwise. */
+function startProgress(ctx: Context, total: number): { tick(): void; done(): void } {
+  const shown = total > 5 && ctx.io.stderrIsTTY && !ctx.globals.quiet && !ctx.globals.json;
+  let done = 0;
+  const draw = () => ctx.io.stderr.write(`\r\u001b[2Krenewing: ${done}/${total} replaced`);
+  if (shown) draw();
+  return {
+    tick() {
+      done++;
+      if (shown) draw();
+    },
+    done() {
+      if (shown) ctx.io.stderr.write('\r\u001b[2K');
+    },
+  };
 }
 
 /** Ids given that are another profile's or tool's: never touched without --adopt (exit 2 before anything changes). */

@@ -167,7 +167,19 @@ export function handoverNeeded(ctx: Context, keysFile: boolean, record: Pick<Sub
  * record's pending mark: cleared when all succeeded, kept with the errors otherwise (the caller
  * then keeps the webhook it replaces, and the next renew tries again).
  */
-export async function handOver(
+export function handOver(
+  ctx: Context,
+  record: SubscriptionRecord,
+  event: Exclude<HookEvent, 'dry-run'>,
+  previousId: string | null,
+  timeoutSeconds: number,
+): Promise<Deployment> {
+  // One at a time: hooks of one receiver are not run over each other, and each keys file write
+  // is made from a store that holds every key stored before it.
+  return ctx.serially(() => handOverNow(ctx, record, event, previousId, timeoutSeconds));
+}
+
+async function handOverNow(
   ctx: Context,
   record: SubscriptionRecord,
   event: Exclude<HookEvent, 'dry-run'>,

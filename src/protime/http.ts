@@ -19,6 +19,12 @@ export interface HttpSettings {
   maxBodyBytes: number;
   /** Swappable for tests; defaults to the global fetch. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Origin → the instant (ms) before which no request is sent there: a 429 or 503 with a wait
+   * slows every worker of that tenant, not only the one that was told. Shared by every client of
+   * one invocation.
+   */
+  gate?: Map<string, number>;
 }
 
 /**
@@ -102,7 +108,11 @@ export async function send(request: HttpRequest, settings: HttpSettings): Promis
 
 async function sendWithRetries(request: HttpRequest, settings: HttpSettings): Promise<HttpResponse> {
   const target = describeTarget(request);
+  const origin = new URL(request.url).origin;
+  // The gate this request closed itself and has already waited out in its own retry delay.
+  let waited = 0;
   for (let attempt = 0; ; attempt++) {
+    await waitAtGate(settings, origin, target, waited);
     const started = Date.now();
     let response: HttpResponse;
     try {
@@ -126,6 +136,7 @@ async function sendWithRetries(request: HttpRequest, settings: HttpSettings): Pr
     );
     if (RETRY_STATUS[request.retry].has(response.status) && attempt < settings.maxRetries) {
       const delay = retryAfterMs(response.headers.get('retry-after'), Date.now(), settings.maxDelayMs) ?? backoff(attempt, settings);
+      if (response.status === 429 || response.status === 503) waited = closeGate(settings, origin, delay);
       settings.trace?.(`retry ${attempt + 1}/${settings.maxRetries} of ${target} in ${delay} ms (status ${response.status})`);
       await settings.sleep(delay);
       continue;
@@ -196,6 +207,22 @@ function tooLarge(request: HttpRequest, status: number, max: number, how: string
     `The answer to ${request.method} ${safeHost(request.url)}${new URL(request.url).pathname} (HTTP ${status}) was larger than ${max / 1024 / 1024} MiB (${how}); it was not read further.`,
     { hint: 'Check --api-url and --token-url: Protime never sends answers this large.', status },
   );
+}
+
+/** Waits while the origin's gate is closed (another worker was told to slow down). */
+async function waitAtGate(settings: HttpSettings, origin: string, target: string, waited: number): Promise<void> {
+  const until = settings.gate?.get(origin);
+  const wait = until === undefined || until <= waited ? 0 : until - Date.now();
+  if (wait <= 0) return;
+  settings.trace?.(`${target} waits ${wait} ms: ${origin} asked to slow down`);
+  await settings.sleep(wait);
+}
+
+/** Closes the origin's gate for `delayMs`; returns the instant this request's own wait covers. */
+function closeGate(settings: HttpSettings, origin: string, delayMs: number): number {
+  const until = Date.now() + delayMs;
+  settings.gate?.set(origin, Math.max(settings.gate.get(origin) ?? 0, until));
+  return until;
 }
 
 /** Exponential backoff with full jitter: base·2^n scaled by a random factor in [0.5, 1.5). */

@@ -120,29 +120,30 @@ export class FileStore implements Store {
       for (const pending of batch) pending.reject(failed);
       return;
     }
+    let settle: (pending: Pending, i: number) => void;
     try {
       const { data, outcomes } = await applyAll(batch, () => this.readNow());
-      const written = outcomes.some((o) => o.ok);
       let writeError: CliError | undefined;
-      if (written) {
+      if (outcomes.some((o) => o.ok)) {
         try {
           writeFileAtomic(this.file, `${JSON.stringify(data, undefined, '\t')}\n`, 0o600);
         } catch (error) {
           writeError = this.#writeFailure(error);
         }
       }
-      batch.forEach((pending, i) => {
+      settle = (pending, i) => {
         const outcome = outcomes[i]!;
         if (!outcome.ok) pending.reject(outcome.error);
         else if (writeError) pending.reject(writeError);
         else pending.resolve(outcome.value);
-      });
+      };
     } catch (error) {
       // The file could not be read (damaged, or a link): every change in the batch is refused.
-      for (const pending of batch) pending.reject(error);
-    } finally {
-      await release().catch(() => undefined);
+      settle = (pending) => pending.reject(error);
     }
+    // Released before anyone hears back: a process that exits right after its update leaves no lock.
+    await release().catch(() => undefined);
+    batch.forEach(settle);
   }
 
   /** A state file others can read is tightened (it holds every secret), read-only commands included. */

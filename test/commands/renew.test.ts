@@ -1,7 +1,19 @@
+import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { API_PATH, api, makeRecord, makeWebhook, mockList, mockToken, NOW, seedStore } from '../helpers/protime.js';
+import {
+  API_PATH,
+  AUTH_ORIGIN,
+  api,
+  makeRecord,
+  makeWebhook,
+  mockList,
+  mockToken,
+  NOW,
+  seedStore,
+  TOKEN_PATH,
+} from '../helpers/protime.js';
 import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, openIntents, records, serverOf, URL } from './renew-helpers.js';
 
 const NEW_VALID = '2026-07-01T12:00:00.000Z'; // what mockCreate's '2026-07-01T14:00:00+02:00' reads as
@@ -576,11 +588,17 @@ describe('renew: credentials revoked', () => {
     const b = dueRecord({ destinationUrl: `${URL}/b` });
     await seedStore(dir, { records: [a, b] });
     mockList([serverOf(a), serverOf(b)]);
-    // One POST only: the cached token is refused, the token endpoint refuses the client.
+    // The cached token is refused, the token endpoint refuses the client. Both creates may be in
+    // flight at once (--concurrency): the second, if sent, is refused the same way.
     api()
       .post(`${API_PATH}/webhooks`)
       .reply(401, { error: { code: 'Unauthorized', message: 'token revoked' } });
+    api()
+      .post(`${API_PATH}/webhooks`)
+      .optionally()
+      .reply(401, { error: { code: 'Unauthorized', message: 'token revoked' } });
     mockToken({ status: 401, body: { error: 'invalid_client', error_description: 'Client is disabled' } });
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).optionally().reply(401, { error: 'invalid_client', error_description: 'Client is disabled' });
 
     const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
 

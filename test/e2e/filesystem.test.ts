@@ -8,7 +8,20 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, statfsSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statfsSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDirs } from './emulator-process.js';
@@ -162,7 +175,9 @@ describe.each(ROWS)('$name', (row) => {
     row.setup(dir);
     const stateFile = join(dir, 'state.json');
     const before = readFileSync(stateFile);
-    const inodeBefore = statSync(stateFile).ino;
+    // Held open through the run, so its inode number cannot be freed and handed to a later write.
+    const held = openSync(stateFile, 'r');
+    const inodeBefore = fstatSync(held).ino;
 
     const run = await runMeasured([...COMMANDS[command]], { PROTIME_HOOKS_CONFIG_DIR: dir, ...row.env }, '', row.as);
 
@@ -181,6 +196,7 @@ describe.each(ROWS)('$name', (row) => {
     }
     // A refused write never reached Protime: the intent comes before the POST.
     if (expected !== HEALTHY[command]) expect(protime.seen.filter((s) => s.method !== 'GET')).toEqual([]);
+    closeSync(held);
     row.after?.(dir, command);
   });
 });
