@@ -31,6 +31,8 @@ export const COMMANDS = {
   emulator: () => import('../commands/emulator.js'),
   trigger: () => import('../commands/trigger.js'),
   listen: () => import('../commands/listen.js'),
+  schedule: () => import('../commands/schedule.js'),
+  completion: () => import('../commands/completion.js'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 
 export type CommandName = keyof typeof COMMANDS;

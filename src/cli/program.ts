@@ -6,6 +6,7 @@ import type { Act, Dispatch } from './commands.js';
 import { localCommands } from './local.js';
 import { resolveGlobals } from './options.js';
 import { subscriptionCommands } from './subscriptions.js';
+import { toolCommands } from './tools.js';
 
 /** The command tree. It knows argv; it does no work beyond turning flags into options. */
 export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (message: string) => void = () => undefined): Command {
@@ -38,5 +39,6 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
   accountCommands(program, act, env);
   subscriptionCommands(program, act);
   localCommands(program, act, env);
+  toolCommands(program, act);
   return program;
 }

@@ -2,14 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isCollection } from '../shared/collections.js';
 import { parseExternalReferences } from './external-references.js';
 import { FilterError, type Predicate, parseFilter } from './filter.js';
-import { HttpError, readJsonObject, safeDecode, sendEmpty, sendJson } from './http.js';
+import { HttpError, readJsonObject, requestOrigin, safeDecode, sendEmpty, sendJson } from './http.js';
 import { type TokenIssuer, WEBHOOKS_READ_SCOPE, WEBHOOKS_WRITE_SCOPE } from './tokens.js';
 import type { PublicWebhook, StoredWebhook, WebhookStore } from './webhooks.js';
 
 export const API_PATH = '/connector/protimeapi/api/v1';
 
 export interface ApiContext {
-  apiUrl: string;
+  /** The origin the emulator listens on, used when a request names none (no Host header). */
+  url: string;
   tokens: TokenIssuer;
   store: WebhookStore;
   pageSize: number;
@@ -41,9 +42,11 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
     throw new HttpError(403, 'Forbidden', `The token lacks the scope ${scope}`, [`missing scope: ${scope}`]);
   }
 
+  // Links point where the client reached us: behind a TLS proxy that is the proxy, not 127.0.0.1.
+  const apiUrl = `${requestOrigin(req, ctx.url)}${API_PATH}`;
   if (id === undefined) {
-    if (method === 'POST') return createWebhook(req, res, url, ctx);
-    return listWebhooks(res, url, ctx);
+    if (method === 'POST') return createWebhook(req, res, url, apiUrl, ctx);
+    return listWebhooks(res, url, apiUrl, ctx);
   }
   const webhook = ctx.store.get(id);
   if (!webhook) throw new HttpError(404, 'NotFound', `Webhook '${id}' was not found`, [`no webhook with id ${id}`]);
@@ -53,7 +56,7 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, url: 
   sendEmpty(res, 204);
 }
 
-async function createWebhook(req: IncomingMessage, res: ServerResponse, url: URL, ctx: ApiContext): Promise<void> {
+async function createWebhook(req: IncomingMessage, res: ServerResponse, url: URL, apiUrl: string, ctx: ApiContext): Promise<void> {
   const body = await readJsonObject(req);
   const reasons: string[] = [];
   const { destinationUrl, collectionName } = body;
@@ -78,7 +81,7 @@ async function createWebhook(req: IncomingMessage, res: ServerResponse, url: URL
     collectionName: collectionName as string,
     externalReferences,
   });
-  sendJson(res, 201, createdBody(ctx, webhook), { Location: `${ctx.apiUrl}/webhooks/${webhook.id}` });
+  sendJson(res, 201, createdBody(ctx, webhook), { Location: `${apiUrl}/webhooks/${webhook.id}` });
 }
 
 /** The only response that carries the key: it cannot be fetched again. */
@@ -87,7 +90,7 @@ function createdBody(ctx: ApiContext, webhook: StoredWebhook): Record<string, un
   return { id, key: webhook.key, ...rest };
 }
 
-function listWebhooks(res: ServerResponse, url: URL, ctx: ApiContext): void {
+function listWebhooks(res: ServerResponse, url: URL, apiUrl: string, ctx: ApiContext): void {
   const filterText = url.searchParams.get('filter') ?? url.searchParams.get('$filter');
   let matches: Predicate = () => true;
   if (filterText !== null) {
@@ -110,7 +113,7 @@ function listWebhooks(res: ServerResponse, url: URL, ctx: ApiContext): void {
   if (skip + ctx.pageSize < all.length) {
     // Built by hand: URLSearchParams would turn `$skiptoken` into `%24skiptoken`.
     const filterPart = filterText === null ? '' : `filter=${encodeURIComponent(filterText)}&`;
-    body.nextLink = `${ctx.apiUrl}/webhooks?${filterPart}$skiptoken=${skip + ctx.pageSize}`;
+    body.nextLink = `${apiUrl}/webhooks?${filterPart}$skiptoken=${skip + ctx.pageSize}`;
   }
   sendJson(res, 200, body);
 }

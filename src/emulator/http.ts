@@ -106,3 +106,27 @@ export function safeDecode(text: string): string {
     return text;
   }
 }
+
+/**
+ * The origin a client used to reach us, for links we hand back (nextLink, Location, the issuer):
+ * X-Forwarded-Proto/-Host from a proxy in front (TLS terminated there), else the Host header, else
+ * `fallback` (the address we listen on). A header that is not a plain host[:port] is ignored, so a
+ * request cannot make us emit a link with a path, credentials or a scheme other than http(s).
+ */
+export function requestOrigin(req: IncomingMessage, fallback: string): string {
+  const listened = new URL(fallback);
+  const proto = firstValue(req.headers['x-forwarded-proto'])?.toLowerCase();
+  const protocol = proto === 'http' || proto === 'https' ? proto : listened.protocol.slice(0, -1);
+  const host = [firstValue(req.headers['x-forwarded-host']), req.headers.host].find((h) => h !== undefined && HOST.test(h));
+  return `${protocol}://${host ?? listened.host}`;
+}
+
+/** A DNS name or IPv4 address, or a bracketed IPv6 address, with an optional port. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** Proxies append to X-Forwarded-*: the first value is the one the client sent to the outermost proxy. */
+function firstValue(header: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(header) ? header[0] : header;
+  const first = text?.split(',')[0]?.trim();
+  return first === '' ? undefined : first;
+}

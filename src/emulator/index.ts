@@ -90,7 +90,6 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     'request',
     createRequestHandler({
       url,
-      apiUrl,
       tenant: settings.tenant,
       tokens: new TokenIssuer(settings),
       store,

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { API_PATH, type ApiContext, handleApi } from './api.js';
 import { CONTROL_PATH, type ControlContext, handleControl, redactQuery } from './control.js';
 import type { Fault } from './faults.js';
-import { codeForStatus, HttpError, isLoopbackAddress, readBody, sendHttpError, sendJson } from './http.js';
+import { codeForStatus, HttpError, isLoopbackAddress, readBody, requestOrigin, sendHttpError, sendJson } from './http.js';
 import type { Timers } from './timers.js';
 import { KNOWN_SCOPES } from './tokens.js';
 
@@ -10,7 +10,6 @@ import { KNOWN_SCOPES } from './tokens.js';
 const MAX_URI_LENGTH = 4096;
 
 export interface ServerContext extends ApiContext, ControlContext {
-  url: string;
   tenant: string;
   timers: Timers;
   now: () => Date;
@@ -68,7 +67,7 @@ async function route(req: IncomingMessage, res: ServerResponse, url: URL, ctx: S
   }
   const discovery = /^\/tenants\/([^/]+)\/\.well-known\/openid-configuration$/.exec(path);
   if (discovery && discovery[1] === ctx.tenant && req.method === 'GET') {
-    const issuer = `${ctx.url}/tenants/${ctx.tenant}`;
+    const issuer = `${requestOrigin(req, ctx.url)}/tenants/${ctx.tenant}`;
     return sendJson(res, 200, {
       issuer,
       token_endpoint: `${issuer}/connect/token`,

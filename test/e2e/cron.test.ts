@@ -1,8 +1,9 @@
 /**
- * End-to-end: the documented cron line `protime-hooks renew --quiet`, run the way cron runs it
+ * End-to-end: `protime-hooks renew --quiet`, run the way cron runs it
  * (`env -i` with only HOME, PATH and PROTIME_HOOKS_CONFIG_DIR, stdin closed, no TTY) against an
  * emulator process: silent when nothing is due, renews by the default window when due, and exits 4
- * with a message on stderr once the credentials are revoked.
+ * with a message on stderr once the credentials are revoked. (The README's own crontab, under the
+ * real cron daemon, is cron-daemon.test.ts.)
  */
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
