@@ -20,6 +20,8 @@ export interface IO {
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
   stdinIsTTY: boolean;
+  /** The terminal's width when stdout is one (tables and help fit it); undefined otherwise. */
+  columns?: number;
 }
 
 export type Env = Record<string, string | undefined>;

@@ -75,7 +75,8 @@ async function execute(
   } else if (globals.json) {
     deps.io.stdout.write(scrubber.scrub(`${JSON.stringify(result, null, 2)}\n`, { printed }));
   } else {
-    const view: View = { tty: deps.io.stdoutIsTTY, color: globals.color && deps.io.stdoutIsTTY, now: ctx.now() };
+    const { stdoutIsTTY: tty, columns } = deps.io;
+    const view: View = { tty, color: globals.color && tty, now: ctx.now(), columns: tty ? columns : undefined };
     const text = module.render(result as never, view);
     if (text) deps.io.stdout.write(scrubber.scrub(text, { printed }));
   }
