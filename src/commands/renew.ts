@@ -77,7 +77,10 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
   const client = await ctx.client();
   const release = options.dryRun
     ? async () => undefined
-    : await ctx.store.runLock(profile, 'renew', { waitMs: (options.waitSeconds ?? 0) * 1000 });
+    : await ctx.store.runLock(profile, 'renew', {
+        waitMs: (options.waitSeconds ?? 0) * 1000,
+        onWait: (message) => ctx.log.info(message),
+      });
   try {
     const server = await readList(ctx, client);
     if (!options.dryRun) {
