@@ -12,19 +12,21 @@ const BIN = fileURLToPath(new URL('../bin/protime-hooks.js', import.meta.url));
 const configDir = mkdtempSync(join(tmpdir(), 'protime-hooks-demo-'));
 const env = { ...process.env, PROTIME_HOOKS_CONFIG_DIR: configDir, PROTIME_PROFILE: 'demo' };
 const children = [];
-const bold = (text) => (process.stderr.isTTY && !('NO_COLOR' in process.env) ? `\x1b[1m${text}\x1b[0m` : text);
+// no-color.org: only a non-empty NO_COLOR turns colour off.
+const bold = (text) => (process.stderr.isTTY && !process.env.NO_COLOR ? `\x1b[1m${text}\x1b[0m` : text);
 
 function say(step, text) {
   process.stderr.write(`\n${bold(`[${step}] ${text}`)}\n`);
 }
 
-/** Runs the CLI to completion, showing the command and its output; fails the demo on an unexpected exit code. */
+/**
+ * Runs the CLI to completion, its stdout and stderr straight on ours, so its lines appear in the
+ * order it wrote them; fails the demo on an unexpected exit code.
+ */
 function cli(args, { input, expect = [0] } = {}) {
   process.stderr.write(`$ protime-hooks ${args.join(' ')}${input ? ' <<< ****' : ''}\n`);
-  const result = spawnSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'] });
-  process.stdout.write(result.stdout);
+  const result = spawnSync(process.execPath, [BIN, ...args], { env, input, stdio: ['pipe', 'inherit', 'inherit'] });
   if (!expect.includes(result.status)) throw new Error(`protime-hooks ${args[0]} exited ${result.status}`);
-  return result.stdout;
 }
 
 /** Starts a long-running CLI command in the background. */
@@ -41,6 +43,21 @@ function firstLine(stream) {
     lines.once('line', resolve);
     stream.once('end', () => reject(new Error('the process ended before printing anything')));
   });
+}
+
+/** The lines of a stream: the next one awaited, or all so far once it has ended. */
+function lines(stream) {
+  const seen = [];
+  const waiting = [];
+  const reader = createInterface({ input: stream });
+  reader.on('line', (line) => (waiting.length > 0 ? waiting.shift()(line) : seen.push(line)));
+  stream.once('end', () => {
+    for (const resolve of waiting.splice(0)) resolve('(the receiver ended before saying anything)');
+  });
+  return {
+    next: () => (seen.length > 0 ? Promise.resolve(seen.shift()) : new Promise((resolve) => waiting.push(resolve))),
+    rest: () => seen.splice(0),
+  };
 }
 
 function freePort() {
@@ -75,14 +92,18 @@ async function main() {
     { input: `${info.clientSecret}\n` },
   );
 
-  say(3, 'Start a receiver that verifies signatures with the keys protime-hooks holds.');
+  // The receiver's URL is known before it runs, so the subscription comes first: the receiver then
+  // starts with its key (no "no keys held" warning), and nothing is delivered before step 6.
   const port = await freePort();
-  const listener = background(['listen', '--port', String(port), '--count', '1']);
-  listener.stderr.pipe(process.stderr);
-  await new Promise((resolve) => listener.stderr.once('data', resolve));
-
-  say(4, 'Subscribe to contract changes. The key is stored (0600) before it is printed; Protime shows it only once.');
+  say(3, 'Subscribe to contract changes. The key is stored (0600) before it is printed; Protime shows it only once.');
   cli(['subscribe', 'contracts', '--url', `http://127.0.0.1:${port}/`]);
+
+  say(4, 'Start a receiver that verifies signatures with the keys protime-hooks holds.');
+  const listener = background(['listen', '--port', String(port), '--count', '1']);
+  // Its stderr is shown at fixed points, not as it comes: this script blocks while other commands
+  // run, so live forwarding would print the receiver's lines late, among theirs.
+  const receiverSays = lines(listener.stderr);
+  process.stderr.write(`${await receiverSays.next()}\n`);
 
   say(5, 'Status: every subscription, when it expires and when renewal is due. Exit 0 = healthy, 3 = renewal due, 5 = broken.');
   cli(['status']);
@@ -96,6 +117,9 @@ async function main() {
   process.stdout.write(`${line}\n`);
   const event = JSON.parse(line);
   if (!event.verified) throw new Error('the delivery did not verify');
+  // Its last words (how many deliveries verified) come once it has stopped.
+  await new Promise((resolve) => (listener.exitCode === null ? listener.once('close', resolve) : resolve()));
+  for (const said of receiverSays.rest()) process.stderr.write(`${said}\n`);
 
   say('next', 'Against your tenant:');
   process.stderr.write(

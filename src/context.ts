@@ -6,6 +6,7 @@ import { TokenProvider, type TokenSource } from './protime/auth.js';
 import { ProtimeClient } from './protime/client.js';
 import type { HttpSettings } from './protime/http.js';
 import { authError, usageError } from './shared/errors.js';
+import { logLine, reporter } from './shared/log.js';
 import { SecretScrubber } from './shared/redact.js';
 import { checkUserAgent } from './shared/user-agent.js';
 import { VERSION } from './shared/version.js';
@@ -21,6 +22,8 @@ export interface IO {
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
   stdinIsTTY: boolean;
+  /** The terminal's width when stdout is one (tables and help fit it); undefined otherwise. */
+  columns?: number;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -43,8 +46,13 @@ export interface Context {
   io: IO;
   env: Env;
   globals: GlobalOptions;
-  /** Messages for people, on stderr only; silent under --quiet except errors. */
+  /**
+   * Messages for people, on stderr only, each `[level] message`. Under --quiet: errors at once,
+   * warnings held back until an error or releaseHeld(), info and success not at all.
+   */
   log: ConsolaInstance;
+  /** Under --quiet: writes the warnings held back. cli/ calls it when the run ends non-zero (they say why). */
+  releaseHeld(): void;
   now: () => Date;
   http: HttpSettings;
   /** Every secret seen is registered here so no stderr text can carry it. */
@@ -93,6 +101,7 @@ export function timeoutMs(env: Env): number {
 export async function createContext(globals: GlobalOptions, io: IO, env: Env, overrides: ContextOverrides = {}): Promise<Context> {
   const scrubber = overrides.scrubber ?? new SecretScrubber();
   const now = overrides.now ?? (() => new Date());
+  const color = io.stderrIsTTY && globals.color;
   const http: HttpSettings = {
     userAgent: `protime-hooks/${VERSION}`,
     timeoutMs: timeoutMs(env),
@@ -103,15 +112,15 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     gate: new Map(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
-    trace: globals.debug ? (line) => io.stderr.write(`[debug] ${scrubber.scrub(line)}\n`) : undefined,
+    trace: globals.debug ? (line) => io.stderr.write(scrubber.scrub(logLine('debug', line, color))) : undefined,
     ...overrides.http,
   };
-  // The fancy reporter (and what it pulls in) is only worth loading for a person at a terminal.
-  const fancy = io.stderrIsTTY && globals.color;
-  const { createConsola } = fancy ? await import('consola') : await import('consola/basic');
+  // One plain `[level]` style on a terminal and off it, so consola's core is all that is loaded.
+  const { createConsola } = await import('consola/core');
   let store: Store | undefined;
   // Everything a person reads goes through the scrubber, whatever code wrote it.
   const messages = scrubbed(io.stderr, scrubber) as unknown as NodeJS.WriteStream;
+  const report = reporter((text) => messages.write(text), { color, quiet: globals.quiet });
   const context: Context = {
     io,
     env,
@@ -122,11 +131,14 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     log: createConsola({
       stdout: messages,
       stderr: messages,
+      reporters: [report],
       // Set explicitly: consola lowers its default under NODE_ENV=test, which child processes inherit.
-      level: globals.quiet ? 0 : globals.debug ? 4 : 3,
-      fancy,
-      formatOptions: { colors: globals.color, date: false },
+      // Under --quiet warnings still reach the reporter, which holds them back.
+      level: globals.quiet ? 1 : globals.debug ? 4 : 3,
+      // Never hold back repeated lines (consola's default): a process may exit before it writes them.
+      throttle: 0,
     }),
+    releaseHeld: () => report.release(),
     get store() {
       if (!globals.configDir) {
         throw usageError(

@@ -14,7 +14,10 @@ export function localCommands(program: Command, act: Act, env: Env): void {
     .option('--tenant <name>', 'tenant name', 'demo')
     .option('--client-id <id>', 'client id it accepts', 'demo')
     .option('--client-secret <secret>', 'client secret it accepts (a test value, not a real secret)', 'demo-secret')
-    .option('--validity <duration>', 'lifetime of a new webhook', duration('--validity'), 30 * 86_400)
+    // Help shows the default as the option takes it (30d), not as the seconds it parses to.
+    .addOption(
+      new Option('--validity <duration>', 'lifetime of a new webhook').argParser(duration('--validity')).default(30 * 86_400, '30d'),
+    )
     .option('--token-ttl <seconds>', 'access token lifetime', integer('--token-ttl', 1), 1800)
     .option('--page-size <n>', 'webhooks per list page', integer('--page-size', 1), 50)
     .option('--max-failures <n>', 'failed deliveries before a webhook is disabled', integer('--max-failures', 1), 5)
@@ -63,7 +66,11 @@ export function localCommands(program: Command, act: Act, env: Env): void {
     .addOption(new Option('--encoding <name>', 'signature encoding').choices(ENCODINGS).default(DEFAULT_SIGNATURE.encoding))
     .option('--count <n>', 'stop after this many deliveries', integer('--count', 1))
     .option('--forward-to <url>', 'forward verified deliveries to this URL and answer with its status (401 for the others)')
-    .option('--forward-timeout <duration>', 'answer 504 when the app takes longer (default 10s)', duration('--forward-timeout'), 10)
+    .addOption(
+      new Option('--forward-timeout <duration>', 'answer 504 when the app takes longer')
+        .argParser(duration('--forward-timeout'))
+        .default(10, '10s'),
+    )
     .action(
       act('listen', (o) => ({
         port: o.port,

@@ -65,9 +65,14 @@ export function resolveGlobals(raw: Record<string, unknown>, env: Env): GlobalOp
     json: Boolean(raw.json),
     quiet: Boolean(raw.quiet),
     debug: Boolean(raw.debug) || truthy(env.PROTIME_HOOKS_DEBUG),
-    color: raw.color !== false && env.NO_COLOR === undefined && env.TERM !== 'dumb',
+    color: colorWanted(raw.color !== false, env),
     input: raw.input !== false,
   };
+}
+
+/** Colour unless --no-color, a non-empty NO_COLOR (no-color.org: `NO_COLOR=` keeps colour) or TERM=dumb. */
+export function colorWanted(flag: boolean, env: Env): boolean {
+  return flag && !env.NO_COLOR && env.TERM !== 'dumb';
 }
 
 /** '' when there is no home to put it in: the store then asks for --config-dir (state never lands in ./.config). */

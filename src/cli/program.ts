@@ -22,6 +22,9 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
     .option('--no-color', 'no ANSI colours (env NO_COLOR)')
     .option('--no-input', 'never prompt; missing input is a usage error')
     .option('--env-file <path>', 'load environment variables from this file (a .env in the current folder is read when present)')
+    // Wrapped at the terminal's width (80 when not a terminal); inherited by every command added below.
+    // Descriptions wrap even beside a long flag (commander's own minimum, 40, would leave them whole).
+    .configureHelp({ helpWidth: io.columns ?? 80, minWidthToWrap: 24 })
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({

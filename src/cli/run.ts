@@ -1,11 +1,12 @@
 import { CommanderError } from 'commander';
 import type { ContextOverrides, Env, GlobalOptions, IO } from '../context.js';
 import { CliError, EXIT, errorDocument, usageError } from '../shared/errors.js';
+import { logLine } from '../shared/log.js';
 import type { View } from '../shared/output.js';
 import { printedKeys, SecretScrubber } from '../shared/redact.js';
 import { COMMANDS, type CommandModule, type CommandName, type Dispatch } from './commands.js';
 import { loadEnvFiles } from './env-file.js';
-import { truthy } from './options.js';
+import { colorWanted, truthy } from './options.js';
 import { buildProgram } from './program.js';
 
 export interface RunDeps {
@@ -22,6 +23,7 @@ export async function run(argv: string[], deps: RunDeps): Promise<number> {
   const flags = end === -1 ? argv : argv.slice(0, end);
   const json = flags.includes('--json');
   const debug = flags.includes('--debug');
+  const color = deps.io.stderrIsTTY && colorWanted(!flags.includes('--no-color'), env);
   const scrubber = new SecretScrubber();
   let exitCode: number = EXIT.ok;
   let parseMessage = '';
@@ -39,22 +41,22 @@ export async function run(argv: string[], deps: RunDeps): Promise<number> {
       // Under --json a script still gets its one JSON document on stdout.
       if (error.code === 'commander.help') {
         if (!json) return EXIT.usage;
-        return report(
-          usageError('no-command', 'No command given.', 'Run `protime-hooks --help` for the commands.'),
+        return report(usageError('no-command', 'No command given.', 'Run `protime-hooks --help` for the commands.'), {
           io,
           json,
           debug,
+          color,
           scrubber,
-        );
+        });
       }
       const usage = usageError(
         'usage',
         parseMessage || error.message.replace(/^error: /, ''),
         'Run `protime-hooks --help` (or `<command> --help`) for usage.',
       );
-      return report(usage, io, json, debug, scrubber);
+      return report(usage, { io, json, debug, color, scrubber });
     }
-    return report(error, io, json, debug || truthy(env.PROTIME_HOOKS_DEBUG), scrubber);
+    return report(error, { io, json, debug: debug || truthy(env.PROTIME_HOOKS_DEBUG), color, scrubber });
   }
 }
 
@@ -67,7 +69,14 @@ async function execute(
 ): Promise<number> {
   const [{ createContext }, module] = await Promise.all([import('../context.js'), COMMANDS[name]() as Promise<CommandModule>]);
   const ctx = await createContext(globals, deps.io, deps.env, { ...deps.overrides, scrubber });
-  const result = await module.run(options as never, ctx);
+  let result: unknown;
+  try {
+    result = await module.run(options as never, ctx);
+  } catch (error) {
+    // Under --quiet, the warnings held back say why it failed: they come before the error.
+    ctx.releaseHeld();
+    throw error;
+  }
   // Only the keys the result prints on purpose may stand on stdout; an echoed one is scrubbed.
   const printed = printedKeys(result);
   if (module.streaming) {
@@ -75,18 +84,29 @@ async function execute(
   } else if (globals.json) {
     deps.io.stdout.write(scrubber.scrub(`${JSON.stringify(result, null, 2)}\n`, { printed }));
   } else {
-    const view: View = { tty: deps.io.stdoutIsTTY, color: globals.color && deps.io.stdoutIsTTY, now: ctx.now() };
+    const { stdoutIsTTY: tty, columns } = deps.io;
+    const view: View = { tty, color: globals.color && tty, now: ctx.now(), columns: tty ? columns : undefined };
     const text = module.render(result as never, view);
     if (text) deps.io.stdout.write(scrubber.scrub(text, { printed }));
   }
   const kind = module.exitKind?.(result as never) ?? 'ok';
   const summary = module.summarize?.(result as never);
   if (summary) (kind === 'ok' ? ctx.log.info : kind === 'attention' || kind === 'temporary' ? ctx.log.warn : ctx.log.error)(summary);
+  if (kind !== 'ok') ctx.releaseHeld();
   return EXIT[kind];
 }
 
+interface Reporting {
+  io: IO;
+  json: boolean;
+  debug: boolean;
+  /** stderr is a colour terminal: the `[error]` prefix is coloured. */
+  color: boolean;
+  scrubber: SecretScrubber;
+}
+
 /** Prints an error (one JSON document under --json) and returns its exit code. */
-function report(error: unknown, io: IO, json: boolean, debug: boolean, scrubber: SecretScrubber): number {
+function report(error: unknown, { io, json, debug, color, scrubber }: Reporting): number {
   const known =
     error instanceof CliError
       ? error
@@ -98,14 +118,15 @@ function report(error: unknown, io: IO, json: boolean, debug: boolean, scrubber:
           cause: error,
         });
   if (debug && !(error instanceof CliError && error.kind === 'usage')) {
-    io.stderr.write(`${scrubber.scrub(String((error as Error)?.stack ?? error))}\n`);
+    io.stderr.write(scrubber.scrub(logLine('debug', String((error as Error)?.stack ?? error), color)));
   }
   if (json) {
     const doc = errorDocument(known);
     io.stdout.write(`${scrubber.scrub(JSON.stringify(doc, null, 2))}\n`);
   } else {
-    const lines = [`Error: ${known.message}`, ...known.reasons.map((r) => `  - ${r}`), ...(known.hint ? [known.hint] : [])];
-    io.stderr.write(`${scrubber.scrub(lines.join('\n'))}\n`);
+    // The same `[error]` line the logger writes; reasons and the hint follow, indented.
+    const lines = [known.message, ...known.reasons.map((r) => `  - ${r}`), ...(known.hint ? [`  ${known.hint}`] : [])];
+    io.stderr.write(scrubber.scrub(logLine('error', lines.join('\n'), color)));
   }
   return known.exitCode;
 }

@@ -8,7 +8,7 @@ export async function run(): Promise<Collection[]> {
 export function render(result: Collection[], view: View): string {
   return table(
     view,
-    ['NAME', 'LABEL'],
+    ['NAME', { head: 'LABEL', wrap: true }],
     result.map((c) => [c.name, c.label]),
   );
 }

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { acceptedKeys, DEFAULT_KEYS_FILE_MODE, type KeyEntry, syncKeysFile, writeKeysFile } from '../lifecycle/keys.js';
 import { checkCollection } from '../lifecycle/subscriptions.js';
-import { table, type View } from '../shared/output.js';
+import { type Column, shortId, shortTime, table, type View } from '../shared/output.js';
 
 export type { KeyEntry };
 
@@ -31,11 +31,21 @@ export async function run(options: KeysOptions, ctx: Context): Promise<KeyEntry[
   return keys;
 }
 
+/** In a narrow terminal: short ids and times, then VALID UNTIL goes; a key wraps, it is never cut. */
+const COLUMNS: Column[] = [
+  { head: 'ID', short: shortId },
+  { head: 'COLLECTION' },
+  { head: 'DESTINATION', wrap: true },
+  { head: 'KEY', wrap: true },
+  { head: 'VALID UNTIL', short: shortTime, drop: 1 },
+  { head: 'CURRENT', short: (cell) => cell.replace(' (replaced)', '') },
+];
+
 export function render(result: KeyEntry[], view: View): string {
   if (written.has(result)) return '';
   return table(
     view,
-    ['ID', 'COLLECTION', 'DESTINATION', 'KEY', 'VALID UNTIL', 'CURRENT'],
+    COLUMNS,
     result.map((k) => [k.id, k.collection, k.destinationUrl, k.key, k.validUntil, k.current ? 'yes' : 'no (replaced)']),
   );
 }

@@ -174,13 +174,31 @@ async function refuseRepoint(
   );
 }
 
+/**
+ * How `--client-secret-stdin` reads: `read` from a pipe or file; at a terminal, the masked prompt,
+ * since reading a terminal's stdin would echo the secret as it is typed. The prompt rather than a
+ * refusal: whoever typed the flag at a terminal means to type the secret there, and the prompt
+ * (no echo, Ctrl-C exits 130) does exactly that without making them run the command again. With
+ * no terminal to prompt on (stderr redirected) or under --no-input it is a usage error instead.
+ */
+export function stdinSecret(ctx: Pick<Context, 'io' | 'globals'>): 'read' | 'prompt' {
+  if (!ctx.io.stdinIsTTY) return 'read';
+  if (ctx.globals.input && ctx.io.stderrIsTTY) return 'prompt';
+  throw usageError(
+    'stdin-is-terminal',
+    `--client-secret-stdin reads a piped secret, but stdin is a terminal${ctx.globals.input ? '' : ' and --no-input forbids asking'}: typed there, the secret would be echoed.`,
+    'Pipe it in (`... --client-secret-stdin < secret.txt`) or use --client-secret-file <path>; at a terminal, login asks with a masked prompt.',
+  );
+}
+
 async function resolveSecret(options: LoginOptions, ctx: Context): Promise<string> {
   if (options.clientSecretStdin && options.clientSecretFile) {
     throw usageError('secret-twice', 'Give the client secret one way: --client-secret-stdin or --client-secret-file, not both.');
   }
   let secret: string;
-  if (options.clientSecretStdin) {
-    if (ctx.io.stdinIsTTY) ctx.log.info('Reading the client secret from stdin; end with Ctrl-D.');
+  if (options.clientSecretStdin && stdinSecret(ctx) === 'prompt') {
+    secret = await promptSecret(ctx, 'Client secret', SECRET_FLAGS);
+  } else if (options.clientSecretStdin) {
     secret = oneLine(await readStdin(ctx.io.stdin));
   } else if (options.clientSecretFile) {
     secret = readSecretFile(options.clientSecretFile, 'client secret file', (m) => ctx.log.warn(m));

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { liveRecords } from '../lifecycle/subscriptions.js';
-import { table, type View } from '../shared/output.js';
+import { type Column, shortTime, table, type View } from '../shared/output.js';
 
 export interface ProfileSummary {
   name: string;
@@ -33,10 +33,21 @@ export async function run(_options: unknown, ctx: Context): Promise<ProfileSumma
     }));
 }
 
+/** In a narrow terminal: the token expiry to the minute, then it and the environment go. */
+const COLUMNS: Column[] = [
+  { head: '' },
+  { head: 'PROFILE' },
+  { head: 'TENANT' },
+  { head: 'ENVIRONMENT', drop: 2 },
+  { head: 'LOGGED IN' },
+  { head: 'TOKEN EXPIRES', short: shortTime, drop: 1 },
+  { head: 'SUBSCRIPTIONS' },
+];
+
 export function render(result: ProfileSummary[], view: View): string {
   return table(
     view,
-    ['', 'PROFILE', 'TENANT', 'ENVIRONMENT', 'LOGGED IN', 'TOKEN EXPIRES', 'SUBSCRIPTIONS'],
+    COLUMNS,
     result.map((p) => [
       p.current ? '*' : '',
       p.name,

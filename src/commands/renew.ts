@@ -15,7 +15,7 @@ import type { ProtimeClient } from '../protime/client.js';
 import type { Webhook } from '../protime/schemas.js';
 import { CliError, type ExitKind, usageError } from '../shared/errors.js';
 import { printable } from '../shared/names.js';
-import { table, type View } from '../shared/output.js';
+import { type Column, shortId, shortTime, table, type View } from '../shared/output.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
 
 export interface RenewOptions {
@@ -90,7 +90,10 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
   }
   const release = options.dryRun
     ? async () => undefined
-    : await ctx.store.runLock(profile, 'renew', { waitMs: (options.waitSeconds ?? 0) * 1000 });
+    : await ctx.store.runLock(profile, 'renew', {
+        waitMs: (options.waitSeconds ?? 0) * 1000,
+        onWait: (message) => ctx.log.info(message),
+      });
   try {
     const result = await renewHeld(options, ctx, client);
     if (!options.dryRun) await recordRun(ctx, profile, exitKind(result) === 'ok');
@@ -495,10 +498,21 @@ export function summarize(result: RenewResult): string {
   return `${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')}${tails.join('')}.`;
 }
 
+/** In a narrow terminal: short ids and times, then VALID UNTIL goes; a key wraps, it is never cut. */
+const COLUMNS: Column[] = [
+  { head: 'ACTION' },
+  { head: 'COLLECTION' },
+  { head: 'DESTINATION', wrap: true },
+  { head: 'OLD ID', short: shortId },
+  { head: 'NEW ID', short: shortId },
+  { head: 'VALID UNTIL', short: shortTime, drop: 1 },
+  { head: 'KEY', wrap: true },
+];
+
 export function render(result: RenewResult, view: View): string {
   return table(
     view,
-    ['ACTION', 'COLLECTION', 'DESTINATION', 'OLD ID', 'NEW ID', 'VALID UNTIL', 'KEY'],
+    COLUMNS,
     result.results.map((r) => [
       r.action,
       r.collection ?? '-',

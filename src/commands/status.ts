@@ -8,7 +8,7 @@ import { type SubscriptionState, worstSeverity } from '../lifecycle/renewal.js';
 import { checkCollection } from '../lifecycle/subscriptions.js';
 import type { UnreadableWebhook, WebhookList } from '../protime/api.js';
 import { formatDuration } from '../shared/duration.js';
-import { paint, table, type View } from '../shared/output.js';
+import { type Column, paint, shortId, shortTime, table, type View } from '../shared/output.js';
 
 export interface StatusOptions {
   collection?: string;
@@ -153,10 +153,22 @@ const STATE_STYLE: Record<SubscriptionState, 'green' | 'yellow' | 'red' | 'gray'
   unreadable: 'red',
 };
 
+/** In a narrow terminal: short ids and times, then RENEW AFTER, KEY and VALID UNTIL go (LEFT and STATE say it). */
+const COLUMNS: Column[] = [
+  { head: 'ID', short: shortId },
+  { head: 'COLLECTION' },
+  { head: 'DESTINATION', wrap: true },
+  { head: 'STATE' },
+  { head: 'VALID UNTIL', short: shortTime, drop: 3 },
+  { head: 'LEFT' },
+  { head: 'RENEW AFTER', short: shortTime, drop: 1 },
+  { head: 'KEY', drop: 2 },
+];
+
 export function render(result: StatusResult, view: View): string {
   return table(
     view,
-    ['ID', 'COLLECTION', 'DESTINATION', 'STATE', 'VALID UNTIL', 'LEFT', 'RENEW AFTER', 'KEY'],
+    COLUMNS,
     result.subscriptions
       .filter((s) => !(foreignHidden.has(result) && s.state === 'foreign'))
       .map((s) => [

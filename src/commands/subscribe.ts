@@ -70,7 +70,10 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
   // A dry run takes no lock and writes nothing, but decides as the real run does, on the same list.
   const release = options.dryRun
     ? async () => undefined
-    : await ctx.store.runLock(ctx.globals.profile, 'subscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });
+    : await ctx.store.runLock(ctx.globals.profile, 'subscribe', {
+        waitMs: (options.waitSeconds ?? 0) * 1000,
+        onWait: (message) => ctx.log.info(message),
+      });
   try {
     // Listed under the lock (a real run's): settles what an interrupted earlier run created, and
     // tells the new intent which webhooks to this destination already exist (never to be mistaken for ours).

@@ -48,7 +48,10 @@ export async function run(options: UnsubscribeOptions, ctx: Context): Promise<Un
       );
     }
   }
-  const release = await ctx.store.runLock(profile, 'unsubscribe', { waitMs: (options.waitSeconds ?? 0) * 1000 });
+  const release = await ctx.store.runLock(profile, 'unsubscribe', {
+    waitMs: (options.waitSeconds ?? 0) * 1000,
+    onWait: (message) => ctx.log.info(message),
+  });
   try {
     const outcome = await retire(ctx, client, options.id, { dropKey: true });
     if (outcome instanceof CliError) throw outcome;

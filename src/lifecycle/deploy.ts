@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Context } from '../context.js';
 import { formatDuration } from '../shared/duration.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
@@ -112,9 +113,10 @@ function runHook(ctx: Context, hook: Hook, subject: HookSubject): Promise<string
       detached: true,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const forward = (chunk: Buffer) => ctx.io.stderr.write(ctx.scrubber.scrub(chunk.toString('utf8')));
-    child.stdout.on('data', forward);
-    child.stderr.on('data', forward);
+    // Each line of its output becomes a `[hook]` line of ours (scrubbed by the logger); under
+    // --quiet it is held back like a warning, and shown when the run fails.
+    const log = ctx.log.withTag('hook');
+    for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => log.warn(line));
     // A hook that never reads stdin may exit before the key is written: EPIPE is not a failure.
     child.stdin.on('error', () => undefined);
     child.stdin.end(`${subject.record.key ?? ''}\n`);
@@ -150,9 +152,15 @@ function runHook(ctx: Context, hook: Hook, subject: HookSubject): Promise<string
         child.stdout.destroy();
         child.stderr.destroy();
       }, 200).unref();
-      if (timedOut) resolve(`timed out after ${formatDuration(subject.timeoutSeconds)} and was killed`);
-      else if (code !== 0) resolve(signal ? `was killed by ${signal}` : `exited with code ${code}`);
-      else resolve(undefined);
+      const outcome = timedOut
+        ? `timed out after ${formatDuration(subject.timeoutSeconds)} and was killed`
+        : code !== 0
+          ? signal
+            ? `was killed by ${signal}`
+            : `exited with code ${code}`
+          : undefined;
+      // Settled once its output is read (or given up on, above): its lines come before what we say of it.
+      child.once('close', () => resolve(outcome));
     });
   });
 }

@@ -23,6 +23,8 @@ export interface LockSpec {
   /** The error to throw when the wait is over. */
   busy: (owner: LockOwner | undefined) => CliError;
   sleep?: (ms: number) => Promise<void>;
+  /** Called once, before the first wait for a live holder (never when the lock is free at once). */
+  onWait?: (owner: LockOwner | undefined) => void;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function acquireLock(spec: LockSpec): Promise<() => Promise<void>> 
   };
   const deadline = Date.now() + spec.waitMs;
   const sleep = spec.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
+  let told = false;
   for (let attempt = 0; ; attempt++) {
     // Something that is not a folder at the lock's path is no lock: neither wait for it nor remove it.
     const found = lstatSync(lockDir, { throwIfNoEntry: false });
@@ -60,6 +63,10 @@ export async function acquireLock(spec: LockSpec): Promise<() => Promise<void>> 
       const owner = readOwner(ownerFile);
       if (owner ? isDead(owner) && takeOver(ownerFile, lockDir, owner) : takeOverOrphan(lockDir)) continue;
       if (Date.now() >= deadline) throw spec.busy(owner);
+      if (!told) {
+        told = true;
+        spec.onWait?.(owner);
+      }
       // Short first waits (writers hold the store lock for milliseconds), then up to 200 ms.
       await sleep(Math.min(5 * 2 ** Math.min(attempt, 6), 200, Math.max(1, deadline - Date.now())));
       continue;

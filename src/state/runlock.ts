@@ -1,6 +1,7 @@
 import { join } from 'node:path';
+import { formatDuration } from '../shared/duration.js';
 import { temporary } from '../shared/errors.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, type LockOwner } from './lock.js';
 import type { Release, RunLockOptions } from './store.js';
 
 export interface FileRunLockOptions extends RunLockOptions {
@@ -13,6 +14,7 @@ export interface FileRunLockOptions extends RunLockOptions {
  * runs cannot both replace the same webhook. A second run fails at once with exit 75 (or waits).
  */
 export function acquireRunLock(options: FileRunLockOptions, command: string): Promise<Release> {
+  const { onWait } = options;
   return acquireLock({
     base: join(options.dir, `run-${encodeURIComponent(options.profile)}`),
     command,
@@ -20,13 +22,19 @@ export function acquireRunLock(options: FileRunLockOptions, command: string): Pr
     // A run refreshes its lock every 10 s; one silent for 30 s is dead even on another host.
     staleMs: 30_000,
     sleep: options.sleep,
+    onWait:
+      onWait &&
+      ((owner) =>
+        onWait(
+          `Waiting up to ${formatDuration(Math.ceil(options.waitMs / 1000))} for profile "${options.profile}"'s run lock, held by ${owner ? holder(owner) : 'another protime-hooks run'}.`,
+        )),
     busy: (owner) =>
-      temporary(
-        'run-locked',
-        `Another protime-hooks run holds profile "${options.profile}"${owner ? ` (${owner.command}, pid ${owner.pid} on ${owner.host}, since ${owner.since})` : ''}.`,
-        {
-          hint: 'It exits when done; try again later, or pass --wait <duration> to wait for it.',
-        },
-      ),
+      temporary('run-locked', `Another protime-hooks run holds profile "${options.profile}"${owner ? ` (${holder(owner)})` : ''}.`, {
+        hint: 'It exits when done; try again later, or pass --wait <duration> to wait for it.',
+      }),
   });
+}
+
+function holder(owner: LockOwner): string {
+  return `${owner.command}, pid ${owner.pid} on ${owner.host}, since ${owner.since}`;
 }

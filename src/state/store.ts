@@ -7,6 +7,11 @@ export interface RunLockOptions {
   /** How long to wait for a running holder; 0 fails at once (the cron default). */
   waitMs: number;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Told once, when the lock is held and there is time to wait (never when it is free, nor with
+   * waitMs 0): what it waits for, for a person. The caller logs it; the store has no logger.
+   */
+  onWait?: (message: string) => void;
 }
 
 /**

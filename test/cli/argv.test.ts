@@ -79,7 +79,7 @@ describe('argv → options', () => {
   });
 
   it('resolves globals flag > environment > default', async () => {
-    const env = { HOME: '/home/u', PROTIME_PROFILE: 'envp', PROTIME_HOOKS_CONFIG_DIR: '/env/dir', PROTIME_HOOKS_DEBUG: '1', NO_COLOR: '' };
+    const env = { HOME: '/home/u', PROTIME_PROFILE: 'envp', PROTIME_HOOKS_CONFIG_DIR: '/env/dir', PROTIME_HOOKS_DEBUG: '1', NO_COLOR: '1' };
     expect((await parse(['status'], env)).globals).toMatchObject({ profile: 'envp', configDir: '/env/dir', debug: true, color: false });
     expect((await parse(['status', '--profile', 'flag'], env)).globals.profile).toBe('flag');
     expect((await parse(['status'], { HOME: '/home/u' })).globals.configDir).toBe('/home/u/.config/protime-hooks');
@@ -95,7 +95,7 @@ describe('usage errors', () => {
       const result = await runCli(argv, { cwd: tempDir() });
       expect(result.code).toBe(2);
       expect(result.stdout).toBe('');
-      expect(result.stderr).toMatch(/^Error: /);
+      expect(result.stderr).toMatch(/^\[error\] /);
     },
   );
 

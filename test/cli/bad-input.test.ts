@@ -37,7 +37,7 @@ async function expectUsageError(argv: string[], code: string, env: Record<string
   const result = await runCli([...argv, '--config-dir', dir], { now: NOW, env });
   expect(result.code, result.stderr).toBe(2);
   expect(result.stdout).toBe('');
-  expect(result.stderr).toMatch(/^Error: /);
+  expect(result.stderr).toMatch(/^\[error\] /);
   expect(result.stderr).not.toMatch(/\n\s+at \S/);
   expect(result.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
   expect(readFileSync(join(dir, 'state.json')).equals(before)).toBe(true);

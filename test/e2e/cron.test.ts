@@ -109,7 +109,7 @@ describe('renew --quiet under cron (env -i, no TTY, stdin closed)', { timeout: 6
     const run = await cron(user);
     expect(run.code, `stdout: ${run.stdout}\nstderr: ${run.stderr}`).toBe(4);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^Error: /m);
+    expect(run.stderr).toMatch(/^\[error\] /m);
     expect(run.stderr).toMatch(/credential|secret|log ?in|unauthori[sz]ed|rejected/i);
     expect(run.stderr).not.toContain(emulator.info.clientSecret);
     expect(await createRequests(emulator)).toBe(0);

@@ -21,6 +21,8 @@ export interface RunOptions {
   stdin?: string;
   /** Pretend every stream is a terminal. */
   tty?: boolean;
+  /** With tty: the terminal's width. */
+  columns?: number;
   now?: Date;
   cwd?: string;
 }
@@ -51,6 +53,7 @@ export async function runCli(argv: string[], options: RunOptions = {}): Promise<
       stdoutIsTTY: tty,
       stderrIsTTY: tty,
       stdinIsTTY: tty,
+      columns: options.columns,
     },
     env: { HOME: options.cwd ?? tempDir(), ...options.env },
     cwd: options.cwd ?? tempDir(),

@@ -95,8 +95,32 @@ describe('the run lock', () => {
     const result = await runCli(['renew', '--wait', '2s', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
     expect(result.json()).toEqual({ profile: 'default', results: [] });
-    expect(result.stderr).toBe('');
+    // Said once, before waiting: what it waits for, held by whom, for how long at most.
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^\\[info\\] Waiting up to 2s for profile "default"'s run lock, held by test-holder, pid ${process.pid} on ${hostname()}, since \\S+\\.\n$`,
+      ),
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+  });
+
+  it('--wait says nothing when the lock is free', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    mockList([]);
+    const result = await runCli(['renew', '--wait', '2s', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+  });
+
+  it('--wait under --quiet waits in silence, and says why when it gives up', async () => {
+    const dir = tempDir();
+    await seedStore(dir);
+    await hold(dir);
+    const result = await runCli(['renew', '--wait', '1s', '--quiet', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(75);
+    expect(result.stderr).toMatch(/^\[error\] Another protime-hooks run holds profile "default" \(test-holder, pid \d+/);
+    expect(result.stderr).not.toContain('Waiting');
   });
 
   it('--wait gives up after the duration (exit 75)', async () => {
