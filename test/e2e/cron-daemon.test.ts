@@ -198,7 +198,7 @@ describe('the README crontab under the real cron daemon', { timeout: 120_000 }, 
     const statusMail = failures.find((t) => /protime-hooks status exited 4/.test(t));
     for (const text of [renewMail, statusMail]) {
       expect(text, failures.join('\n----\n')).toBeDefined();
-      expect(text).toMatch(/^Error: .*(credential|secret|rejected)/im);
+      expect(text).toMatch(/^\[error\] .*(credential|secret|rejected)/im);
       expect(text).not.toContain('rotated');
       expect(text).not.toContain(revoked.emulator.info.clientSecret);
     }

@@ -31,7 +31,9 @@ const AFTER_MS = { renew: 100, subscribe: 20 };
 const firstCreateMs = { renew: 450, subscribe: 450 };
 
 function argsFor(mode: 'renew' | 'subscribe', newDestination: string): string[] {
-  return mode === 'renew' ? ['renew', '--renew-within', '40d', '--json'] : ['subscribe', 'contracts', '--url', newDestination, '--json'];
+  return mode === 'renew'
+    ? ['renew', '--renew-within', '40d', '--concurrency', '8', '--json']
+    : ['subscribe', 'contracts', '--url', newDestination, '--json'];
 }
 type Landing = 'before' | 'during' | 'after' | 'finished';
 
