@@ -84,6 +84,8 @@ export interface ContextOverrides {
   http?: Partial<HttpSettings>;
   /** Shared with cli.ts so error reports are scrubbed of the secrets this run saw. */
   scrubber?: SecretScrubber;
+  /** --all-profiles: every profile's context writes through one store (one group-committed writer). */
+  store?: Store;
 }
 
 /** Per-request timeout from PROTIME_HOOKS_TIMEOUT (seconds), default 15 s. */
@@ -117,7 +119,7 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
   };
   // One plain `[level]` style on a terminal and off it, so consola's core is all that is loaded.
   const { createConsola } = await import('consola/core');
-  let store: Store | undefined;
+  let store: Store | undefined = overrides.store;
   // Everything a person reads goes through the scrubber, whatever code wrote it.
   const messages = scrubbed(io.stderr, scrubber) as unknown as NodeJS.WriteStream;
   const report = reporter((text) => messages.write(text), { color, quiet: globals.quiet });

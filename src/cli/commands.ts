@@ -1,7 +1,10 @@
 import type { Command, OptionValues } from 'commander';
 import type { Context, GlobalOptions } from '../context.js';
-import type { ExitKind } from '../shared/errors.js';
+import type { CliError, ExitKind } from '../shared/errors.js';
 import type { View } from '../shared/output.js';
+
+/** One profile's part of an --all-profiles run: its result, or the error that stopped it. */
+export type Outcome = { profile: string; result: unknown; error?: undefined } | { profile: string; error: CliError };
 
 /** What every command module provides. Modules are loaded only when their command runs. */
 export interface CommandModule {
@@ -13,6 +16,11 @@ export interface CommandModule {
   summarize?(result: never): string;
   /** The command wrote its own output as it ran (servers): the result is not printed again. */
   streaming?: boolean;
+  /**
+   * --all-profiles: makes one result of every profile's (metrics: one exposition), rendered and
+   * printed in their place. Without it each profile's result is printed as its own.
+   */
+  combine?(outcomes: Outcome[], options: never, ctx: Context): Promise<unknown>;
 }
 
 // Each entry is an `await import()`, so starting the CLI loads no command's code (or its libraries).

@@ -69,6 +69,10 @@ async function execute(
 ): Promise<number> {
   const [{ createContext }, module] = await Promise.all([import('../context.js'), COMMANDS[name]() as Promise<CommandModule>]);
   const ctx = await createContext(globals, deps.io, deps.env, { ...deps.overrides, scrubber });
+  if ((options as { allProfiles?: boolean }).allProfiles) {
+    const { runAllProfiles } = await import('./all-profiles.js');
+    return runAllProfiles({ name, module, options, ctx, deps, scrubber, createContext });
+  }
   let result: unknown;
   try {
     result = await module.run(options as never, ctx);

@@ -46,6 +46,7 @@ export function subscriptionCommands(program: Command, act: Act): void {
 
   const renew = program
     .command('renew')
+    .option('--all-profiles', 'every stored profile, each with its own lock and token; one document, the worst exit code')
     .description('replace due subscriptions before they expire (for cron: silent and exit 0 when nothing is due)')
     .argument('[id...]', 'renew these, due or not (default: every due subscription)')
     .option('--keep-old', 'leave the old webhook to expire instead of deleting it')
@@ -71,6 +72,7 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .option('--wait <duration>', 'wait this long for another run holding the profile (default: exit 75 at once)', duration('--wait'));
   hookOptions(renew, 'subscriptions renewed').action(
     act('renew', (o, args) => ({
+      allProfiles: Boolean(o.allProfiles),
       ids: args,
       keepOld: Boolean(o.keepOld),
       adopt: Boolean(o.adopt),
@@ -97,6 +99,7 @@ export function subscriptionCommands(program: Command, act: Act): void {
 
   program
     .command('status')
+    .option('--all-profiles', 'every stored profile, each with its own lock and token; one document, the worst exit code')
     .description('show every subscription and whether renewal is due (exit 0 ok, 3 due, 5 expired/disabled/missing)')
     .option('--collection <name>', 'only this collection')
     .option(
@@ -108,6 +111,7 @@ export function subscriptionCommands(program: Command, act: Act): void {
     .option('--all', "also list the tenant's webhooks of other profiles and tools (foreign; never in the exit code)")
     .action(
       act('status', (o) => ({
+        allProfiles: Boolean(o.allProfiles),
         collection: o.collection,
         renewWithinSeconds: o.renewWithin,
         offline: Boolean(o.offline),
@@ -117,17 +121,25 @@ export function subscriptionCommands(program: Command, act: Act): void {
 
   program
     .command('metrics')
+    .option('--all-profiles', 'every stored profile, each with its own lock and token; one document, the worst exit code')
     .description("Prometheus metrics of this profile's webhooks and renew runs (text format 0.0.4)")
     .option('--offline', 'local records only; no network')
     .option('--output <path>', "write them to this file atomically (for node_exporter's textfile collector) instead of printing them")
-    .action(act('metrics', (o) => ({ offline: Boolean(o.offline), output: o.output === undefined ? undefined : resolve(o.output) })));
+    .action(
+      act('metrics', (o) => ({
+        allProfiles: Boolean(o.allProfiles),
+        offline: Boolean(o.offline),
+        output: o.output === undefined ? undefined : resolve(o.output),
+      })),
+    );
 
   program
     .command('keys')
+    .option('--all-profiles', 'every stored profile, each with its own lock and token; one document, the worst exit code')
     .description('print the webhook keys a receiver should accept now (current ones, and replaced ones until they expire)')
     .option('--collection <name>', 'only this collection')
     .option('--output <path>', 'write the document to this file (atomically, mode 0600) instead of printing it')
-    .action(act('keys', (o) => ({ collection: o.collection, output: o.output })));
+    .action(act('keys', (o) => ({ allProfiles: Boolean(o.allProfiles), collection: o.collection, output: o.output })));
 
   program
     .command('collections')

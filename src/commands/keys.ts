@@ -10,6 +10,8 @@ export interface KeysOptions {
   collection?: string;
   /** Write the document to this file (atomically, 0600) instead of printing it. */
   output?: string;
+  /** Handled by the CLI: the same run for every stored profile. */
+  allProfiles?: boolean;
 }
 
 /** Set on a result that was written to --output, so nothing is printed for people. */

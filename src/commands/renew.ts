@@ -37,6 +37,8 @@ export interface RenewOptions {
   concurrency: number;
   /** Shared by every profile of an --all-profiles run, so the bound holds across them. */
   limit?: LimitFunction;
+  /** Handled by the CLI: the same run for every stored profile. */
+  allProfiles?: boolean;
   /** --random-delay: first sleep a random time up to this long (cron fleets). */
   randomDelaySeconds?: number;
 }
@@ -131,7 +133,8 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
   // The table has no column for reasons: say on stderr why an id given could not be renewed.
   for (const step of steps) if (step.kind === 'fail') ctx.log.error(step.reason);
   const limit = options.limit ?? pLimit(options.concurrency);
-  const progress = startProgress(ctx, steps.filter((s) => s.kind === 'replace').length);
+  // A fleet's profiles run side by side: one line each would overwrite the others.
+  const progress = startProgress(ctx, options.limit ? 0 : steps.filter((s) => s.kind === 'replace').length);
   let items: (RenewItem | undefined)[];
   try {
     items = await byDestination(steps, (step, stopped) =>

@@ -17,6 +17,8 @@ export interface StatusOptions {
   offline: boolean;
   /** Show foreign webhooks in the table too (JSON always lists them). */
   all?: boolean;
+  /** Handled by the CLI: the same run for every stored profile. */
+  allProfiles?: boolean;
 }
 
 export type StatusEntry = Omit<Assessed, 'record' | 'webhook'> & {

@@ -26,11 +26,11 @@ async function parse(argv: string[], env: Env = { HOME: '/home/u' }) {
 
 describe('argv → options', () => {
   it.each([
-    [['status'], 'status', { collection: undefined, renewWithinSeconds: undefined, offline: false, all: false }],
+    [['status'], 'status', { collection: undefined, renewWithinSeconds: undefined, offline: false, all: false, allProfiles: false }],
     [
       ['status', '--renew-within', '36h', '--offline', '--collection', 'people'],
       'status',
-      { collection: 'people', renewWithinSeconds: 129_600, offline: true, all: false },
+      { collection: 'people', renewWithinSeconds: 129_600, offline: true, all: false, allProfiles: false },
     ],
     [
       ['subscribe', 'contracts', '--url', 'https://h/x', '--external-ref', 'a,b', '--external-ref', 'c,d', '--dry-run'],
@@ -49,6 +49,19 @@ describe('argv → options', () => {
     const call = await parse([...argv]);
     expect(call.name).toBe(name);
     expect(call.options).toEqual(options);
+  });
+
+  it.each([
+    [['renew'], { allProfiles: false, concurrency: 8, randomDelaySeconds: undefined }],
+    [
+      ['renew', '--all-profiles', '--concurrency', '3', '--random-delay', '10m'],
+      { allProfiles: true, concurrency: 3, randomDelaySeconds: 600 },
+    ],
+    [['keys', '--all-profiles'], { allProfiles: true }],
+    [['metrics', '--all-profiles', '--offline'], { allProfiles: true, offline: true, output: undefined }],
+    [['status', '--all-profiles'], { allProfiles: true }],
+  ] as const)('fleet flags %j', async (argv, options) => {
+    expect((await parse([...argv])).options).toMatchObject(options);
   });
 
   it('maps login flags, with environment variables as fallbacks', async () => {

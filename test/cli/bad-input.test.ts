@@ -68,7 +68,10 @@ describe('bad input is a usage error that changes nothing', () => {
       [['renew', '--renew-within', value], 'bad-duration'],
       [['subscribe', 'contracts', '--url', 'https://h.example/x', '--wait', value], 'bad-duration'],
       [['renew', '--hook-timeout', value], 'bad-duration'],
+      [['renew', '--random-delay', value], 'bad-duration'],
     ]),
+    ...['0', '65', '-1', 'many', '2.5'].map((value) => [['renew', '--concurrency', value], 'bad-number']),
+    [['keys', '--all-profiles', '--output', '/tmp/k.json'], 'usage'],
     ...['70000', '65536', '-1', 'abc', '1e3', '80.5'].flatMap((value) => [
       [['listen', '--port', value], 'bad-number'],
       [['emulator', '--port', value], 'bad-number'],
