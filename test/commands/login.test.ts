@@ -33,6 +33,8 @@ describe('login', () => {
       scopes: SCOPES.split(' '),
       tokenExpiresAt: '2026-06-01T12:30:00.000Z',
       keysFile: null,
+      caFile: null,
+      tokenAuth: 'post',
     });
     const stored = (await new FileStore(dir).read()).profiles.default!;
     expect(stored.clientSecret).toBe(SECRET);
