@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createRequire } from 'node:module';
 import type { Dispatcher } from 'undici';
 import { describeProxy, proxyFor } from './proxy.js';
 
@@ -65,6 +65,8 @@ export function createNetwork(env: Env, options: NetworkOptions = {}): Network {
  * store, NODE_EXTRA_CA_CERTS included, so both are put back.
  */
 function trustedRoots(env: Env, extra: string): string[] {
+  // Loaded here, not at start-up: node:tls costs ~14 ms, which runs without a CA file need not pay.
+  const { rootCertificates } = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
   const roots = [...rootCertificates];
   const file = env.NODE_EXTRA_CA_CERTS;
   if (file) {

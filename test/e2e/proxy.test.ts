@@ -1,7 +1,9 @@
 // A real forward proxy (tinyproxy from Debian) between the built binary and the emulator; its log
 // proves which requests went through it. Skipped, saying why, only where tinyproxy is not installed.
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sign } from '../../src/shared/signature.js';
 import { makeRecord, seedStore } from '../helpers/protime.js';
@@ -103,14 +105,17 @@ describe.skipIf(missing)('through a forward proxy (tinyproxy)', () => {
     expect(newRequests(before)).toEqual([]);
   });
 
-  it('emulator trigger goes through the proxy too', async () => {
+  it('emulator trigger goes through the proxy too, with the proxy named in an --env-file', async () => {
     const user = new CliUser(emulator);
     const before = proxy.requests().length;
     const run = await user.run(['emulator', 'trigger', 'contracts', '--emulator-url', emulator.url, '--json'], {
       env: { HTTP_PROXY: proxy.url },
     });
     expectExit(run, 0, 'trigger');
-    expect(newRequests(before)).toEqual([`POST ${emulator.url}/_emulator/events HTTP/1.1`]);
+    const envFile = join(makeTempDir('ph-envfile-'), 'proxy.env');
+    writeFileSync(envFile, `HTTP_PROXY=${proxy.url}\n`);
+    expectExit(await user.run(['--env-file', envFile, 'emulator', 'trigger', 'contracts', '--emulator-url', emulator.url]), 0, 'trigger');
+    expect(newRequests(before)).toEqual(Array(2).fill(`POST ${emulator.url}/_emulator/events HTTP/1.1`));
   });
 
   it('listen --forward-to forwards a verified delivery through the proxy', async () => {
