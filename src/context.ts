@@ -184,6 +184,13 @@ export function profileTokens(store: Store, profile: string): TokenSource {
       const entry = (await store.read()).profiles[profile];
       if (!entry?.clientSecret) return undefined;
       const { tokenUrl, clientId, clientSecret, scopes, token, tokenAuth } = entry;
+      if (tokenAuth !== undefined && tokenAuth !== 'post' && tokenAuth !== 'basic') {
+        throw usageError(
+          'bad-token-auth',
+          `Profile "${profile}" authenticates to the token endpoint with "${tokenAuth}", which this version of protime-hooks does not know.`,
+          'Upgrade protime-hooks, or log in again with --token-auth post or basic.',
+        );
+      }
       return { credentials: { tokenUrl, clientId, clientSecret, scopes, tokenAuth }, token };
     },
     save: (token, clientSecret) =>

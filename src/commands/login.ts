@@ -64,7 +64,8 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
   const keysFile = await keysFileSetting(options, ctx);
   const saved = (await ctx.store.read()).profiles[profile];
   const caFile = caFileSetting(options.caFile, saved?.caFile);
-  const tokenAuth = options.tokenAuth ?? saved?.tokenAuth ?? 'post';
+  // A method saved by a newer version is not kept: this login proves the one it uses.
+  const tokenAuth: TokenAuth = options.tokenAuth ?? (saved?.tokenAuth === 'basic' ? 'basic' : 'post');
 
   const clientSecret = await resolveSecret(options, ctx);
   ctx.scrubber.add(clientSecret);

@@ -140,6 +140,18 @@ describe('bad input is a usage error that changes nothing', () => {
     await expectUsageError(['status'], 'bad-proxy', { HTTPS_PROXY: value });
   });
 
+  it('a token auth method saved by a newer version is a usage error naming it when a token is needed, not a post in disguise', async () => {
+    const dir = tempDir();
+    const store = await seedStore(dir, { token: false });
+    await store.update((data) => {
+      data.profiles.default!.tokenAuth = 'private_key_jwt';
+    });
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'bad-token-auth' });
+    expect(result.json().error.message).toContain('"private_key_jwt"');
+  });
+
   it.each(['1e9', '3000000', '601', '0', '-5', 'soon'])('PROTIME_HOOKS_TIMEOUT=%j', async (value) => {
     await expectUsageError(['status', '--offline'], 'bad-timeout', { PROTIME_HOOKS_TIMEOUT: value });
   });
