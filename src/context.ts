@@ -5,8 +5,11 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { TokenProvider, type TokenSource } from './protime/auth.js';
 import { ProtimeClient } from './protime/client.js';
 import type { HttpSettings } from './protime/http.js';
+import { readCaFile } from './shared/ca-file.js';
 import { authError, usageError } from './shared/errors.js';
 import { logLine, reporter } from './shared/log.js';
+import { createNetwork } from './shared/network.js';
+import { proxyPasswords } from './shared/proxy.js';
 import { SecretScrubber } from './shared/redact.js';
 import { checkUserAgent } from './shared/user-agent.js';
 import { VERSION } from './shared/version.js';
@@ -54,7 +57,13 @@ export interface Context {
   /** Under --quiet: writes the warnings held back. cli/ calls it when the run ends non-zero (they say why). */
   releaseHeld(): void;
   now: () => Date;
+  /** Requests through the environment's proxy, trusting Node's CAs: for anything not tied to a profile. */
   http: HttpSettings;
+  /**
+   * `http`, trusting the CA file too: PROTIME_HOOKS_CA_FILE, else `caFile` (`from` says where that
+   * path came from). A missing, unreadable or non-PEM file is a usage error naming it.
+   */
+  httpFor(caFile: string | null | undefined, from: string): HttpSettings;
   /** Every secret seen is registered here so no stderr text can carry it. */
   scrubber: SecretScrubber;
   /** The state store, opened on first use (commands like `collections` never touch disk). */
@@ -104,6 +113,9 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
   const scrubber = overrides.scrubber ?? new SecretScrubber();
   const now = overrides.now ?? (() => new Date());
   const color = io.stderrIsTTY && globals.color;
+  for (const password of proxyPasswords(env)) scrubber.add(password);
+  const trace = globals.debug ? (line: string) => io.stderr.write(scrubber.scrub(logLine('debug', line, color))) : undefined;
+  const network = createNetwork(env, { trace });
   const http: HttpSettings = {
     userAgent: `protime-hooks/${VERSION}`,
     timeoutMs: timeoutMs(env),
@@ -114,8 +126,16 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     gate: new Map(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
-    trace: globals.debug ? (line) => io.stderr.write(scrubber.scrub(logLine('debug', line, color))) : undefined,
+    trace,
+    fetch: network.fetch,
+    proxyFor: network.proxyFor,
     ...overrides.http,
+  };
+  const httpFor = (caFile: string | null | undefined, from: string): HttpSettings => {
+    const path = env.PROTIME_HOOKS_CA_FILE || caFile;
+    if (!path) return http;
+    const withCa = createNetwork(env, { trace, ca: readCaFile(path, env.PROTIME_HOOKS_CA_FILE ? 'PROTIME_HOOKS_CA_FILE' : from) });
+    return { ...http, fetch: withCa.fetch, proxyFor: withCa.proxyFor, ...overrides.http };
   };
   // One plain `[level]` style on a terminal and off it, so consola's core is all that is loaded.
   const { createConsola } = await import('consola/core');
@@ -129,6 +149,7 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     globals,
     now,
     http,
+    httpFor,
     scrubber,
     log: createConsola({
       stdout: messages,
@@ -168,7 +189,7 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
       // Checked again here: a state file written by hand or by 0.1 may hold one HTTP would refuse.
       const userAgent =
         entry.userAgent === null ? http.userAgent : checkUserAgent(entry.userAgent, `Profile "${globals.profile}"'s User-Agent`);
-      const settings = { ...http, userAgent };
+      const settings = { ...httpFor(entry.caFile, "the profile's CA file"), userAgent };
       const tokens = new TokenProvider(profileTokens(context.store, globals.profile), globals.profile, settings, now, (secret) =>
         scrubber.add(secret),
       );
@@ -184,8 +205,15 @@ export function profileTokens(store: Store, profile: string): TokenSource {
     async load() {
       const entry = (await store.read()).profiles[profile];
       if (!entry?.clientSecret) return undefined;
-      const { tokenUrl, clientId, clientSecret, scopes, token } = entry;
-      return { credentials: { tokenUrl, clientId, clientSecret, scopes }, token };
+      const { tokenUrl, clientId, clientSecret, scopes, token, tokenAuth } = entry;
+      if (tokenAuth !== undefined && tokenAuth !== 'post' && tokenAuth !== 'basic') {
+        throw usageError(
+          'bad-token-auth',
+          `Profile "${profile}" authenticates to the token endpoint with "${tokenAuth}", which this version of protime-hooks does not know.`,
+          'Upgrade protime-hooks, or log in again with --token-auth post or basic.',
+        );
+      }
+      return { credentials: { tokenUrl, clientId, clientSecret, scopes, tokenAuth }, token };
     },
     save: (token, clientSecret) =>
       store.update((data) => {

@@ -31,6 +31,15 @@ export function accountCommands(program: Command, act: Act, env: Env): void {
       "the keys file's mode, e.g. 0640 for a receiver in the group (default 0600)",
       octal('--keys-file-mode'),
     )
+    .option('--ca-file <path>', "also trust the PEM certificates in this file for this profile's requests (env PROTIME_HOOKS_CA_FILE)")
+    .option('--no-ca-file', 'stop trusting a CA file saved on this profile')
+    .addOption(
+      // Not imported from protime/: this file loads at start-up, and that module pulls in zod.
+      new Option('--token-auth <method>', 'how the token endpoint gets the client id and secret: form body or Basic header').choices([
+        'post',
+        'basic',
+      ]),
+    )
     .action(
       act('login', (o) => {
         if (o.clientSecret !== undefined) {
@@ -57,6 +66,8 @@ export function accountCommands(program: Command, act: Act, env: Env): void {
           scopes: o.scope ?? [],
           keysFile: o.keysFile,
           keysFileMode: o.keysFileMode,
+          caFile: o.caFile,
+          tokenAuth: o.tokenAuth,
         };
       }),
     );

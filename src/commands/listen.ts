@@ -82,7 +82,9 @@ export async function run(options: ListenOptions, ctx: Context): Promise<ListenR
     const named = header(request, 'x-protime-webhook-id');
     const { match, keys } = await verifyDelivery(ctx, body, typeof signature === 'string' ? signature : undefined, named, options);
     const forwarded =
-      match && options.forwardTo ? await forward(options.forwardTo, options.forwardTimeoutSeconds, request, body, match.id) : null;
+      match && options.forwardTo
+        ? await forward(ctx.http.fetch ?? fetch, options.forwardTo, options.forwardTimeoutSeconds, request, body, match.id)
+        : null;
     const event = parseJson(body);
     const data = (event as { data?: { changeVersion?: unknown } } | null)?.data;
     const delivery: Delivery = {
@@ -150,6 +152,8 @@ async function verifyDelivery(
 
 /** Hands a verified delivery to the app: the same body and Content-Type, and which webhook sent it. */
 async function forward(
+  // The network's fetch: the forward honours the proxy variables (and NO_PROXY) like every request.
+  send: typeof globalThis.fetch,
   url: string,
   timeoutSeconds: number,
   request: IncomingMessage,
@@ -159,7 +163,7 @@ async function forward(
   const started = performance.now();
   let status: number;
   try {
-    const answer = await fetch(url, {
+    const answer = await send(url, {
       method: 'POST',
       body,
       headers: {

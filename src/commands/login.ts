@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
 import { liveRecords } from '../lifecycle/subscriptions.js';
-import { DEFAULT_SCOPES, fetchToken, scopesMissing } from '../protime/auth.js';
+import { DEFAULT_SCOPES, fetchToken, scopesMissing, type TokenAuth } from '../protime/auth.js';
+import { readCaFile } from '../shared/ca-file.js';
 import { authError, usageError } from '../shared/errors.js';
 import { defaultHosts, type Environment } from '../shared/hosts.js';
 import { fields, type View } from '../shared/output.js';
@@ -27,6 +28,10 @@ export interface LoginOptions {
   /** --keys-file (saved on the profile); false (--no-keys-file) forgets it; undefined keeps what was saved. */
   keysFile?: string | false;
   keysFileMode?: number;
+  /** --ca-file (saved on the profile); false (--no-ca-file) forgets it; undefined keeps what was saved. */
+  caFile?: string | false;
+  /** --token-auth; undefined keeps what was saved (post at first). */
+  tokenAuth?: TokenAuth;
 }
 
 export interface LoginResult {
@@ -39,6 +44,8 @@ export interface LoginResult {
   scopes: string[];
   tokenExpiresAt: string;
   keysFile: string | null;
+  caFile: string | null;
+  tokenAuth: TokenAuth;
 }
 
 const SECRET_FLAGS = '--client-secret-stdin, --client-secret-file <path>, or PROTIME_CLIENT_SECRET_FILE / PROTIME_CLIENT_SECRET';
@@ -55,11 +62,16 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
   const profile = ctx.globals.profile;
   await refuseRepoint(ctx, profile, { tenant, apiUrl, environment: options.environment });
   const keysFile = await keysFileSetting(options, ctx);
+  const saved = (await ctx.store.read()).profiles[profile];
+  const caFile = caFileSetting(options.caFile, saved?.caFile);
+  // A method saved by a newer version is not kept: this login proves the one it uses.
+  const tokenAuth: TokenAuth = options.tokenAuth ?? (saved?.tokenAuth === 'basic' ? 'basic' : 'post');
 
   const clientSecret = await resolveSecret(options, ctx);
   ctx.scrubber.add(clientSecret);
-  const settings = options.userAgent ? { ...ctx.http, userAgent: options.userAgent } : ctx.http;
-  const token = await fetchToken({ tokenUrl, clientId, clientSecret, scopes }, settings, ctx.now());
+  const http = ctx.httpFor(caFile, options.caFile ? '--ca-file' : "the profile's CA file");
+  const settings = options.userAgent ? { ...http, userAgent: options.userAgent } : http;
+  const token = await fetchToken({ tokenUrl, clientId, clientSecret, scopes, tokenAuth }, settings, ctx.now());
   ctx.scrubber.add(token.accessToken);
   const missing = scopesMissing(scopes, token.scopes);
   if (missing.length > 0) {
@@ -80,6 +92,8 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
       clientSecret,
       token,
       ...keysFile,
+      ...(caFile ? { caFile } : {}),
+      tokenAuth,
     };
   });
   await syncKeysFile(ctx);
@@ -94,7 +108,18 @@ export async function run(options: LoginOptions, ctx: Context): Promise<LoginRes
     scopes: token.scopes,
     tokenExpiresAt: token.expiresAt,
     keysFile: keysFile.keysFile ?? null,
+    caFile: caFile ?? null,
+    tokenAuth,
   };
+}
+
+/** The CA file to save: the one given (checked now, so a wrong path is not saved), none, or the one saved before. */
+function caFileSetting(option: string | false | undefined, saved: string | null | undefined): string | undefined {
+  if (option === false) return undefined;
+  if (option === undefined) return saved ?? undefined;
+  const path = resolve(option);
+  readCaFile(path, '--ca-file');
+  return path;
 }
 
 /** The keys file to save on the profile: the one given (its folder must exist), none, or the one saved before. */
@@ -133,6 +158,8 @@ export function render(result: LoginResult, _view: View): string {
     ['scopes', result.scopes.join(' ')],
     ['token expires', result.tokenExpiresAt],
     ...(result.keysFile ? [['keys file', result.keysFile] as [string, string]] : []),
+    ...(result.caFile ? [['ca file', result.caFile] as [string, string]] : []),
+    ['token auth', result.tokenAuth],
   ]);
 }
 

@@ -32,7 +32,10 @@ export async function run(options: TriggerOptions, ctx: Context): Promise<Trigge
   const { emitEvents } = await import('../emulator/client.js');
   const total: TriggerResult = { collection, emitted: 0, deliveries: 0, batches: 0, firstChangeVersion: null, lastChangeVersion: null };
   const emit = async () => {
-    const result = await emitEvents(options.emulatorUrl, collection, options.count, { changeType: options.changeType });
+    const result = await emitEvents(options.emulatorUrl, collection, options.count, {
+      changeType: options.changeType,
+      fetch: ctx.http.fetch,
+    });
     total.emitted += result.emitted;
     total.deliveries += result.deliveries;
     total.batches++;
@@ -56,9 +59,14 @@ export async function run(options: TriggerOptions, ctx: Context): Promise<Trigge
     return total;
   } catch (error) {
     if (error instanceof TypeError) {
-      throw temporary('emulator-unreachable', `No emulator answers at ${options.emulatorUrl}.`, {
-        hint: 'Start one with `protime-hooks emulator`, or pass --emulator-url.',
-      });
+      const proxy = URL.canParse(options.emulatorUrl) ? ctx.http.proxyFor?.(new URL(options.emulatorUrl)) : undefined;
+      throw temporary(
+        'emulator-unreachable',
+        `No emulator answers at ${options.emulatorUrl}${proxy ? ` through the proxy ${proxy}` : ''}.`,
+        {
+          hint: 'Start one with `protime-hooks emulator`, or pass --emulator-url.',
+        },
+      );
     }
     throw failure('emulator-refused', (error as Error).message);
   }

@@ -6,9 +6,10 @@ export async function emitEvents(
   emulatorUrl: string,
   collection: string,
   count: number,
-  opts: { changeType?: 'InsertOrUpdate' | 'Delete' } = {},
+  opts: { changeType?: 'InsertOrUpdate' | 'Delete'; fetch?: typeof globalThis.fetch } = {},
 ): Promise<{ emitted: number; changeVersions: string[]; deliveries: number }> {
-  const response = await fetch(`${emulatorUrl.replace(/\/+$/, '')}/_emulator/events`, {
+  // The CLI passes its network's fetch, so the request honours the proxy variables like every other.
+  const response = await (opts.fetch ?? fetch)(`${emulatorUrl.replace(/\/+$/, '')}/_emulator/events`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
     body: JSON.stringify({ collectionName: collection, count, changeType: opts.changeType ?? 'InsertOrUpdate' }),

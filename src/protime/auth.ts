@@ -1,6 +1,6 @@
 import { describeIssue } from '../shared/describe-issue.js';
 import { authError, failure, temporary } from '../shared/errors.js';
-import { parseErrorBody } from './error-body.js';
+import { type ErrorBody, parseErrorBody } from './error-body.js';
 import { type HttpSettings, send } from './http.js';
 import { tokenResponseSchema } from './schemas.js';
 
@@ -37,11 +37,25 @@ function jwtExpiry(token: string): number | undefined {
   }
 }
 
+/** How the client authenticates to the token endpoint (RFC 6749 §2.3.1): in the form body, or with HTTP Basic. */
+export type TokenAuth = 'post' | 'basic';
+
 export interface Credentials {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
   scopes: string[];
+  /** Default `post`, as Protime documents. */
+  tokenAuth?: TokenAuth;
+}
+
+/**
+ * RFC 6749 §2.3.1: the client id and secret are each encoded with application/x-www-form-urlencoded
+ * (space as `+`, `:` and `%` escaped, UTF-8) before they are joined with `:` and base64-encoded.
+ */
+export function basicCredentials(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => new URLSearchParams({ v: value }).toString().slice(2);
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
 }
 
 // A type, not an interface: it must fit the store's loose (index-signature) token schema.
@@ -54,16 +68,16 @@ export type Token = {
 
 /** One client-credentials exchange. Rejected credentials are an auth error (exit 4). */
 export async function fetchToken(credentials: Credentials, http: HttpSettings, now: Date): Promise<Token> {
+  const basic = credentials.tokenAuth === 'basic';
+  const scope = credentials.scopes.join(' ');
   const response = await send(
     {
       method: 'POST',
       url: credentials.tokenUrl,
-      form: {
-        grant_type: 'client_credentials',
-        client_id: credentials.clientId,
-        client_secret: credentials.clientSecret,
-        scope: credentials.scopes.join(' '),
-      },
+      form: basic
+        ? { grant_type: 'client_credentials', scope }
+        : { grant_type: 'client_credentials', client_id: credentials.clientId, client_secret: credentials.clientSecret, scope },
+      authorization: basic ? basicCredentials(credentials.clientId, credentials.clientSecret) : undefined,
       // Asking for a token changes nothing on the server, so it is safe to retry.
       retry: 'idempotent',
       purpose: 'requesting an access token',
@@ -88,18 +102,27 @@ export async function fetchToken(credentials: Credentials, http: HttpSettings, n
   const body = parseErrorBody(response.data);
   const detail = [body.code, body.message].filter(Boolean).join(': ') || `HTTP ${response.status}`;
   if (response.status === 400 || response.status === 401 || response.status === 403) {
-    const scopeProblem = body.code === 'invalid_scope';
-    throw authError(
-      scopeProblem ? 'scope-rejected' : 'credentials-rejected',
-      `The token endpoint rejected the ${scopeProblem ? 'requested scopes' : 'credentials'} (${detail}).`,
-      {
-        hint: scopeProblem
-          ? 'Ask the tenant administrator to grant the scopes to this API client, or request fewer with --scope.'
+    if (body.code === 'invalid_scope') {
+      const named = rejectedScopes(credentials.scopes, response.data, body);
+      throw authError(
+        'scope-rejected',
+        `The token endpoint rejected the ${named.length > 0 ? `scope${named.length > 1 ? 's' : ''} ${named.join(', ')}` : 'requested scopes'} (${detail}).`,
+        {
+          hint: 'Ask the tenant administrator to grant the scopes to this API client, or request fewer with --scope.',
+          status: response.status,
+          reasons: body.reasons,
+        },
+      );
+    }
+    const other = basic ? 'post' : 'basic';
+    throw authError('credentials-rejected', `The token endpoint rejected the credentials (${detail}).`, {
+      hint:
+        body.code === 'invalid_client'
+          ? `Check the tenant, client id and client secret. If they are right, the token endpoint may expect the client ${basic ? 'id and secret in the form body' : 'credentials in an Authorization: Basic header'}: log in again with --token-auth ${other}.`
           : 'Check the tenant, client id and client secret, then run `protime-hooks login` again.',
-        status: response.status,
-        reasons: body.reasons,
-      },
-    );
+      status: response.status,
+      reasons: body.reasons,
+    });
   }
   if (response.status === 404) {
     throw authError('token-endpoint-not-found', `No token endpoint at ${credentials.tokenUrl} (404).`, {
@@ -114,6 +137,20 @@ export async function fetchToken(credentials: Credentials, http: HttpSettings, n
     });
   }
   throw failure('token-request-failed', `The token request failed (${detail}).`, { status: response.status, reasons: body.reasons });
+}
+
+/**
+ * The requested scopes the answer names: in a `scope` field (as oidc-provider sends) or as whole
+ * words of its description ("Unknown scope: x"). Empty when it names none.
+ */
+function rejectedScopes(requested: string[], data: unknown, body: ErrorBody): string[] {
+  const field = data && typeof data === 'object' ? (data as { scope?: unknown }).scope : undefined;
+  const text = [typeof field === 'string' ? field : '', body.message ?? '', ...body.reasons].join(' ');
+  const words = new Set(text.split(/[\s,;:'"()[\]]+/).map((word) => word.replace(/\.$/, '')));
+  const named = requested.filter((scope) => words.has(scope));
+  if (named.length > 0 || typeof field !== 'string') return named;
+  // The server named scopes we did not ask for under these names: show them as it wrote them.
+  return field.split(/\s+/).filter(Boolean);
 }
 
 export function scopesMissing(requested: string[], granted: string[]): string[] {

@@ -1,4 +1,5 @@
 import { CliError, failure, temporary } from '../shared/errors.js';
+import { untrustedCertificate } from '../shared/network.js';
 import { redactBody, redactHeaders } from '../shared/redact.js';
 
 /** How every HTTP request of protime-hooks behaves; built once in context.ts, replaced in tests. */
@@ -17,7 +18,7 @@ export interface HttpSettings {
   trace?: (line: string) => void;
   /** Answers larger than this (after decompression) are refused while they stream in. */
   maxBodyBytes: number;
-  /** Swappable for tests; defaults to the global fetch. */
+  /** The network's fetch (proxy, CAs: shared/network.ts); defaults to the global fetch. */
   fetch?: typeof globalThis.fetch;
   /**
    * Origin → the instant (ms) before which no request is sent there: a 429 or 503 with a wait
@@ -25,6 +26,8 @@ export interface HttpSettings {
    * one invocation.
    */
   gate?: Map<string, number>;
+  /** The proxy a URL goes through (printable, no credentials), for messages; undefined when direct. */
+  proxyFor?: (url: URL) => string | undefined;
 }
 
 /**
@@ -41,6 +44,8 @@ export interface HttpRequest {
   json?: unknown;
   form?: Record<string, string>;
   bearer?: string;
+  /** A whole Authorization header (the token request's Basic client authentication). */
+  authorization?: string;
   retry: RetryPolicy;
   /** What the request does, for messages: "creating the webhook". */
   purpose?: string;
@@ -120,6 +125,11 @@ async function sendWithRetries(request: HttpRequest, settings: HttpSettings): Pr
     } catch (error) {
       // An answer we refused to read (too large) is an answer, not a network failure: never retried.
       if (error instanceof CliError) throw error;
+      // A certificate that cannot be verified stays so on every attempt: report it, do not retry.
+      const untrusted = untrustedCertificate(error);
+      if (untrusted) throw tlsUntrusted(request, untrusted, settings, error);
+      const refusal = proxyRefusal(error);
+      if (refusal) throw proxyRefused(request, refusal, settings, error);
       const timedOut = isTimeout(error);
       const reason = timedOut ? `timed out after ${settings.timeoutMs} ms` : networkReason(error);
       settings.trace?.(`${target} failed: ${reason} (${Date.now() - started} ms)`);
@@ -129,7 +139,7 @@ async function sendWithRetries(request: HttpRequest, settings: HttpSettings): Pr
         await settings.sleep(delay);
         continue;
       }
-      throw noAnswer(request, reason, timedOut, error);
+      throw noAnswer(request, reason, timedOut, error, settings.proxyFor?.(new URL(request.url)));
     }
     settings.trace?.(
       `${target} -> ${response.status} (${Date.now() - started} ms) ${traceBody(response.data, response.status < 300 ? request.traceOnly : undefined)}`,
@@ -148,6 +158,7 @@ async function sendWithRetries(request: HttpRequest, settings: HttpSettings): Pr
 async function attemptOnce(request: HttpRequest, settings: HttpSettings): Promise<HttpResponse> {
   const headers: Record<string, string> = { 'user-agent': settings.userAgent, accept: 'application/json' };
   if (request.bearer) headers.authorization = `Bearer ${request.bearer}`;
+  if (request.authorization) headers.authorization = request.authorization;
   let body: string | undefined;
   if (request.form) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
@@ -283,8 +294,8 @@ function networkReason(error: unknown): string {
   return code && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
-function noAnswer(request: HttpRequest, reason: string, timedOut: boolean, cause: unknown) {
-  const host = safeHost(request.url);
+function noAnswer(request: HttpRequest, reason: string, timedOut: boolean, cause: unknown, proxy: string | undefined) {
+  const host = `${safeHost(request.url)}${proxy ? ` through the proxy ${proxy}` : ''}`;
   if (request.retry === 'create') {
     return temporary(
       timedOut ? 'create-timeout' : 'create-interrupted',
@@ -301,10 +312,58 @@ function noAnswer(request: HttpRequest, reason: string, timedOut: boolean, cause
     {
       hint: timedOut
         ? 'Raise PROTIME_HOOKS_TIMEOUT (seconds) if the network is slow.'
-        : 'Check the network connection and the API URL, then try again.',
+        : proxy
+          ? 'Check that the proxy (HTTPS_PROXY / HTTP_PROXY) is up and lets this host through, or exempt the host with NO_PROXY.'
+          : 'Check the network connection and the API URL, then try again.',
       cause,
     },
   );
+}
+
+function tlsUntrusted(request: HttpRequest, untrusted: { code: string; reason: string }, settings: HttpSettings, cause: unknown) {
+  const host = safeHost(request.url);
+  const proxy = settings.proxyFor?.(new URL(request.url));
+  const nameProblem = untrusted.code === 'ERR_TLS_CERT_ALTNAME_INVALID' || untrusted.code === 'HOSTNAME_MISMATCH';
+  return failure(
+    'tls-untrusted',
+    `The TLS certificate of ${host} cannot be verified${proxy ? ` (through the proxy ${proxy})` : ''}: ${untrusted.reason} (${untrusted.code}).`,
+    {
+      hint:
+        (nameProblem ? `Check the URL: the certificate is not for ${new URL(request.url).hostname}. ` : '') +
+        'If a private CA signs it, trust that CA with `protime-hooks login --ca-file <ca.pem>` (saved on the profile) or PROTIME_HOOKS_CA_FILE.',
+      cause,
+    },
+  );
+}
+
+/**
+ * The status a proxy refused a request with, from undici's words: "Proxy response (401) !== 200
+ * when HTTP Tunneling" (https, CONNECT), "Proxy Authentication Required (407)" (plain http).
+ * Only refusals that the same request would meet again: a login the proxy wants, or a denial.
+ */
+function proxyRefusal(error: unknown): number | undefined {
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const status = Number(/^Proxy response \((\d{3})\)|\((407)\)$/.exec(cause.message)?.slice(1).find(Boolean));
+    if (status === 401 || status === 403 || status === 407) return status;
+  }
+  return undefined;
+}
+
+function proxyRefused(request: HttpRequest, status: number, settings: HttpSettings, cause: unknown) {
+  const proxy = settings.proxyFor?.(new URL(request.url)) ?? 'the proxy';
+  const target = safeHost(request.url);
+  if (status === 403) {
+    return failure('proxy-refused', `The proxy ${proxy} does not let requests to ${target} through (${status}).`, {
+      hint: `Ask the proxy's administrators to allow ${target}, or exempt it with NO_PROXY if it is reachable directly.`,
+      status,
+      cause,
+    });
+  }
+  return failure('proxy-auth', `The proxy ${proxy} refused the request to ${target}: it wants a user and password (${status}).`, {
+    hint: 'Put them in the proxy URL: HTTPS_PROXY=http://user:password@host:port (percent-encode special characters).',
+    status,
+    cause,
+  });
 }
 
 function safeHost(url: string): string {

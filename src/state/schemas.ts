@@ -19,6 +19,14 @@ export const profileSchema = z.looseObject({
   keysFile: z.string().nullable().optional(),
   /** The keys file's mode, e.g. 0o640 for a receiver in the group; 0o600 when absent. */
   keysFileMode: z.number().int().min(0).max(0o777).optional(),
+  /** PEM certificates trusted besides Node's roots for this profile's requests (login --ca-file). */
+  caFile: z.string().nullable().optional(),
+  /**
+   * How the client authenticates to the token endpoint: `post` (also when absent: files before 0.2)
+   * or `basic`. Any text is read, so a method a newer version adds does not make the file unreadable;
+   * using the profile then says it is unknown.
+   */
+  tokenAuth: z.string().optional(),
 });
 export type ProfileEntry = z.infer<typeof profileSchema>;
 

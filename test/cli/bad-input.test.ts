@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { makeRecord, NOW, seedStore } from '../helpers/protime.js';
 
@@ -28,6 +29,11 @@ const BAD_URLS = [
   ['https://user:pw@acme.example/api', 'url-credentials'],
 ];
 const LOGIN = ['login', '--tenant', 'acme', '--client-id', 'c', '--client-secret-stdin'];
+// Made here, not with tempDir(): that one is removed after the first test.
+const GARBAGE_DIR = mkdtempSync(join(tmpdir(), 'ph-ca-'));
+afterAll(() => rmSync(GARBAGE_DIR, { recursive: true, force: true }));
+const PEM_GARBAGE = join(GARBAGE_DIR, 'garbage.pem');
+writeFileSync(PEM_GARBAGE, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
 
 /** Runs argv against a seeded store and checks the answer is a clean usage error that changed nothing. */
 async function expectUsageError(argv: string[], code: string, env: Record<string, string> = {}) {
@@ -91,6 +97,12 @@ describe('bad input is a usage error that changes nothing', () => {
       [['subscribe', 'contracts', '--url', url], code],
     ]),
     ...['/nonexistent/.env', '/dev/zero', '/'].map((path) => [['--env-file', path, 'status', '--offline'], 'env-file']),
+    // Missing, a folder, empty, not PEM, a PEM block that does not parse.
+    ...['/nonexistent/ca.pem', '/', '/dev/null', '/etc/hostname', PEM_GARBAGE].map((path) => [
+      [...LOGIN, '--ca-file', path],
+      'bad-ca-file',
+    ]),
+    ...['', 'none', 'client_secret_basic', 'BASIC'].map((value) => [[...LOGIN, '--token-auth', value], 'usage']),
   ] as Array<[string[], string]>)('%j → %s', async (argv, code) => {
     await expectUsageError(argv, code);
   });
@@ -117,6 +129,30 @@ describe('bad input is a usage error that changes nothing', () => {
     expect(result.code).toBe(2);
     expect(result.json().error).toMatchObject({ code: 'bad-user-agent' });
     expect(result.json().error.message).toContain('Profile "default"');
+  });
+
+  it.each(['/nonexistent/ca.pem', '/dev/null'])('PROTIME_HOOKS_CA_FILE=%j names the file and the variable', async (path) => {
+    await expectUsageError(['status'], 'bad-ca-file', { PROTIME_HOOKS_CA_FILE: path });
+    const dir = tempDir();
+    await seedStore(dir);
+    const result = await runCli(['status', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_CA_FILE: path } });
+    expect(result.stderr).toContain(`The CA file ${path} (PROTIME_HOOKS_CA_FILE)`);
+  });
+
+  it.each(['http://[bad', 'socks5://127.0.0.1:1080'])('HTTPS_PROXY=%j is a usage error that does not print the value', async (value) => {
+    await expectUsageError(['status'], 'bad-proxy', { HTTPS_PROXY: value });
+  });
+
+  it('a token auth method saved by a newer version is a usage error naming it when a token is needed, not a post in disguise', async () => {
+    const dir = tempDir();
+    const store = await seedStore(dir, { token: false });
+    await store.update((data) => {
+      data.profiles.default!.tokenAuth = 'private_key_jwt';
+    });
+    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(result.code).toBe(2);
+    expect(result.json().error).toMatchObject({ code: 'bad-token-auth' });
+    expect(result.json().error.message).toContain('"private_key_jwt"');
   });
 
   it.each(['1e9', '3000000', '601', '0', '-5', 'soon'])('PROTIME_HOOKS_TIMEOUT=%j', async (value) => {

@@ -1,10 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import { basicCredentials } from '../../src/protime/auth.js';
 import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { AUTH_ORIGIN, makeRecord, NOW, SCOPES, SECRET, seedStore, TOKEN, TOKEN_PATH } from '../helpers/protime.js';
+import { API_PATH, AUTH_ORIGIN, api, makeRecord, NOW, SCOPES, SECRET, seedStore, TOKEN, TOKEN_PATH } from '../helpers/protime.js';
 
 const BASE = ['login', '--tenant', 'acme', '--client-id', 'client-1'];
 
@@ -33,6 +35,8 @@ describe('login', () => {
       scopes: SCOPES.split(' '),
       tokenExpiresAt: '2026-06-01T12:30:00.000Z',
       keysFile: null,
+      caFile: null,
+      tokenAuth: 'post',
     });
     const stored = (await new FileStore(dir).read()).profiles.default!;
     expect(stored.clientSecret).toBe(SECRET);
@@ -183,6 +187,58 @@ describe('login', () => {
     });
     expect(sandbox.code).toBe(2);
     expect(sandbox.json().error.message).toContain('environment sandbox');
+  });
+
+  it('--token-auth basic and --ca-file are saved on the profile: later runs use them, login again keeps them, --no-ca-file drops it', async () => {
+    const dir = tempDir();
+    const ca = join(dir, 'ca.pem');
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'ca.key')].concat([
+        '-out',
+        ca,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=test CA',
+      ]),
+      { stdio: 'ignore' },
+    );
+    const basic = basicCredentials('client-1', SECRET);
+    const basicToken = () =>
+      nock(AUTH_ORIGIN)
+        .matchHeader('authorization', basic)
+        .post(TOKEN_PATH, (body) => !('client_secret' in body))
+        .reply(200, { access_token: TOKEN, expires_in: 1800, scope: SCOPES });
+    basicToken();
+    const first = await runCli(
+      [...BASE, '--token-auth', 'basic', '--ca-file', ca, '--client-secret-stdin', '--json', '--config-dir', dir],
+      { stdin: SECRET, now: NOW },
+    );
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json()).toMatchObject({ tokenAuth: 'basic', caFile: ca });
+    const store = new FileStore(dir);
+    expect((await store.read()).profiles.default).toMatchObject({ tokenAuth: 'basic', caFile: ca });
+
+    // A later command fetching a new token uses Basic too.
+    await store.update((data) => {
+      delete data.profiles.default!.token;
+    });
+    basicToken();
+    api().get(`${API_PATH}/webhooks`).reply(200, { value: [] });
+    expect((await runCli(['status', '--config-dir', dir], { now: NOW })).code).toBe(0);
+
+    basicToken();
+    expect(
+      (await runCli([...BASE, '--client-secret-stdin', '--json', '--config-dir', dir], { stdin: SECRET, now: NOW })).json(),
+    ).toMatchObject({ tokenAuth: 'basic', caFile: ca });
+    tokenEndpoint();
+    const dropped = await runCli(
+      [...BASE, '--token-auth', 'post', '--no-ca-file', '--client-secret-stdin', '--json', '--config-dir', dir],
+      { stdin: SECRET, now: NOW },
+    );
+    expect(dropped.json()).toMatchObject({ tokenAuth: 'post', caFile: null });
+    expect((await store.read()).profiles.default?.caFile).toBeUndefined();
   });
 
   it('prints key/value lines for people', async () => {

@@ -50,6 +50,8 @@ describe('binary against the emulator: accounts and subscriptions', { timeout: 3
       scopes: expect.arrayContaining(WEBHOOK_SCOPES),
       tokenExpiresAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
       keysFile: null,
+      caFile: null,
+      tokenAuth: 'post',
     });
     expect(Date.parse(doc.tokenExpiresAt)).toBeGreaterThan(Date.now());
     expect(good.stderr).toContain('Logged in');

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { profileTokens } from '../../src/context.js';
-import { type Credentials, fetchToken, TokenProvider } from '../../src/protime/auth.js';
+import { basicCredentials, type Credentials, fetchToken, TokenProvider } from '../../src/protime/auth.js';
 import { FileStore } from '../../src/state/file-store.js';
 import {
   AUTH_ORIGIN,
@@ -96,6 +96,51 @@ describe('fetchToken', () => {
     expect(error.exitCode).toBe(4);
     expect(error.code).toBe('scope-rejected');
     expect(error.message).toBe('The token endpoint rejected the requested scopes (invalid_scope).');
+  });
+
+  it('names the rejected scope when the answer names it: in error_description, or in a scope field', async () => {
+    const wanted = { ...credentials, scopes: [...credentials.scopes, 'connector-protimeapi-payroll.read'] };
+    nock(AUTH_ORIGIN)
+      .post(TOKEN_PATH)
+      .reply(400, { error: 'invalid_scope', error_description: 'Unknown scope: connector-protimeapi-payroll.read' });
+    const described = await cliError(fetchToken(wanted, settings(), NOW));
+    expect(described.exitCode).toBe(4);
+    expect(described.code).toBe('scope-rejected');
+    expect(described.message).toBe(
+      'The token endpoint rejected the scope connector-protimeapi-payroll.read (invalid_scope: Unknown scope: connector-protimeapi-payroll.read).',
+    );
+    // oidc-provider's shape: a generic description, the scope in its own field.
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(400, {
+      error: 'invalid_scope',
+      error_description: 'requested scope is not allowed',
+      scope: 'connector-protimeapi-payroll.read',
+    });
+    const field = await cliError(fetchToken(wanted, settings(), NOW));
+    expect(field.message).toMatch(/^The token endpoint rejected the scope connector-protimeapi-payroll\.read \(/);
+  });
+
+  it('--token-auth basic: the id and secret form-urlencoded, then base64, in an Authorization header; none in the body', async () => {
+    const secret = 'a:b%c+d e/é';
+    const header = basicCredentials('client id:1', secret);
+    // RFC 6749 §2.3.1: application/x-www-form-urlencoded first (space as +), then base64.
+    expect(Buffer.from(header.replace(/^Basic /, ''), 'base64').toString()).toBe('client+id%3A1:a%3Ab%25c%2Bd+e%2F%C3%A9');
+    nock(AUTH_ORIGIN)
+      .matchHeader('authorization', header)
+      .post(TOKEN_PATH, (body) => body.grant_type === 'client_credentials' && !('client_secret' in body) && !('client_id' in body))
+      .reply(200, tokenAnswer());
+    const token = await fetchToken({ ...credentials, clientId: 'client id:1', clientSecret: secret, tokenAuth: 'basic' }, settings(), NOW);
+    expect(token.accessToken).toBeTruthy();
+  });
+
+  it("an invalid_client answer's hint names the other --token-auth method", async () => {
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(401, { error: 'invalid_client' });
+    const post = await cliError(fetchToken(credentials, settings(), NOW));
+    expect(post.hint).toContain('--token-auth basic');
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(401, { error: 'invalid_client' });
+    const basic = await cliError(fetchToken({ ...credentials, tokenAuth: 'basic' }, settings(), NOW));
+    expect(basic.hint).toContain('--token-auth post');
+    nock(AUTH_ORIGIN).post(TOKEN_PATH).reply(400, { error: 'unsupported_grant_type' });
+    expect((await cliError(fetchToken(credentials, settings(), NOW))).hint).not.toContain('--token-auth');
   });
 
   it('says the token endpoint does not exist on a 404 (wrong tenant)', async () => {

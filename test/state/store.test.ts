@@ -146,6 +146,33 @@ describe('Store.update', () => {
   });
 });
 
+describe('Store: the network settings of a profile (0.2)', () => {
+  it('reads a profile written before them, and keeps what a newer version added (an unknown token auth, unknown fields) through a write', async () => {
+    writeState({
+      schemaVersion: STORE_VERSION,
+      profiles: {
+        old: makeProfile(),
+        newer: makeProfile({ caFile: '/etc/ssl/acme.pem', tokenAuth: 'private_key_jwt', proxyProfile: { name: 'corp' } }),
+      },
+      subscriptions: {},
+    });
+    const store = new FileStore(dir);
+    const data = await store.read();
+    expect(data.profiles.old).toEqual(makeProfile());
+    expect(data.profiles.old?.tokenAuth).toBeUndefined();
+    await store.update((state) => {
+      state.profiles.old!.tokenAuth = 'basic';
+    });
+    const written = JSON.parse(readFileSync(file, 'utf8'));
+    expect(written.profiles.old.tokenAuth).toBe('basic');
+    expect(written.profiles.newer).toMatchObject({
+      caFile: '/etc/ssl/acme.pem',
+      tokenAuth: 'private_key_jwt',
+      proxyProfile: { name: 'corp' },
+    });
+  });
+});
+
 describe('Store with a damaged or foreign file', () => {
   it('refuses a file that is not JSON with store-unreadable on first read, and leaves it untouched', async () => {
     const before = writeState('{"schemaVersion": 1, "profiles": {');
