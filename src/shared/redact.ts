@@ -54,31 +54,81 @@ export function printedKeys(value: unknown, found = new Set<string>()): Set<stri
  */
 export class SecretScrubber {
   /** Every form of every secret: the secret it encodes, and whether it may be printed as data. */
-  readonly #forms = new Map<string, { data: boolean; secret: string }>();
-  /** #forms, longest first: sorted once per change, not on every line written. */
-  #ordered: Array<[string, { data: boolean; secret: string }]> | undefined;
+  readonly #forms = new Map<string, Form>();
+  /** Each secret added, and whether it is data (a webhook key) rather than a credential. */
+  readonly #secrets = new Map<string, boolean>();
+  /** The forms by their first PREFIX characters, longest first: built once per change. */
+  #index: { heads: Set<number>; byPrefix: Map<string, Form[]> } | undefined;
 
   add(secret: string | null | undefined, options: { data?: boolean } = {}): void {
     // Very short values would scrub ordinary words; real secrets are long.
-    if (!secret || secret.length < 6) return;
-    for (const form of encodings(secret)) {
-      const known = this.#forms.get(form);
-      // A value known as a credential stays one, whatever else it is also used as.
-      const data = Boolean(options.data) && (known ? known.data : true);
-      if (known?.data === data) continue; // the store is read often: re-adding changes nothing
-      this.#forms.set(form, { data, secret: known?.secret ?? secret });
-      this.#ordered = undefined;
+    if (!secret || secret.length < PREFIX) return;
+    const data = Boolean(options.data);
+    const known = this.#secrets.get(secret);
+    // The store is read often: re-adding changes nothing. A credential stays one, whatever else it is.
+    if (known === false || known === data) return;
+    this.#secrets.set(secret, data);
+    for (const text of encodings(secret)) {
+      const form = this.#forms.get(text);
+      this.#forms.set(text, { text, data: data && (form ? form.data : true), secret: form?.secret ?? secret });
     }
+    this.#index = undefined;
   }
 
-  /** `printed`: the webhook keys this text carries as its data (stdout only); all else is scrubbed. */
+  /**
+   * `printed`: the webhook keys this text carries as its data (stdout only); all else is scrubbed.
+   * One pass over the text, leftmost and longest first, whatever the number of secrets: a fleet's
+   * store holds thousands of keys, and every line written goes through here.
+   */
   scrub(text: string, options: { printed?: ReadonlySet<string> } = {}): string {
-    let result = text;
-    this.#ordered ??= [...this.#forms].sort((a, b) => b[0].length - a[0].length);
-    for (const [form, { data, secret }] of this.#ordered) {
-      if (data && options.printed?.has(secret)) continue;
-      if (result.includes(form)) result = result.split(form).join(REDACTED);
+    this.#index ??= this.#build();
+    const { heads, byPrefix } = this.#index;
+    let out = '';
+    let copied = 0;
+    for (let i = 0; i + PREFIX <= text.length; ) {
+      const hit = heads.has(head(text, i)) ? this.#match(byPrefix, text, i, options.printed) : undefined;
+      if (!hit) {
+        i++;
+        continue;
+      }
+      out += `${text.slice(copied, i)}${REDACTED}`;
+      i += hit.length;
+      copied = i;
     }
-    return result;
+    return copied === 0 ? text : out + text.slice(copied);
   }
+
+  #match(byPrefix: Map<string, Form[]>, text: string, at: number, printed: ReadonlySet<string> | undefined): string | undefined {
+    for (const form of byPrefix.get(text.slice(at, at + PREFIX)) ?? []) {
+      if (form.data && printed?.has(form.secret)) continue;
+      if (text.startsWith(form.text, at)) return form.text;
+    }
+    return undefined;
+  }
+
+  #build(): { heads: Set<number>; byPrefix: Map<string, Form[]> } {
+    const byPrefix = new Map<string, Form[]>();
+    const heads = new Set<number>();
+    for (const form of this.#forms.values()) {
+      const prefix = form.text.slice(0, PREFIX);
+      byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), form]);
+      heads.add(head(form.text, 0));
+    }
+    for (const list of byPrefix.values()) list.sort((a, b) => b.text.length - a.text.length);
+    return { heads, byPrefix };
+  }
+}
+
+interface Form {
+  text: string;
+  data: boolean;
+  secret: string;
+}
+
+/** Secrets (and so their forms) are at least this long; forms are indexed by this many characters. */
+const PREFIX = 6;
+
+/** The first three characters at `at` as one number: a cheap first test before any string is made. */
+function head(text: string, at: number): number {
+  return text.charCodeAt(at) * 2 ** 32 + text.charCodeAt(at + 1) * 2 ** 16 + text.charCodeAt(at + 2);
 }

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { SecretScrubber } from '../../src/shared/redact.js';
+
+describe('SecretScrubber', () => {
+  it('scrubs each secret in every form, at the start, the end, back to back, and overlapping', () => {
+    const s = new SecretScrubber();
+    s.add('abc+def/ghi=');
+    s.add('token-123456');
+    // One secret holding another: the longer one is replaced whole.
+    s.add('token-123456-and-more');
+    const b64 = Buffer.from('abc+def/ghi=').toString('base64');
+    const text = `abc+def/ghi=token-123456 x ${encodeURIComponent('abc+def/ghi=')} y token-123456-and-more ${b64}`;
+    expect(s.scrub(text)).toBe('[redacted][redacted] x [redacted] y [redacted] [redacted]');
+    expect(s.scrub('token-12345')).toBe('token-12345');
+    expect(s.scrub('')).toBe('');
+  });
+
+  it('lets a webhook key stand only where it is printed as data, and never a credential', () => {
+    const s = new SecretScrubber();
+    s.add('webhook-key-1', { data: true });
+    s.add('webhook-key-2', { data: true });
+    s.add('client-secret-x');
+    s.add('client-secret-x', { data: true }); // a credential stays one
+    const printed = new Set(['webhook-key-1', 'client-secret-x']);
+    expect(s.scrub('webhook-key-1 webhook-key-2 client-secret-x', { printed })).toBe('webhook-key-1 [redacted] [redacted]');
+    expect(s.scrub('webhook-key-1')).toBe('[redacted]');
+  });
+
+  it('scrubs thousands of keys in one pass, the same as one at a time would', () => {
+    const s = new SecretScrubber();
+    const keys = Array.from({ length: 3000 }, (_, i) => `key-${i.toString(36).padStart(4, '0')}-${'x'.repeat(i % 7)}q`);
+    for (const key of keys) s.add(key, { data: true });
+    const text = keys.map((key, i) => `${i}:${key}`).join('\n');
+    const scrubbed = s.scrub(text);
+    expect(scrubbed.split('\n')).toEqual(keys.map((_, i) => `${i}:[redacted]`));
+  });
+});
