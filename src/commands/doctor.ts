@@ -3,7 +3,7 @@ import type { Context } from '../context.js';
 import { type Check, check, configDirCheck, hooksCheck, keysFileCheck, stateFileCheck } from '../lifecycle/health.js';
 import { keysFileOf } from '../lifecycle/keys.js';
 import type { ProtimeClient } from '../protime/client.js';
-import type { ExitKind } from '../shared/errors.js';
+import { CliError, type ExitKind } from '../shared/errors.js';
 import type { StoreData } from '../state/schemas.js';
 
 export interface DoctorResult {
@@ -15,7 +15,11 @@ export interface DoctorResult {
 const SKEW_WARN_S = 30;
 const SKEW_FAIL_S = 300;
 
-const messageOf = (error: unknown) => (error as Error)?.message ?? String(error);
+/** The message, and the hint that says what to do: doctor is read when something is wrong. */
+const messageOf = (error: unknown) => {
+  const hint = error instanceof CliError && error.hint ? ` ${error.hint}` : '';
+  return `${(error as Error)?.message ?? String(error)}${hint}`;
+};
 
 /**
  * What a person runs when cron mails: every check reported, none stopping the others unless it
@@ -76,7 +80,11 @@ async function networkChecks(ctx: Context): Promise<Check[]> {
   let date: string | null;
   try {
     const response = await client.request({ method: 'GET', path: '/webhooks', retry: 'idempotent', purpose: 'listing webhooks' });
-    checks.push(check('api', 'ok', `GET ${client.resolve('/webhooks')} answered ${response.status}`));
+    const url = client.resolve('/webhooks');
+    const proxy = ctx.http.proxyFor?.(new URL(url));
+    const caFile = ctx.env.PROTIME_HOOKS_CA_FILE || (await ctx.profileEntry()).caFile;
+    const route = [proxy ? `via proxy ${proxy}` : 'direct', ...(caFile ? [`trusting ${caFile}`] : [])].join(', ');
+    checks.push(check('api', 'ok', `GET ${url} answered ${response.status} (${route})`));
     date = response.headers.get('date');
   } catch (error) {
     return [...checks, check('api', 'fail', messageOf(error))];

@@ -65,6 +65,7 @@ describe('doctor', () => {
     expect(lines.map((l) => /^(ok|warn|fail) ([a-z-]+): \S/.exec(l)?.[2])).toEqual(NAMES);
     expect(human.stdout).toMatch(/^ok clock: this clock is (within a second of the server|1 s (ahead of|behind) the server)$/m);
     expect(human.stdout).toContain('ok hooks: 1 subscription hook(s), 0 in hooks/deploy/, all runnable');
+    expect(human.stdout).toMatch(/^ok api: GET http:\/\/127\.0\.0\.1:\d+\/api\/webhooks answered 200 \(direct\)$/m);
     for (const secret of [SECRET, TOKEN]) expect(`${human.stdout}${human.stderr}${json.stdout}`).not.toContain(secret);
   });
 
@@ -104,6 +105,17 @@ describe('doctor', () => {
     expect(statuses).toMatchObject({ login: 'ok', token: 'fail', hooks: 'ok' });
     expect(statuses.api).toBeUndefined();
     expect(human.stdout).toMatch(/^fail token: .*invalid_client/m);
+  });
+
+  it('goes the way renew goes: through the proxy of the environment (here one that is down), named in the failure', async () => {
+    const protime = await HostileProtime.start({});
+    servers.push(protime);
+    const dir = await protime.seed();
+    const run = await runMeasured(['doctor'], { PROTIME_HOOKS_CONFIG_DIR: dir, HTTP_PROXY: 'http://127.0.0.1:9' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^fail token: .*127\.0\.0\.1:9/m);
+    // Nothing reached the server itself: the proxy was the only way out.
+    expect(protime.seen).toEqual([]);
   });
 
   it('fails the API check when the API cannot be reached, with the address', async () => {
