@@ -123,6 +123,8 @@ function aligned(rows: string[][]): string {
 }
 
 function visibleLength(text: string): number {
+  // Most cells carry no colour: no regex for them (a fleet's table has thousands of cells).
+  if (!text.includes('\u001b')) return text.length;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes this strips.
   return text.replace(/\u001b\[[0-9;]*m/g, '').length;
 }

@@ -35,3 +35,15 @@ describe('SecretScrubber', () => {
     expect(scrubbed.split('\n')).toEqual(keys.map((_, i) => `${i}:[redacted]`));
   });
 });
+
+describe('the form-encoded form', () => {
+  it('is what URLSearchParams writes, for every printable ASCII character and more', () => {
+    const all = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('');
+    for (const secret of [all, `${all}é€😀`, 'a b+c%d~e!f']) {
+      const s = new SecretScrubber();
+      s.add(secret);
+      const form = new URLSearchParams({ s: secret }).toString().slice(2);
+      expect(s.scrub(`x ${form} y`)).toBe('x [redacted] y');
+    }
+  });
+});
