@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/state/file-store.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { API_PATH, api, mockList, NOW, seedStore } from '../helpers/protime.js';
-import { okRecord, serverOf } from './renew-helpers.js';
+import { dueRecord, mockCreate, mockDelete, okRecord, serverOf } from './renew-helpers.js';
 
 const runsOf = async (dir: string) => (await new FileStore(dir).read()).renewRuns?.default;
 // Minutes apart: the seeded token stays valid for an hour.
@@ -53,5 +53,28 @@ describe('renew notes each run for monitoring: lastRunAt, lastSuccessAt, consecu
     mockList([serverOf(ok), { ...serverOf(okRecord()), id: 'someone-elses' }]);
     expect((await runCli(['renew', 'someone-elses', '--config-dir', dir], { now: NOW })).code).toBe(2);
     expect(await runsOf(dir)).toBeUndefined();
+  });
+});
+
+describe('renew shows progress only at a terminal, and only for more than five replacements', () => {
+  const due = (n: number) => Array.from({ length: n }, (_, i) => dueRecord({ destinationUrl: `https://hooks.example.com/p${i}` }));
+
+  it.each([
+    [6, true, true],
+    [5, true, false],
+    [6, false, false],
+  ])('%i due, terminal %s: progress line %s', async (count, tty, shown) => {
+    const dir = tempDir();
+    const records = due(count);
+    await seedStore(dir, { records });
+    mockList(records.map((r) => serverOf(r)));
+    for (const [i, r] of records.entries()) {
+      mockCreate({ id: `new-${i}`, destinationUrl: r.destinationUrl });
+      mockDelete(r.id);
+    }
+    const result = await runCli(['renew', '--config-dir', dir], { now: NOW, tty, columns: 120 });
+    expect(result.code).toBe(0);
+    expect(result.stderr.includes(`renewing: ${count}/${count} replaced`)).toBe(shown);
+    expect(result.stderr.includes('renewing: 0/')).toBe(shown);
   });
 });
