@@ -175,16 +175,10 @@ export function handoverNeeded(ctx: Context, keysFile: boolean, record: Pick<Sub
  * record's pending mark: cleared when all succeeded, kept with the errors otherwise (the caller
  * then keeps the webhook it replaces, and the next renew tries again).
  */
-export function handOver(
-  ctx: Context,
-  record: SubscriptionRecord,
-  event: Exclude<HookEvent, 'dry-run'>,
-  previousId: string | null,
-  timeoutSeconds: number,
-): Promise<Deployment> {
+export function handOver(...args: Parameters<typeof handOverNow>): Promise<Deployment> {
   // One at a time: hooks of one receiver are not run over each other, and each keys file write
   // is made from a store that holds every key stored before it.
-  return ctx.serially(() => handOverNow(ctx, record, event, previousId, timeoutSeconds));
+  return args[0].serially(() => handOverNow(...args));
 }
 
 async function handOverNow(

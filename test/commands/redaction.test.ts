@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/state/file-store.js';
+import { forms } from '../e2e/hostile-server.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { API_PATH, api, makeRecord, mockList, NOW, SECRET, seedStore, TOKEN } from '../helpers/protime.js';
 import { dueRecord, mockCreate, serverOf } from './renew-helpers.js';
 
 const OTHER_KEY = 'other-subscription-key-1234567890';
-
-/** Every form a secret may be echoed in by a server or a library. */
-function forms(secret: string): string[] {
-  return [
-    secret,
-    encodeURIComponent(secret),
-    new URLSearchParams({ s: secret }).toString().slice(2),
-    Buffer.from(secret).toString('base64'),
-    Buffer.from(secret).toString('base64url'),
-  ];
-}
 
 /** An error body that echoes the caller's credentials back in every encoding. */
 function echo(): Record<string, unknown> {
