@@ -57,10 +57,19 @@ export class SecretScrubber {
   readonly #forms = new Map<string, { data: boolean; secret: string }>();
   /** #forms, longest first: sorted once per change, not on every line written. */
   #ordered: Array<[string, { data: boolean; secret: string }]> | undefined;
+  /**
+   * Each secret already added, with and without `data`: adding it again the same way changes no
+   * form (a form's `data` only ever goes from true to false), so it returns before encoding it.
+   * The store is read several times per renewal, with every key in it: that was O(keys) each time.
+   */
+  readonly #added = new Set<string>();
 
   add(secret: string | null | undefined, options: { data?: boolean } = {}): void {
     // Very short values would scrub ordinary words; real secrets are long.
     if (!secret || secret.length < 6) return;
+    const seen = `${options.data ? 'd' : 'c'}${secret}`;
+    if (this.#added.has(seen)) return;
+    this.#added.add(seen);
     for (const form of encodings(secret)) {
       const known = this.#forms.get(form);
       // A value known as a credential stays one, whatever else it is also used as.
