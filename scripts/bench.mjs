@@ -9,6 +9,7 @@
 //   --latency <ms>      added latency per API request for status online and renew (default 50)
 //   --only <groups>     comma list of startup,status,subscribe,renew
 //   --compare <bin>     another bin/protime-hooks.js (a build before a change), for the start-up cases
+//   --cpu-prof <dir>    run renew under node --cpu-prof, profiles written there (slower: not for the figures)
 //   --out <file>        where the JSON goes (default bench/results.json)
 // Seeding writes the emulator's --state-file and the CLI's state.json directly (no subscribe runs).
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,6 +32,7 @@ const { values: opts } = parseArgs({
     only: { type: 'string', default: 'startup,status,subscribe,renew' },
     compare: { type: 'string' },
     out: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const RUNS = Number(opts.runs);
@@ -73,7 +75,13 @@ const median = (values) => {
 };
 
 /** A clean environment: no proxy or config of the person running the bench leaks in. */
-const cliEnv = (configDir) => ({ PATH: process.env.PATH, HOME: dirname(configDir), PROTIME_HOOKS_CONFIG_DIR: configDir });
+// BENCH_NODE_OPTIONS reaches the CLI as NODE_OPTIONS: a preload that counts calls, say, while investigating.
+const cliEnv = (configDir) => ({
+  PATH: process.env.PATH,
+  HOME: dirname(configDir),
+  PROTIME_HOOKS_CONFIG_DIR: configDir,
+  ...(process.env.BENCH_NODE_OPTIONS && { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS }),
+});
 
 /** One timed run, synchronous and unwrapped: the start-up figures, where a wrapper's exec would show. */
 function timeSync(command, args, env) {
@@ -442,7 +450,8 @@ async function renew(concurrency) {
   try {
     const configDir = writeCliState(join(work, `renew-${concurrency ?? 'default'}`, 'config'), emulator.info, webhooks);
     await emulator.addLatency(LATENCY);
-    const args = [BIN, 'renew', '--json', ...(concurrency ? ['--concurrency', String(concurrency)] : [])];
+    const profiling = opts['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts['cpu-prof'])] : [];
+    const args = [...profiling, BIN, 'renew', '--json', ...(concurrency ? ['--concurrency', String(concurrency)] : [])];
     const emulatorCpu = cpuSeconds(emulator.child.pid);
     const run = await measure(process.execPath, args, cliEnv(configDir));
     const emulatorCpuS = cpuSeconds(emulator.child.pid) - emulatorCpu;
@@ -478,6 +487,7 @@ async function renew(concurrency) {
       duplicates: [...perDestination.values()].filter((n) => n > 1).length,
       destinationsServed: perDestination.size,
       requests,
+      stderrTail: run.stderr.slice(-2000),
     });
     tokens.push({
       profile: `renew --concurrency ${concurrency ?? 'default'} (1 profile)`,
