@@ -259,6 +259,26 @@ async function startEmulator(name, webhooks) {
     return text ? JSON.parse(text) : undefined;
   };
   emulator.addLatency = (ms) => emulator.control('POST', '/faults', { path: API_PATH, latencyMs: ms, count: -1 });
+  // The bench's own client for the measured floors: bare fetch, one token, one request at a time.
+  emulator.api = async (method, url, body) => {
+    emulator.token ??= await fetch(emulator.info.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: emulator.info.clientId,
+        client_secret: emulator.info.clientSecret,
+      }),
+    }).then(async (r) => (await r.json()).access_token);
+    const response = await fetch(url.startsWith('http') ? url : `${emulator.info.apiUrl}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${emulator.token}`, 'user-agent': 'protime-hooks-bench/1', 'content-type': 'application/json' },
+      body: body && JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
   // Counted from its stderr log, one line per request: /_emulator/requests keeps only the last 1000.
   emulator.count = (pattern) => (emulator.stderr.match(pattern) ?? []).length;
   emulator.tokenRequests = () => emulator.count(/POST \/tenants\/[^/ ]+\/connect\/token \d{3}/g);
@@ -268,6 +288,32 @@ async function startEmulator(name, webhooks) {
     await new Promise((done) => (child.exitCode === null ? child.once('exit', done) : done()));
   };
   return emulator;
+}
+
+/** Bare fetch reading every page in turn, as status must (each nextLink comes with the page before): median of 3, ms. */
+async function measurePages(emulator) {
+  const times = [];
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now();
+    for (let next = '/webhooks'; next; ) next = (await emulator.api('GET', next)).nextLink;
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+/** Bare fetch creating and deleting one webhook, 10 times in turn: the median pair, ms. */
+async function measurePair(emulator) {
+  const times = [];
+  for (let i = 0; i < 10; i++) {
+    const start = performance.now();
+    const { id } = await emulator.api('POST', '/webhooks', {
+      destinationUrl: `https://bench.example/floor/${i}`,
+      collectionName: 'contracts',
+    });
+    await emulator.api('DELETE', `/webhooks/${id}`);
+    times.push(performance.now() - start);
+  }
+  return median(times);
 }
 
 // ---------- the figures ----------
@@ -380,6 +426,8 @@ async function statusOnline() {
       samplesMs: runs.map((r) => Math.round(r.ms)),
     });
     tokens.push({ profile: 'status (1 profile)', invocations: ONLINE_RUNS + 1, tokenRequests: emulator.tokenRequests() });
+    const measured = await measurePages(emulator);
+    Object.assign(rows.at(-1), { measuredFloorMs: measured, floor: `${rows.at(-1).floor}; bare fetch ${measured.toFixed(0)} ms` });
   } finally {
     await emulator.stop();
   }
@@ -493,6 +541,12 @@ async function renew(concurrency) {
       profile: `renew --concurrency ${concurrency ?? 'default'} (1 profile)`,
       invocations: 1,
       tokenRequests: emulator.tokenRequests(),
+    });
+    const pair = await measurePair(emulator);
+    const measured = pair * RENEW;
+    Object.assign(rows.at(-1), {
+      measuredFloorMs: measured,
+      floor: `${rows.at(-1).floor}; bare fetch ${pair.toFixed(0)} ms a pair → ${fmtMs(measured)}`,
     });
   } finally {
     await emulator.stop();
