@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, lstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../shared/atomic-file.js';
 import { describeIssue } from '../shared/describe-issue.js';
@@ -26,6 +26,10 @@ export class FileStore implements Store {
   readonly file: string;
   readonly location: string;
   readonly #warn: (message: string) => void;
+  /** The identity (device, inode, size, mtime, ctime) of the file last found valid. */
+  #validated: string | undefined;
+  /** The last snapshot read() gave, and the identity of the file it was read from. */
+  #snapshot: { identity: string; data: StoreData } | undefined;
 
   constructor(dir: string, warn: (message: string) => void = () => undefined) {
     this.dir = dir;
@@ -35,8 +39,12 @@ export class FileStore implements Store {
     this.location = this.file;
   }
 
+  /**
+   * A snapshot, shared by every read of the same file and frozen, so no reader can change what
+   * another sees (changes go through update, which gets a copy of its own).
+   */
   async read(): Promise<StoreData> {
-    return this.readNow();
+    return this.readNow(true);
   }
 
   runLock(profile: string, command: string, options: RunLockOptions): Promise<Release> {
@@ -44,7 +52,7 @@ export class FileStore implements Store {
   }
 
   /** read(), synchronously: the file is small and local, and update() reads it under its lock. */
-  private readNow(): StoreData {
+  private readNow(snapshot = false): StoreData {
     // Read as conf itself reads it (the whole file, JSON), without loading conf: most commands only read.
     // A link would have every secret written wherever it points: refuse it, as ssh refuses odd key files.
     if (lstatSync(this.file, { throwIfNoEntry: false })?.isSymbolicLink()) {
@@ -58,8 +66,18 @@ export class FileStore implements Store {
     }
     this.#tighten();
     let raw: unknown;
+    let identity: string;
     try {
-      raw = JSON.parse(readFileSync(this.file, 'utf8'));
+      // Opened once: the identity and the bytes are those of the same file, whatever is renamed over it.
+      const fd = openSync(this.file, 'r');
+      try {
+        const stat = fstatSync(fd, { bigint: true });
+        identity = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+        if (snapshot && this.#snapshot?.identity === identity) return this.#snapshot.data;
+        raw = JSON.parse(readFileSync(fd, 'utf8'));
+      } finally {
+        closeSync(fd);
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyStore();
       throw unreadable(this.file, error);
@@ -73,13 +91,22 @@ export class FileStore implements Store {
         hint: 'Upgrade protime-hooks; this version leaves the file untouched.',
       });
     }
-    const parsed = storeSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw failure('store-invalid', `The state file ${this.file} is damaged (${describeIssue(parsed.error)}).`, {
-        hint: 'It was left untouched. Restore it from a backup, or move it aside to start afresh (its webhook keys would be lost).',
-      });
+    // The same file (no write can keep its inode, size, mtime and ctime) found valid already in this
+    // process: parsed again, since callers change what they get, but not validated again. A renew
+    // reads the store a few times per replacement; validating each was most of its CPU.
+    let data = raw as StoreData;
+    if (identity !== this.#validated) {
+      const parsed = storeSchema.safeParse(raw);
+      if (!parsed.success) {
+        throw failure('store-invalid', `The state file ${this.file} is damaged (${describeIssue(parsed.error)}).`, {
+          hint: 'It was left untouched. Restore it from a backup, or move it aside to start afresh (its webhook keys would be lost).',
+        });
+      }
+      this.#validated = identity;
+      data = parsed.data;
     }
-    return parsed.data;
+    if (snapshot) this.#snapshot = { identity, data: deepFreeze(data) };
+    return data;
   }
 
   /**
@@ -228,4 +255,13 @@ async function applyAll(batch: Pending[], read: () => StoreData): Promise<{ data
     }
     if (!restart) return { data, outcomes };
   }
+}
+
+/** Freezes a parsed JSON value all the way down: a shared snapshot must not be changed by anyone. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

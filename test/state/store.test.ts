@@ -187,6 +187,21 @@ describe('Store with a damaged or foreign file', () => {
     expect(readFileSync(file).equals(before)).toBe(true);
   });
 
+  it('validates again a file changed in place after a valid read, even to the same size and JSON', async () => {
+    const store = new FileStore(dir);
+    await store.update((data) => {
+      data.subscriptions.default = { x: makeRecord({ id: 'x', status: 'Enabled' }) };
+    });
+    await store.read();
+    // Same length, still JSON, but a field of the wrong type: only validation can tell.
+    const text = readFileSync(file, 'utf8');
+    const damaged = text.replace('"status": "Enabled"', '"status": 12345678 ');
+    expect(damaged).not.toBe(text);
+    expect(damaged.length).toBe(text.length);
+    writeFileSync(file, damaged);
+    expect((await cliErrorOf(() => store.read())).code).toBe('store-invalid');
+  });
+
   it('refuses a file damaged after the Store was opened, in read and update, and leaves it untouched', async () => {
     const store = new FileStore(dir);
     await store.update((data) => {
