@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, fstatSync, lstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { type BigIntStats, chmodSync, closeSync, fstatSync, lstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../shared/atomic-file.js';
 import { describeIssue } from '../shared/describe-issue.js';
@@ -72,7 +72,7 @@ export class FileStore implements Store {
       const fd = openSync(this.file, 'r');
       try {
         const stat = fstatSync(fd, { bigint: true });
-        identity = `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+        identity = identityOf(stat);
         if (snapshot && this.#snapshot?.identity === identity) return this.#snapshot.data;
         raw = JSON.parse(readFileSync(fd, 'utf8'));
       } finally {
@@ -154,6 +154,9 @@ export class FileStore implements Store {
       if (outcomes.some((o) => o.ok)) {
         try {
           writeFileAtomic(this.file, `${JSON.stringify(data, undefined, '\t')}\n`, 0o600);
+          // What this process just wrote, under the lock, from data it had validated and changed
+          // only through typed code: not validated again on its next read (another process does).
+          this.#validated = identityOf(statSync(this.file, { bigint: true }));
         } catch (error) {
           writeError = this.#writeFailure(error);
         }
@@ -264,4 +267,9 @@ function deepFreeze<T>(value: T): T {
     for (const inner of Object.values(value)) deepFreeze(inner);
   }
   return value;
+}
+
+/** What tells one version of the file from another: no write keeps all five. */
+function identityOf(stat: BigIntStats): string {
+  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
 }

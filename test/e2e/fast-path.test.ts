@@ -1,5 +1,5 @@
 /**
- * `--version` and `--help` alone are answered by the shim from dist/fast.mjs without loading the
+ * `--version` and `--help` alone are answered by the shim from dist/fast.cjs without loading the
  * CLI. What they print must be exactly what the CLI (commander) prints: compared with the same
  * request made so that the shim passes it on (a second, neutral flag), piped and at terminals of
  * several widths, the fast ones and those that fall through.
