@@ -121,7 +121,9 @@ export class SecretScrubber {
     const heads = new Set<number>();
     for (const form of this.#forms.values()) {
       const prefix = form.text.slice(0, PREFIX);
-      byPrefix.set(prefix, [...(byPrefix.get(prefix) ?? []), form]);
+      const list = byPrefix.get(prefix);
+      if (list) list.push(form);
+      else byPrefix.set(prefix, [form]);
       heads.add(head(form.text, 0));
     }
     for (const list of byPrefix.values()) list.sort((a, b) => b.text.length - a.text.length);
