@@ -237,7 +237,11 @@ function scrubbed(target: NodeJS.WritableStream, scrubber: SecretScrubber): Pick
  * echoes a key of another subscription, or the token, in an error is scrubbed too.
  */
 function learningSecrets(store: Store, scrubber: SecretScrubber): Store {
+  // read() hands out one snapshot per version of the store: each is learnt once, not per read.
+  const learnt = new WeakSet<StoreData>();
   const learn = (data: StoreData) => {
+    if (learnt.has(data)) return data;
+    learnt.add(data);
     for (const profile of Object.values(data.profiles)) {
       scrubber.add(profile.clientSecret);
       scrubber.add(profile.token?.accessToken);

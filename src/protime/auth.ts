@@ -174,6 +174,10 @@ export interface TokenSource {
  */
 export class TokenProvider {
   #rejected?: string;
+  /** The token this run holds: a renew's eight workers ask for it on every request. */
+  #held?: { accessToken: string; expiresAt: number };
+  /** One token request at a time: concurrent askers share its answer. */
+  #fetching?: Promise<string>;
 
   constructor(
     private readonly source: TokenSource,
@@ -183,7 +187,25 @@ export class TokenProvider {
     private readonly onSecret: (secret: string) => void = () => undefined,
   ) {}
 
-  async get(options: { renew?: boolean } = {}): Promise<string> {
+  /**
+   * A valid token: the one held, else the store's cached one, else a new one (saved for the next
+   * run). `renew`: the server refused `rejected` (or, when not named, the token held or cached):
+   * never hand it out again.
+   */
+  async get(options: { renew?: boolean; rejected?: string } = {}): Promise<string> {
+    if (options.renew) this.#rejected = options.rejected ?? this.#held?.accessToken ?? this.#rejected;
+    const held = this.#held;
+    if (held && held.accessToken !== this.#rejected && held.expiresAt - EXPIRY_MARGIN_MS > this.now().getTime()) {
+      return held.accessToken;
+    }
+    const rejectCached = Boolean(options.renew && !options.rejected && !held);
+    this.#fetching ??= this.#obtain(rejectCached).finally(() => {
+      this.#fetching = undefined;
+    });
+    return this.#fetching;
+  }
+
+  async #obtain(rejectCached: boolean): Promise<string> {
     const entry = await this.source.load();
     if (!entry) {
       throw authError('not-logged-in', `Profile "${this.profile}" is not logged in.`, {
@@ -192,14 +214,16 @@ export class TokenProvider {
     }
     const { credentials, token: cached } = entry;
     this.onSecret(credentials.clientSecret);
-    if (options.renew && cached) this.#rejected = cached.accessToken;
+    if (rejectCached && cached) this.#rejected = cached.accessToken;
     if (cached && cached.accessToken !== this.#rejected && Date.parse(cached.expiresAt) - EXPIRY_MARGIN_MS > this.now().getTime()) {
       this.onSecret(cached.accessToken);
+      this.#held = { accessToken: cached.accessToken, expiresAt: Date.parse(cached.expiresAt) };
       return cached.accessToken;
     }
     const token = await fetchToken(credentials, this.http, this.now());
     this.onSecret(token.accessToken);
     await this.source.save(token, credentials.clientSecret);
+    this.#held = { accessToken: token.accessToken, expiresAt: Date.parse(token.expiresAt) };
     return token.accessToken;
   }
 }

@@ -20,11 +20,13 @@ export class ProtimeClient {
 
   async request(request: ApiRequest): Promise<HttpResponse> {
     const url = this.resolve(request.path);
-    let response = await send({ ...request, url, bearer: await this.tokens.get() }, this.http);
+    const bearer = await this.tokens.get();
+    let response = await send({ ...request, url, bearer }, this.http);
     if (response.status === 401) {
-      // The cached token may have been revoked or expired early: one fresh token, one more try.
+      // The token may have been revoked or expired early: one fresh token (unless another request
+      // already replaced this one), one more try.
       this.http.trace?.('401: fetching a new token and trying once more');
-      response = await send({ ...request, url, bearer: await this.tokens.get({ renew: true }) }, this.http);
+      response = await send({ ...request, url, bearer: await this.tokens.get({ renew: true, rejected: bearer }) }, this.http);
     }
     if (response.status < 200 || response.status >= 300) throw apiError(response, request);
     return response;

@@ -216,6 +216,38 @@ describe('TokenProvider: the token cache', () => {
     );
   });
 
+  it('concurrent askers share one token request, and a held token is not looked up in the store again', async () => {
+    const store = await storeWithProfile();
+    let loads = 0;
+    const source = profileTokens(store, 'default');
+    const counting = {
+      ...source,
+      load: () => {
+        loads++;
+        return source.load();
+      },
+    };
+    const provider = new TokenProvider(counting, 'default', settings(), testClock().now);
+    mockToken(SECRET.token); // answered once: a second token request would find no mock and fail
+    expect(await Promise.all(Array.from({ length: 8 }, () => provider.get()))).toEqual(Array(8).fill(SECRET.token));
+    expect(loads).toBe(1);
+    for (let i = 0; i < 20; i++) await provider.get();
+    expect(loads).toBe(1);
+  });
+
+  it('after a 401, renews only the token that was refused: one already replaced is handed out as it is', async () => {
+    const store = await storeWithProfile({ token: { accessToken: SECRET.token, expiresAt: '2025-01-01T00:30:00.000Z', scopes: SCOPES } });
+    const provider = new TokenProvider(profileTokens(store, 'default'), 'default', settings(), testClock().now);
+    expect(await provider.get()).toBe(SECRET.token);
+    mockToken(SECRET.token2); // once: the second worker's renew must not fetch again
+    const [a, b] = await Promise.all([
+      provider.get({ renew: true, rejected: SECRET.token }),
+      provider.get({ renew: true, rejected: SECRET.token }),
+    ]);
+    expect([a, b]).toEqual([SECRET.token2, SECRET.token2]);
+    expect(await provider.get({ renew: true, rejected: SECRET.token })).toBe(SECRET.token2);
+  });
+
   it('hands every secret it sees to onSecret, for the scrubber', async () => {
     const store = await storeWithProfile();
     const seen: string[] = [];
