@@ -19,7 +19,14 @@ function makeFolders(dir: string): void {
     at = parent;
   }
   if (existsSync(at) && !statSync(at).isDirectory()) throw new Error(`${at} is not a folder`);
-  for (const folder of missing) mkdirSync(folder, { mode: 0o700 });
+  for (const folder of missing) {
+    try {
+      mkdirSync(folder, { mode: 0o700 });
+    } catch (error) {
+      // Another process starting at the same moment (two cron jobs on a new machine) made it first.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(folder).isDirectory()) throw error;
+    }
+  }
 }
 
 /**

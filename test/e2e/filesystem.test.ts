@@ -200,3 +200,15 @@ describe.each(ROWS)('$name', (row) => {
     row.after?.(dir, command);
   });
 });
+
+describe('a config dir made by several processes at once', () => {
+  it('ten commands started together on a folder that does not exist yet all get it (none fails making it)', async () => {
+    const dir = join(makeTempDir('ph-race-'), 'a', 'b', 'config');
+    const runs = await Promise.all(
+      Array.from({ length: 10 }, () => runMeasured(['status', '--offline', '--json'], { PROTIME_HOOKS_CONFIG_DIR: dir })),
+    );
+    // Not logged in (4) is the answer each must give; a lost race on mkdir was exit 1.
+    expect(runs.map((r) => [r.code, r.code === 4 ? '' : r.stderr])).toEqual(Array(10).fill([4, '']));
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+});
