@@ -15,6 +15,8 @@ import { checkUserAgent } from './shared/user-agent.js';
 import { VERSION } from './shared/version.js';
 import { FileStore } from './state/file-store.js';
 import type { ProfileEntry, StoreData } from './state/schemas.js';
+import { parseStoreKey } from './state/seal.js';
+import { sealedStore } from './state/sealed-store.js';
 import type { Store } from './state/store.js';
 
 /** The process's streams and whether each is a terminal. Tests pass in-memory ones. */
@@ -170,7 +172,7 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
           'Pass --config-dir <path> or set PROTIME_HOOKS_CONFIG_DIR.',
         );
       }
-      store ??= learningSecrets(new FileStore(globals.configDir, (message) => context.log.warn(message)), scrubber);
+      store ??= openStore(globals.configDir, env, scrubber, context.log);
       return store;
     },
     async profileEntry() {
@@ -197,6 +199,21 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     },
   };
   return context;
+}
+
+/**
+ * The file store in `configDir`, its secrets sealed at rest when PROTIME_HOOKS_STORE_KEY is set (a
+ * malformed key is a usage error, the key itself made known to the scrubber first), and every
+ * secret it yields learnt by the scrubber.
+ */
+function openStore(configDir: string, env: Env, scrubber: SecretScrubber, log: ConsolaInstance): Store {
+  scrubber.add(env.PROTIME_HOOKS_STORE_KEY?.trim());
+  const key = parseStoreKey(env.PROTIME_HOOKS_STORE_KEY);
+  const file = new FileStore(configDir, (message) => log.warn(message));
+  return learningSecrets(
+    sealedStore(file, key, (message) => log.info(message)),
+    scrubber,
+  );
 }
 
 /** A profile's credentials and token cache, as the token provider sees them, kept in `store`. */

@@ -41,6 +41,9 @@ export const COMMANDS = {
   listen: () => import('../commands/listen.js'),
   schedule: () => import('../commands/schedule.js'),
   completion: () => import('../commands/completion.js'),
+  'store-migrate': () => import('../commands/store-migrate.js'),
+  'store-export': () => import('../commands/store-export.js'),
+  'store-import': () => import('../commands/store-import.js'),
 } satisfies Record<string, () => Promise<CommandModule>>;
 
 export type CommandName = keyof typeof COMMANDS;

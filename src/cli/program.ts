@@ -5,6 +5,7 @@ import { accountCommands } from './account.js';
 import type { Act, Dispatch } from './commands.js';
 import { localCommands } from './local.js';
 import { resolveGlobals } from './options.js';
+import { storeCommands } from './store.js';
 import { subscriptionCommands } from './subscriptions.js';
 import { toolCommands } from './tools.js';
 
@@ -42,6 +43,7 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
   accountCommands(program, act, env);
   subscriptionCommands(program, act);
   localCommands(program, act, env);
+  storeCommands(program, act);
   toolCommands(program, act);
   return program;
 }

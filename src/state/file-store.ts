@@ -7,13 +7,13 @@ import { describeWriteError } from '../shared/fs-errors.js';
 import { acquireLock } from './lock.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { acquireRunLock } from './runlock.js';
-import { STORE_VERSION, type StoreData, storeSchema } from './schemas.js';
+import { PLAIN_STORE_VERSION, STORE_VERSION, type StoreData, storeSchema } from './schemas.js';
 import type { Release, RunLockOptions, Store } from './store.js';
 
 const FILE_NAME = 'state';
 
 function emptyStore(): StoreData {
-  return { schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} };
+  return { schemaVersion: PLAIN_STORE_VERSION, profiles: {}, subscriptions: {} };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,44 @@ const GARBAGE_DIR = mkdtempSync(join(tmpdir(), 'ph-ca-'));
 afterAll(() => rmSync(GARBAGE_DIR, { recursive: true, force: true }));
 const PEM_GARBAGE = join(GARBAGE_DIR, 'garbage.pem');
 writeFileSync(PEM_GARBAGE, '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n');
+/** `store import --from` documents that are not a store export, or not one to trust. */
+const EXPORT_HEAD = {
+  format: 'protime-hooks-state',
+  formatVersion: 1,
+  secrets: 'included',
+  exportedAt: '2026-06-01T12:00:00Z',
+  source: 'x',
+};
+const BAD_IMPORTS = Object.entries({
+  'not-json': '{"format": "protime-hooks-state",',
+  'not-an-export': JSON.stringify({ schemaVersion: 1, profiles: {}, subscriptions: {} }),
+  'newer-format': JSON.stringify({ ...EXPORT_HEAD, formatVersion: 2, profiles: {}, subscriptions: {} }),
+  'prototype-profile': `{"format":"protime-hooks-state","formatVersion":1,"secrets":"omitted","profiles":{"__proto__":{"polluted":true}},"subscriptions":{}}`,
+  'prototype-record': `{"format":"protime-hooks-state","formatVersion":1,"secrets":"omitted","profiles":{},"subscriptions":{"default":{"__proto__":{"polluted":true}}}}`,
+  'bad-profile': JSON.stringify({ ...EXPORT_HEAD, profiles: { default: { tenant: 'acme' } }, subscriptions: {} }),
+  'misfiled-record': JSON.stringify({
+    ...EXPORT_HEAD,
+    profiles: {},
+    subscriptions: {
+      default: {
+        'wh-9': {
+          id: 'wh-1',
+          collection: 'contracts',
+          destinationUrl: 'https://h.example/x',
+          externalReferences: [],
+          key: null,
+          validUntil: 'x',
+          createdAt: 'x',
+          status: 'Enabled',
+        },
+      },
+    },
+  }),
+}).map(([name, content]) => {
+  const path = join(GARBAGE_DIR, `${name}.json`);
+  writeFileSync(path, content);
+  return path;
+});
 
 /** Runs argv against a seeded store and checks the answer is a clean usage error that changed nothing. */
 async function expectUsageError(argv: string[], code: string, env: Record<string, string> = {}) {
@@ -153,6 +192,33 @@ describe('bad input is a usage error that changes nothing', () => {
     expect(result.code).toBe(2);
     expect(result.json().error).toMatchObject({ code: 'bad-token-auth' });
     expect(result.json().error.message).toContain('"private_key_jwt"');
+  });
+
+  it.each([
+    'short',
+    'x'.repeat(44),
+    randomBytes(32).toString('hex'),
+    randomBytes(16).toString('base64'),
+    randomBytes(33).toString('base64'),
+  ])('PROTIME_HOOKS_STORE_KEY=%j is a usage error naming the variable, never the value', async (value) => {
+    for (const argv of [['status', '--offline'], ['keys'], ['store', 'migrate'], ['store', 'export', '--include-secrets']]) {
+      await expectUsageError(argv, 'bad-store-key', { PROTIME_HOOKS_STORE_KEY: value });
+    }
+    const dir = tempDir();
+    const result = await runCli(['keys', '--config-dir', dir], { env: { PROTIME_HOOKS_STORE_KEY: value } });
+    expect(result.stderr).toContain('PROTIME_HOOKS_STORE_KEY must be 32 random bytes in base64');
+    expect(result.stderr).not.toContain(value);
+  });
+
+  it.each([...BAD_IMPORTS, '/nonexistent/export.json', '/'])(
+    'store import --from %s is refused before anything is written',
+    async (path) => {
+      await expectUsageError(['store', 'import', '--from', path], 'bad-import');
+    },
+  );
+
+  it('store import of more than 64 MiB is refused, not read on forever', async () => {
+    await expectUsageError(['store', 'import', '--from', '/dev/zero'], 'import-too-large');
   });
 
   it.each(['1e9', '3000000', '601', '0', '-5', 'soon'])('PROTIME_HOOKS_TIMEOUT=%j', async (value) => {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/shared/errors.js';
 import { FileStore } from '../../src/state/file-store.js';
-import { STORE_VERSION } from '../../src/state/schemas.js';
+import { PLAIN_STORE_VERSION, STORE_VERSION } from '../../src/state/schemas.js';
 import { makeProfile, makeRecord } from './fixtures/records.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -86,7 +86,11 @@ describe('Store.update', () => {
     expect(result).toEqual({ saved: 'default' });
 
     const fresh = await new FileStore(dir).read();
-    expect(fresh).toEqual({ schemaVersion: STORE_VERSION, profiles: { default: makeProfile({ tenant: 'acme' }) }, subscriptions: {} });
+    expect(fresh).toEqual({
+      schemaVersion: PLAIN_STORE_VERSION,
+      profiles: { default: makeProfile({ tenant: 'acme' }) },
+      subscriptions: {},
+    });
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(fresh);
   });
 
@@ -141,7 +145,7 @@ describe('Store.update', () => {
   });
 
   it('reads an absent file as an empty store without creating it', async () => {
-    expect(await new FileStore(dir).read()).toEqual({ schemaVersion: STORE_VERSION, profiles: {}, subscriptions: {} });
+    expect(await new FileStore(dir).read()).toEqual({ schemaVersion: PLAIN_STORE_VERSION, profiles: {}, subscriptions: {} });
     expect(existsSync(file)).toBe(false);
   });
 });
