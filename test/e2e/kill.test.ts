@@ -25,8 +25,11 @@ const SEED = Number(process.env.KILL_SEED ?? Math.floor(Math.random() * 2 ** 31)
 const PER_BATCH = 5;
 /** How long one unkilled run takes here (measured first: start-up is a large part of it). */
 const unkilledMs = { renew: 1_500, subscribe: 800 };
-/** How far past the first 201 the 'answered' kills may land. */
-const AFTER_MS = { renew: 100, subscribe: 20 };
+/**
+ * How far past the run's last 201 the 'answered' kills may land: a renew's replacements run side
+ * by side, so once the last answer is in, its keys are stored and its deletes sent within tens of ms.
+ */
+const AFTER_MS = { renew: 30, subscribe: 20 };
 /** When the first POST /webhooks is handled after the spawn (measured too). */
 const firstCreateMs = { renew: 450, subscribe: 450 };
 
@@ -57,12 +60,16 @@ interface Figures {
   storeLockLeft: number;
 }
 
-/** Resolves once the emulator has sent its first 201 to POST /webhooks (its request log says so). */
-async function firstAnswerSent(emulator: EmulatorProcess, gone: () => boolean): Promise<void> {
+/**
+ * Resolves once the emulator has sent `count` 201s to POST /webhooks (its request log says so). A
+ * renew replaces its subscriptions concurrently, and the held answer is then the last to go out:
+ * "after the 201" means after all of them.
+ */
+async function answersSent(emulator: EmulatorProcess, count: number, gone: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!gone() && Date.now() < deadline) {
     const log = await emulator.requests();
-    if (log.some((r) => r.method === 'POST' && r.path === API_WEBHOOKS_PATH && r.status === 201)) return;
+    if (log.filter((r) => r.method === 'POST' && r.path === API_WEBHOOKS_PATH && r.status === 201).length >= count) return;
     await sleep(5);
   }
 }
@@ -129,8 +136,8 @@ describe('SIGKILL during renew/subscribe', () => {
         // and state.json; the aims only keep the three outcomes all frequent.
         //  - start: a random moment up to when the first create is usually handled (mostly start-up);
         //  - held: a random moment within the held answer, by the measured timings;
-        //  - answered: as soon as the emulator has sent a 201, plus a random 0..AFTER_MS (storing the
-        //    key, deleting the old webhook, the next create, printing, exiting).
+        //  - answered: as soon as the emulator has sent every 201 of the run, plus a random
+        //    0..AFTER_MS (storing the keys, deleting the old webhooks, printing, exiting).
         const aim = (['start', 'held', 'answered'] as const)[Math.floor(random() * 3)]!;
         const created0 = firstCreateMs[mode];
         const killAfterMs = Math.round(
@@ -155,7 +162,9 @@ describe('SIGKILL during renew/subscribe', () => {
         mode === 'renew' ? figures.renewRuns++ : figures.subscribeRuns++;
         await emulator.clearRequests();
         const victim = user.spawn(args);
-        if (aim === 'answered') await Promise.race([firstAnswerSent(emulator, () => victim.hasExited), victim.exited]);
+        // renew --renew-within 40d replaces every destination served; subscribe creates one.
+        const creates = mode === 'renew' ? servedBefore.length : 1;
+        if (aim === 'answered') await Promise.race([answersSent(emulator, creates, () => victim.hasExited), victim.exited]);
         await Promise.race([sleep(killAfterMs), victim.exited]);
         if (!victim.hasExited) victim.child.kill('SIGKILL');
         const exit = await victim.exited;
