@@ -100,6 +100,19 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
     for (const secret of [created.key, renewed.key, emulator.info.clientSecret]) expect(dump).not.toContain(secret);
   }, 60_000);
 
+  it('store export from the file store | store import into PostgreSQL moves every key', async () => {
+    const emulator = await EmulatorProcess.start();
+    const local = new CliUser(emulator);
+    expectExit(await local.login(), 0, 'login on the file store');
+    const created = expectExit(await local.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
+    const exported = expectExit(await local.run(['store', 'export', '--include-secrets']), 0, 'export').stdout;
+    const shared = new PostgresUser(emulator, { PROTIME_HOOKS_STORE: cluster.newDatabase(`e2e_${++databases}`) });
+    expectExit(await shared.run(['store', 'import'], { stdin: exported }), 0, 'import into PostgreSQL');
+    const keys = expectExit(await shared.run(['keys', '--json']), 0, 'keys on PostgreSQL').json() as Array<{ id: string; key: string }>;
+    expect(keys).toEqual([expect.objectContaining({ id: created.id, key: created.key })]);
+    expect(expectExit(await shared.run(['status', '--json']), 0, 'status on PostgreSQL').json().summary.ok).toBe(1);
+  }, 60_000);
+
   it('an unreachable store exits 75 store-unreachable, a wrong password 4 store-auth; neither prints the password or a stack', async () => {
     const emulator = await EmulatorProcess.start();
     const down = new PostgresUser(emulator, { PROTIME_HOOKS_STORE: 'postgres://hooks:hunter2-secret@127.0.0.1:9/hooks' });
