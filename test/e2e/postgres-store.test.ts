@@ -3,8 +3,10 @@
  * PROTIME_HOOKS_STORE set, on a real throwaway cluster; two "hosts" (two config dirs) sharing it.
  */
 
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresCluster, postgresSkip, startPostgres } from '../helpers/postgres.js';
@@ -24,6 +26,7 @@ afterEach(async () => {
 });
 
 const URL = 'http://127.0.0.1:9/pg-store';
+const HOLDER = fileURLToPath(new globalThis.URL('../state/fixtures/hold-pg-lock.ts', import.meta.url));
 
 /** One query on a connection of its own, closed whatever happens. */
 async function query(url: string, sql: string) {
@@ -98,6 +101,25 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
       await query(url, 'select * from protime_hooks.profiles'),
     ]);
     for (const secret of [created.key, renewed.key, emulator.info.clientSecret]) expect(dump).not.toContain(secret);
+  }, 60_000);
+
+  it('renew meets a run lock held on another host (exit 75 run-locked), and runs at once after that holder is SIGKILLed', async () => {
+    const emulator = await EmulatorProcess.start();
+    const url = cluster.newDatabase(`e2e_${++databases}`);
+    const user = new PostgresUser(emulator, { PROTIME_HOOKS_STORE: url });
+    expectExit(await user.login(), 0, 'login');
+    const created = expectExit(await user.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
+    const holder = spawn(process.execPath, ['--import', 'tsx', HOLDER, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.on('data', (chunk) => String(chunk).includes('held') && resolve());
+      holder.on('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+    });
+    const locked = expectExit(await user.run(['renew', created.id, '--json']), 75, 'renew while held').json();
+    expect(locked.error.code).toBe('run-locked');
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.on('exit', resolve));
+    const renewed = expectExit(await user.run(['renew', created.id, '--json']), 0, 'renew after the kill').json().results[0];
+    expect(renewed).toMatchObject({ action: 'renewed', oldId: created.id });
   }, 60_000);
 
   it('store export from the file store | store import into PostgreSQL moves every key', async () => {
