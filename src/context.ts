@@ -14,6 +14,7 @@ import { SecretScrubber } from './shared/redact.js';
 import { checkUserAgent } from './shared/user-agent.js';
 import { VERSION } from './shared/version.js';
 import { FileStore } from './state/file-store.js';
+import { PostgresStore, parseStoreUrl } from './state/postgres-store.js';
 import type { ProfileEntry, StoreData } from './state/schemas.js';
 import { parseStoreKey } from './state/seal.js';
 import { sealedStore } from './state/sealed-store.js';
@@ -38,6 +39,11 @@ export interface GlobalOptions {
   profile: string;
   /** Empty when no flag, variable or home names one; the store then refuses with no-config-dir. */
   configDir: string;
+  /**
+   * --store / PROTIME_HOOKS_STORE: a postgres:// URL selects the PostgreSQL store (the config dir
+   * then holds no state); absent, the file store in the config dir.
+   */
+  store?: string;
   json: boolean;
   quiet: boolean;
   debug: boolean;
@@ -165,6 +171,10 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
     }),
     releaseHeld: () => report.release(),
     get store() {
+      if (globals.store !== undefined) {
+        store ??= openStore({ url: globals.store }, env, scrubber, context.log);
+        return store;
+      }
       if (!globals.configDir) {
         throw usageError(
           'no-config-dir',
@@ -172,7 +182,7 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
           'Pass --config-dir <path> or set PROTIME_HOOKS_CONFIG_DIR.',
         );
       }
-      store ??= openStore(globals.configDir, env, scrubber, context.log);
+      store ??= openStore({ configDir: globals.configDir }, env, scrubber, context.log);
       return store;
     },
     async profileEntry() {
@@ -202,16 +212,25 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
 }
 
 /**
- * The file store in `configDir`, its secrets sealed at rest when PROTIME_HOOKS_STORE_KEY is set (a
+ * The PostgreSQL store at `url` (its password, from the URL or PGPASSWORD, made known to the
+ * scrubber first), else the file store in `configDir`; its secrets sealed at rest when PROTIME_HOOKS_STORE_KEY is set (a
  * malformed key is a usage error, the key itself made known to the scrubber first), and every
  * secret it yields learnt by the scrubber.
  */
-function openStore(configDir: string, env: Env, scrubber: SecretScrubber, log: ConsolaInstance): Store {
+function openStore(where: { configDir: string } | { url: string }, env: Env, scrubber: SecretScrubber, log: ConsolaInstance): Store {
   scrubber.add(env.PROTIME_HOOKS_STORE_KEY?.trim());
+  scrubber.add(env.PGPASSWORD);
+  let backend: Store;
+  if ('url' in where) {
+    const target = parseStoreUrl(where.url, env);
+    scrubber.add(target.password);
+    backend = new PostgresStore(target);
+  } else {
+    backend = new FileStore(where.configDir, (message) => log.warn(message));
+  }
   const key = parseStoreKey(env.PROTIME_HOOKS_STORE_KEY);
-  const file = new FileStore(configDir, (message) => log.warn(message));
   return learningSecrets(
-    sealedStore(file, key, (message) => log.info(message)),
+    sealedStore(backend, key, (message) => log.info(message)),
     scrubber,
   );
 }

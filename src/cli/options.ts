@@ -62,6 +62,7 @@ export function resolveGlobals(raw: Record<string, unknown>, env: Env): GlobalOp
   return {
     profile: checkProfileName((raw.profile as string | undefined) ?? (env.PROTIME_PROFILE || 'default')),
     configDir: (raw.configDir as string | undefined) ?? (env.PROTIME_HOOKS_CONFIG_DIR || defaultConfigDir(env)),
+    store: (raw.store as string | undefined) ?? (env.PROTIME_HOOKS_STORE || undefined),
     json: Boolean(raw.json),
     quiet: Boolean(raw.quiet),
     debug: Boolean(raw.debug) || truthy(env.PROTIME_HOOKS_DEBUG),

@@ -17,6 +17,7 @@ export function buildProgram(dispatch: Dispatch, io: IO, env: Env, onError: (mes
     .helpOption('-h, --help', 'show help')
     .option('--profile <name>', 'stored profile to use (env PROTIME_PROFILE, default "default")')
     .option('--config-dir <path>', 'where state lives (env PROTIME_HOOKS_CONFIG_DIR, default $XDG_CONFIG_HOME/protime-hooks)')
+    .option('--store <url>', 'a postgres:// URL: state shared in PostgreSQL (env PROTIME_HOOKS_STORE, which keeps a password out of argv)')
     .option('--json', 'machine output: exactly one JSON document on stdout, errors included')
     .option('-q, --quiet', 'print only errors on stderr')
     .option('--debug', 'trace HTTP on stderr with secrets redacted (env PROTIME_HOOKS_DEBUG=1)')

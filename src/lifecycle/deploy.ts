@@ -19,8 +19,8 @@ export const DEFAULT_HOOK_TIMEOUT_SECONDS = 60;
 /** After SIGTERM at the timeout, the hook's process group gets this long before SIGKILL. */
 const KILL_GRACE_MS = 1000;
 
-/** Variables never handed to a hook: the secrets a caller may have set for protime-hooks itself. */
-const SECRET_VARIABLES = ['PROTIME_CLIENT_SECRET', 'PROTIME_HOOKS_STORE_KEY', 'PGPASSWORD'];
+/** Variables never handed to a hook: the secrets a caller may have set for protime-hooks itself (the store URL may hold a password). */
+const SECRET_VARIABLES = ['PROTIME_CLIENT_SECRET', 'PROTIME_HOOKS_STORE_KEY', 'PROTIME_HOOKS_STORE', 'PGPASSWORD'];
 
 interface Hook {
   /** How it is named in messages: the command, or the file under hooks/deploy/. */

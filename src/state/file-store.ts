@@ -224,7 +224,7 @@ function unreadable(file: string, error: unknown) {
   });
 }
 
-interface Pending {
+export interface Pending {
   change: (data: StoreData) => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
@@ -235,9 +235,10 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /**
  * Applies a batch of changes to the file's current data, in order. A change that throws may have
  * half-mutated the data, so the batch starts again from a fresh read without it (changes are pure
- * functions of the data they are given: replaying one gives the same result).
+ * functions of the data they are given: replaying one gives the same result). The PostgreSQL store
+ * applies its batches with it too, `read` giving a fresh copy of what its transaction read.
  */
-async function applyAll(batch: Pending[], read: () => StoreData): Promise<{ data: StoreData; outcomes: Outcome[] }> {
+export async function applyAll(batch: Pending[], read: () => StoreData): Promise<{ data: StoreData; outcomes: Outcome[] }> {
   const failed = new Map<number, unknown>();
   for (;;) {
     const data = read();

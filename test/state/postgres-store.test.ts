@@ -1,0 +1,248 @@
+/**
+ * The Store contract (read, update, runLock) against the PostgreSQL backend, on a real throwaway
+ * cluster (test/helpers/postgres.ts): no mocks of the database.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CliError } from '../../src/shared/errors.js';
+import { PostgresStore, parseStoreUrl } from '../../src/state/postgres-store.js';
+import { type PostgresCluster, postgresSkip, startPostgres } from '../helpers/postgres.js';
+import { makeProfile, makeRecord } from './fixtures/records.js';
+
+let cluster: PostgresCluster;
+let url: string;
+let databases = 0;
+const opened: PostgresStore[] = [];
+
+beforeAll(async () => {
+  if (postgresSkip) return;
+  cluster = await startPostgres();
+}, 60_000);
+afterAll(() => cluster?.stop());
+afterEach(async () => {
+  for (const store of opened.splice(0)) await store.close();
+});
+
+/** A store on a database of its own, so tests do not see each other's state. */
+function freshStore(): PostgresStore {
+  url = cluster.newDatabase(`contract_${++databases}`);
+  return open(url);
+}
+
+function open(at: string): PostgresStore {
+  const store = new PostgresStore(parseStoreUrl(at, {}));
+  opened.push(store);
+  return store;
+}
+
+async function cliErrorOf(action: () => unknown): Promise<CliError> {
+  try {
+    await action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CliError);
+    return error as CliError;
+  }
+  throw new Error('expected a CliError, but nothing was thrown');
+}
+
+describe.skipIf(postgresSkip)('PostgresStore: read and update', () => {
+  it('reads an empty store, migrates on first use, and keeps every kind of state through a write', async () => {
+    const store = freshStore();
+    expect(await store.read()).toEqual({ schemaVersion: 1, profiles: {}, subscriptions: {} });
+    const record = makeRecord({ replacedBy: 'b', deployPending: null, futureField: { nested: [1, 2] } } as never);
+    const state = {
+      schemaVersion: 1,
+      profiles: {
+        default: makeProfile({
+          clientSecret: 's3cret',
+          token: { accessToken: 'tok-1', expiresAt: '2025-03-01T11:00:00.000Z', scopes: ['a'] },
+          keysFile: null,
+        }),
+        other: makeProfile({ tenant: 'beta' }),
+      },
+      subscriptions: { default: { [record.id]: record, b: makeRecord({ id: 'b', key: null, raw: null }) } },
+      intents: {
+        default: [
+          {
+            id: 'i2',
+            kind: 'renew' as const,
+            collection: 'clockings',
+            destinationUrl: 'https://x',
+            externalReferences: [],
+            startedAt: 'now',
+            replaces: 'b',
+            pid: 1,
+            host: 'h',
+          },
+          {
+            id: 'i1',
+            kind: 'subscribe' as const,
+            collection: 'c',
+            destinationUrl: 'https://y',
+            externalReferences: [['a', 'b']] as [string, string][],
+            startedAt: 'now',
+            replaces: null,
+            pid: 2,
+            host: 'h',
+          },
+        ],
+      },
+      renewRuns: { default: { lastRunAt: 'a', lastSuccessAt: null, consecutiveFailures: 2 } },
+      unreadableAnswers: [{ body: 'x' }],
+    };
+    expect(await store.update((data) => (Object.assign(data, structuredClone(state)), 'done'))).toBe('done');
+    expect(await store.read()).toEqual(state);
+    // Another process (a second store on the same database) sees the same state.
+    expect(await open(url).read()).toEqual(state);
+
+    // Tables, not a blob: one row per subscription, the secret in its own column.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const rows = (await client.query('select profile, id, key, replaced_by from protime_hooks.subscriptions order by id')).rows;
+    const migrations = (await client.query('select version from protime_hooks.schema_migrations')).rows;
+    await client.end();
+    expect(rows).toEqual([
+      { profile: 'default', id: record.id, key: 'whk_secret_key', replaced_by: 'b' },
+      { profile: 'default', id: 'b', key: null, replaced_by: null },
+    ]);
+    expect(migrations).toEqual([{ version: 1 }]);
+
+    // Deletions are written too.
+    await store.update((data) => {
+      delete data.profiles.other;
+      delete data.subscriptions.default!.b;
+      data.intents!.default!.splice(0, 1);
+    });
+    const after = await store.read();
+    expect(Object.keys(after.profiles)).toEqual(['default']);
+    expect(Object.keys(after.subscriptions.default!)).toEqual([record.id]);
+    expect(after.intents!.default!.map((i) => i.id)).toEqual(['i1']);
+  });
+
+  it('writes nothing when the change throws, and rethrows its error', async () => {
+    const store = freshStore();
+    await store.update((data) => {
+      data.profiles.default = makeProfile();
+    });
+    await expect(
+      store.update((data) => {
+        data.profiles.default!.tenant = 'changed';
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect((await store.read()).profiles.default!.tenant).toBe('acme');
+  });
+
+  it('loses no update when two stores (two hosts) write at once', async () => {
+    const a = freshStore();
+    const b = open(url);
+    await a.update((data) => {
+      data.renewRuns = { default: { lastRunAt: 'x', lastSuccessAt: null, consecutiveFailures: 0 } };
+    });
+    const bump = (store: PostgresStore) =>
+      store.update((data) => {
+        data.renewRuns!.default!.consecutiveFailures += 1;
+      });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => bump(i % 2 ? a : b)));
+    expect((await a.read()).renewRuns!.default!.consecutiveFailures).toBe(40);
+  });
+
+  it('runs the migrations once when many stores start together', async () => {
+    freshStore();
+    const stores = Array.from({ length: 8 }, () => open(url));
+    await Promise.all(stores.map((store) => store.migrate()));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query('select count(*)::int as n from protime_hooks.schema_migrations');
+    await client.end();
+    expect(rows[0].n).toBe(1);
+  });
+});
+
+describe.skipIf(postgresSkip)('PostgresStore: runLock', () => {
+  it('a second holder of the same profile gets run-locked (exit 75) naming the holder; another profile is free; release frees it', async () => {
+    const a = freshStore();
+    const b = open(url);
+    const release = await a.runLock('default', 'renew', { waitMs: 0 });
+    const busy = await cliErrorOf(() => b.runLock('default', 'renew', { waitMs: 0 }));
+    expect(busy).toMatchObject({ code: 'run-locked', exitCode: 75 });
+    expect(busy.message).toContain(`pid ${process.pid}`);
+    const other = await b.runLock('other', 'renew', { waitMs: 0 });
+    await other();
+    await release();
+    const again = await b.runLock('default', 'renew', { waitMs: 0 });
+    await again();
+  });
+
+  it('waits for the holder with waitMs, telling onWait once', async () => {
+    const a = freshStore();
+    const b = open(url);
+    const release = await a.runLock('default', 'renew', { waitMs: 0 });
+    const told: string[] = [];
+    setTimeout(() => void release(), 600);
+    const started = Date.now();
+    const second = await b.runLock('default', 'renew', { waitMs: 10_000, onWait: (message) => told.push(message) });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(500);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('Waiting up to');
+    await second();
+  });
+
+  it('a SIGKILLed holder frees the lock at once', async () => {
+    const store = freshStore();
+    const holder = fileURLToPath(new URL('./fixtures/hold-pg-lock.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', holder, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk) => String(chunk).includes('held') && resolve());
+      child.on('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+    });
+    expect((await cliErrorOf(() => store.runLock('default', 'renew', { waitMs: 0 }))).code).toBe('run-locked');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    // The server ends the session as the socket closes: free within moments, no stale timeout.
+    const started = Date.now();
+    const release = await store.runLock('default', 'renew', { waitMs: 5_000 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await release();
+  });
+});
+
+describe.skipIf(postgresSkip)('PostgresStore: connection failures', () => {
+  it('an unreachable server is store-unreachable (exit 75), naming host and database, never the password', async () => {
+    const store = open('postgres://hooks:hunter2-pw@127.0.0.1:9/somedb');
+    const error = await cliErrorOf(() => store.read());
+    expect(error).toMatchObject({ code: 'store-unreachable', exitCode: 75 });
+    expect(error.message).toContain('127.0.0.1');
+    expect(error.message).toContain('somedb');
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('a wrong password is store-auth (exit 4)', async () => {
+    const store = open(`postgres://hooks:wrong-pw@127.0.0.1:${cluster.port}/hooks`);
+    const error = await cliErrorOf(() => store.update(() => undefined));
+    expect(error).toMatchObject({ code: 'store-auth', exitCode: 4 });
+    expect(error.message).not.toContain('wrong-pw');
+    expect(store.location).toBe(`postgresql://hooks@127.0.0.1:${cluster.port}/hooks`);
+  });
+
+  it('refuses a URL that is not postgres as a usage error, without echoing it', () => {
+    expect(() => parseStoreUrl('mysql://u:hunter2@h/db', {})).toThrow(/postgres:\/\//);
+    try {
+      parseStoreUrl('mysql://u:hunter2@h/db', {});
+    } catch (error) {
+      expect((error as CliError).exitCode).toBe(2);
+      expect((error as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('fills what the URL leaves out from the libpq variables', () => {
+    expect(parseStoreUrl('postgres://', { PGHOST: 'db.example', PGPORT: '6543', PGUSER: 'ops', PGDATABASE: 'hooks' })).toMatchObject({
+      host: 'db.example',
+      port: '6543',
+      user: 'ops',
+      database: 'hooks',
+    });
+  });
+});
