@@ -92,7 +92,11 @@ describe.skipIf(postgresSkip)('PostgresStore: read and update', () => {
       renewRuns: { default: { lastRunAt: 'a', lastSuccessAt: null, consecutiveFailures: 2 } },
       unreadableAnswers: [{ body: 'x' }],
     };
-    expect(await store.update((data) => (Object.assign(data, structuredClone(state)), 'done'))).toBe('done');
+    const done = await store.update((data) => {
+      Object.assign(data, structuredClone(state));
+      return 'done';
+    });
+    expect(done).toBe('done');
     expect(await store.read()).toEqual(state);
     // Another process (a second store on the same database) sees the same state.
     expect(await open(url).read()).toEqual(state);
