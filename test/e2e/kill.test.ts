@@ -60,6 +60,20 @@ interface Figures {
   storeLockLeft: number;
 }
 
+/** Resolves once state.json holds the key of each of the `count` webhooks created since `beforeIds`. */
+async function keysStored(emulator: EmulatorProcess, user: CliUser, beforeIds: Set<string>, count: number, gone: () => boolean) {
+  const deadline = Date.now() + 10_000;
+  while (!gone() && Date.now() < deadline) {
+    const created = (await emulator.webhooks()).filter((w) => !beforeIds.has(w.id));
+    if (created.length >= count) {
+      // Written by rename: always a whole file.
+      const records = recordsOf(JSON.parse(readFileSync(user.stateFile, 'utf8')));
+      if (created.every((w) => records[w.id]?.key === w.key)) return;
+    }
+    await sleep(2);
+  }
+}
+
 /**
  * Resolves once the emulator has sent `count` 201s to POST /webhooks (its request log says so). A
  * renew replaces its subscriptions concurrently, and the held answer is then the last to go out:
@@ -132,20 +146,23 @@ describe('SIGKILL during renew/subscribe', () => {
         // Renew holds every answer, or (half the time) only the first, so that after that 201 the
         // other creates go quickly and a kill more often lands after an answer than inside one.
         const holdCount = mode === 'renew' && random() < 0.5 ? 1 : -1;
-        // Three aims, a third each. Where a kill really landed is read afterwards from the server
+        // Four aims, a quarter each. Where a kill really landed is read afterwards from the server
         // and state.json; the aims only keep the three outcomes all frequent.
         //  - start: a random moment up to when the first create is usually handled (mostly start-up);
         //  - held: a random moment within the held answer, by the measured timings;
         //  - answered: as soon as the emulator has sent every 201 of the run, plus a random
-        //    0..AFTER_MS (storing the keys, deleting the old webhooks, printing, exiting).
-        const aim = (['start', 'held', 'answered'] as const)[Math.floor(random() * 3)]!;
+        //    0..AFTER_MS (storing the keys, deleting the old webhooks, printing, exiting);
+        //  - stored: as soon as state.json holds every key created (deleting, printing, exiting).
+        const aim = (['start', 'held', 'answered', 'stored'] as const)[Math.floor(random() * 4)]!;
         const created0 = firstCreateMs[mode];
         const killAfterMs = Math.round(
           aim === 'start'
             ? random() * created0
             : aim === 'held'
               ? created0 + random() * (latencyMs + holdAnswerMs)
-              : random() * AFTER_MS[mode],
+              : aim === 'answered'
+                ? random() * AFTER_MS[mode]
+                : 0,
         );
         const before = await emulator.webhooks();
         const beforeIds = new Set(before.map((w) => w.id));
@@ -165,6 +182,7 @@ describe('SIGKILL during renew/subscribe', () => {
         // renew --renew-within 40d replaces every destination served; subscribe creates one.
         const creates = mode === 'renew' ? servedBefore.length : 1;
         if (aim === 'answered') await Promise.race([answersSent(emulator, creates, () => victim.hasExited), victim.exited]);
+        if (aim === 'stored') await Promise.race([keysStored(emulator, user, beforeIds, creates, () => victim.hasExited), victim.exited]);
         await Promise.race([sleep(killAfterMs), victim.exited]);
         if (!victim.hasExited) victim.child.kill('SIGKILL');
         const exit = await victim.exited;
