@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../shared/atomic-file.js';
 import { describeIssue } from '../shared/describe-issue.js';
 import { CliError, failure, temporary } from '../shared/errors.js';
 import { describeWriteError } from '../shared/fs-errors.js';
+import { applyAll, GroupCommit, type Pending } from './group-commit.js';
 import { acquireLock } from './lock.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { acquireRunLock } from './runlock.js';
@@ -114,28 +115,13 @@ export class FileStore implements Store {
    * durably (file and folder fsync'ed) before releasing the lock. Returns what `change` returns.
    * Nothing of a `change` that throws is written.
    *
-   * Group commit: changes asked for while a write is in flight are applied together, in the order
-   * asked, and made durable by the next single write; none resolves before that write is on disk.
-   * Eight renew workers thus share one fsync'ed write instead of queueing for eight.
+   * Changes asked for while a write is in flight share the next write (group-commit.ts).
    */
   update<T>(change: (data: StoreData) => T | Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ change, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#flushing) void this.#flush();
-    });
+    return this.#commits.enqueue(change);
   }
 
-  readonly #pending: Pending[] = [];
-  #flushing = false;
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    try {
-      while (this.#pending.length > 0) await this.#commit(this.#pending.splice(0));
-    } finally {
-      this.#flushing = false;
-    }
-  }
+  readonly #commits = new GroupCommit((batch) => this.#commit(batch));
 
   async #commit(batch: Pending[]): Promise<void> {
     let release: () => Promise<void>;
@@ -222,43 +208,6 @@ function unreadable(file: string, error: unknown) {
     hint: 'It was left untouched. Restore it from a backup, or move it aside to start afresh (its webhook keys would be lost).',
     cause: error,
   });
-}
-
-export interface Pending {
-  change: (data: StoreData) => unknown;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
-
-/**
- * Applies a batch of changes to the file's current data, in order. A change that throws may have
- * half-mutated the data, so the batch starts again from a fresh read without it (changes are pure
- * functions of the data they are given: replaying one gives the same result). The PostgreSQL store
- * applies its batches with it too, `read` giving a fresh copy of what its transaction read.
- */
-export async function applyAll(batch: Pending[], read: () => StoreData): Promise<{ data: StoreData; outcomes: Outcome[] }> {
-  const failed = new Map<number, unknown>();
-  for (;;) {
-    const data = read();
-    const outcomes: Outcome[] = [];
-    let restart = false;
-    for (const [i, pending] of batch.entries()) {
-      if (failed.has(i)) {
-        outcomes.push({ ok: false, error: failed.get(i) });
-        continue;
-      }
-      try {
-        outcomes.push({ ok: true, value: await pending.change(data) });
-      } catch (error) {
-        failed.set(i, error);
-        restart = true;
-        break;
-      }
-    }
-    if (!restart) return { data, outcomes };
-  }
 }
 
 /** Freezes a parsed JSON value all the way down: a shared snapshot must not be changed by anyone. */

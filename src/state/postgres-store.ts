@@ -3,7 +3,7 @@ import type { Client, Pool, PoolClient } from 'pg';
 import { describeIssue } from '../shared/describe-issue.js';
 import { formatDuration } from '../shared/duration.js';
 import { authError, CliError, failure, temporary, usageError } from '../shared/errors.js';
-import { applyAll, type Pending } from './file-store.js';
+import { applyAll, GroupCommit, type Outcome, type Pending } from './group-commit.js';
 import { PLAIN_STORE_VERSION, STORE_VERSION, type StoreData, storeSchema } from './schemas.js';
 import type { Release, RunLockOptions, Store } from './store.js';
 
@@ -182,30 +182,16 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Group commit, as the file store: changes asked for while a transaction is in flight are applied
-   * together, in order, and committed by the next single transaction; none resolves before it.
+   * Changes asked for while a transaction is in flight share the next one (group-commit.ts).
    */
   update<T>(change: (data: StoreData) => T | Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ change, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.#flushing) void this.#flush();
-    });
+    return this.#commits.enqueue(change);
   }
 
-  readonly #pending: Pending[] = [];
-  #flushing = false;
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    try {
-      while (this.#pending.length > 0) await this.#commit(this.#pending.splice(0));
-    } finally {
-      this.#flushing = false;
-    }
-  }
+  readonly #commits = new GroupCommit((batch) => this.#commit(batch));
 
   async #commit(batch: Pending[]): Promise<void> {
-    let outcomes: Awaited<ReturnType<typeof applyAll>>['outcomes'];
+    let outcomes: Outcome[];
     try {
       await this.migrate();
       outcomes = await this.#transaction(async (client) => {
