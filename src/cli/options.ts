@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Env, GlobalOptions } from '../context.js';
 import { parseDuration, parseIntervalMs } from '../shared/duration.js';
 import { usageError } from '../shared/errors.js';
-import { PROTOTYPE_KEYS, printable } from '../shared/names.js';
+import { isProfileName, printable } from '../shared/names.js';
 
 /** Commander's accumulator for repeatable flags. */
 export const collect = (value: string, previous: string[]) => [...previous, value];
@@ -50,7 +50,7 @@ export const truthy = (value: string | undefined) => value !== undefined && ![''
 
 /** A profile name: letters, digits, `.`, `_`, `-` (it names files, locks and table keys). */
 export function checkProfileName(name: string): string {
-  if (/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) && !PROTOTYPE_KEYS.has(name)) return name;
+  if (isProfileName(name)) return name;
   throw usageError(
     'bad-profile',
     `"${printable(name)}" is not a profile name: use up to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.`,

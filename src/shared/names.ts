@@ -13,3 +13,8 @@ export function printable(text: string): string {
 export function isWebhookId(id: string): boolean {
   return /^[A-Za-z0-9._~-]{1,128}$/.test(id) && !PROTOTYPE_KEYS.has(id);
 }
+
+/** A profile name: letters, digits, `.`, `_`, `-` (it names files, locks and table keys), never a prototype member. */
+export function isProfileName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) && !PROTOTYPE_KEYS.has(name);
+}

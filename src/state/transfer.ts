@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
 import { describeIssue } from '../shared/describe-issue.js';
 import { usageError } from '../shared/errors.js';
-import { isWebhookId, PROTOTYPE_KEYS, printable } from '../shared/names.js';
+import { isProfileName, isWebhookId, printable } from '../shared/names.js';
 import {
   type Intent,
   intentSchema,
@@ -90,8 +90,6 @@ export interface ImportInput {
   unreadableAnswers: unknown[];
 }
 
-const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 /** Parses and checks an export document; anything else is `bad-import` (exit 2), naming what is wrong. */
 export function parseExport(text: string, source: string): ImportInput {
   let raw: unknown;
@@ -108,7 +106,7 @@ export function parseExport(text: string, source: string): ImportInput {
   for (const section of ['profiles', 'subscriptions', 'intents', 'renewRuns']) {
     const value = sections[section];
     for (const name of value && typeof value === 'object' ? Object.keys(value) : []) {
-      if (!PROFILE_NAME.test(name) || PROTOTYPE_KEYS.has(name)) {
+      if (!isProfileName(name)) {
         throw badImport(source, `"${printable(name)}" in ${section} is not a profile name`);
       }
       const records = section === 'subscriptions' ? (value as Record<string, unknown>)[name] : undefined;
