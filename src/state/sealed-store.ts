@@ -62,11 +62,16 @@ export function sealedStore(inner: Store, key: StoreKey | undefined, notice: (me
     return plain;
   };
 
+  // A backend hands out one shared snapshot per version of the state: checked once, not per read.
+  const checkedPlain = new WeakSet<StoreData>();
+
   /** The state with its secrets open (a copy when there is a key); `plain`: some were in clear. */
   const opened = (stored: StoreData): { data: StoreData; plain: boolean } => {
     if (!key) {
+      if (checkedPlain.has(stored)) return { data: stored, plain: false };
       const sealed = secretSlots(stored).find((s) => isSealed(s.owner[s.field]));
       if (sealed) throw keyMissing(where, sealedKeyId(sealed.owner[sealed.field] as string));
+      checkedPlain.add(stored);
       return { data: stored, plain: false };
     }
     const data = structuredClone(stored);
