@@ -188,10 +188,13 @@ async function handOverNow(
   previousId: string | null,
   timeoutSeconds: number,
 ): Promise<Deployment> {
-  const entry = await ctx.profileEntry();
+  // One read for both: a hand-over runs once per new key, one at a time, and on a large store
+  // each read after a write parses the whole file.
+  const data = await ctx.store.read();
+  const entry = data.profiles[ctx.globals.profile] ?? (await ctx.profileEntry());
   const errors: string[] = [];
   try {
-    await syncKeysFile(ctx);
+    await syncKeysFile(ctx, data);
   } catch (error) {
     errors.push((error as Error).message);
     ctx.log.error((error as Error).message);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -10,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
  */
 export function writeFileAtomic(path: string, text: string, mode: number): void {
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = tempPath(path);
   let fd: number | undefined;
   try {
     fd = openSync(temp, 'wx', mode);
@@ -31,4 +32,39 @@ export function writeFileAtomic(path: string, text: string, mode: number): void 
   } finally {
     closeSync(dirFd);
   }
+}
+
+/**
+ * writeFileAtomic without blocking the event loop: the same steps, each awaited, so that while the
+ * disk syncs (milliseconds each) other work goes on, and a group commit gathers the changes that
+ * arrive meanwhile. Resolves only once the file and its folder are on disk.
+ */
+export async function writeFileAtomicAsync(path: string, text: string, mode: number): Promise<void> {
+  const dir = dirname(path);
+  const temp = tempPath(path);
+  let file: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    file = await open(temp, 'wx', mode);
+    await file.chmod(mode);
+    await file.writeFile(text);
+    await file.sync();
+    await file.close();
+    file = undefined;
+    await rename(temp, path);
+  } catch (error) {
+    await file?.close().catch(() => undefined);
+    await rm(temp, { force: true }).catch(() => undefined);
+    throw error;
+  }
+  const folder = await open(dir, 'r');
+  try {
+    await folder.sync();
+  } finally {
+    await folder.close();
+  }
+}
+
+/** A temp file beside `path` (same file system, so the rename is atomic), unique to this process and call. */
+function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }

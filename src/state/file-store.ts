@@ -1,6 +1,6 @@
 import { type BigIntStats, chmodSync, closeSync, fstatSync, lstatSync, openSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../shared/atomic-file.js';
+import { writeFileAtomicAsync } from '../shared/atomic-file.js';
 import { describeIssue } from '../shared/describe-issue.js';
 import { CliError, failure, temporary } from '../shared/errors.js';
 import { describeWriteError } from '../shared/fs-errors.js';
@@ -31,6 +31,12 @@ export class FileStore implements Store {
   #validated: string | undefined;
   /** The last snapshot read() gave, and the identity of the file it was read from. */
   #snapshot: { identity: string; data: StoreData } | undefined;
+  /**
+   * What this process last wrote, and the file's identity right after: while the file is still that
+   * one, the next change starts from this data instead of parsing the file again (on a state of
+   * 1000 records, parsing was a third of a renew's CPU). Taken by the next commit, so never shared.
+   */
+  #working: { identity: string; data: StoreData } | undefined;
 
   constructor(dir: string, warn: (message: string) => void = () => undefined) {
     this.dir = dir;
@@ -135,14 +141,23 @@ export class FileStore implements Store {
     }
     let settle: (pending: Pending, i: number) => void;
     try {
-      const { data, outcomes } = await applyAll(batch, () => this.readNow());
+      // A change that throws may have half-done its work: applyAll then asks again, for the file.
+      let base = this.#takeWorking();
+      const read = () => {
+        const data = base ?? this.readNow();
+        base = undefined;
+        return data;
+      };
+      const { data, outcomes } = await applyAll(batch, read);
       let writeError: CliError | undefined;
       if (outcomes.some((o) => o.ok)) {
         try {
-          writeFileAtomic(this.file, `${JSON.stringify(data, undefined, '\t')}\n`, 0o600);
+          await writeFileAtomicAsync(this.file, `${JSON.stringify(data, undefined, '\t')}\n`, 0o600);
           // What this process just wrote, under the lock, from data it had validated and changed
           // only through typed code: not validated again on its next read (another process does).
-          this.#validated = identityOf(statSync(this.file, { bigint: true }));
+          const identity = identityOf(lstatSync(this.file, { bigint: true }));
+          this.#validated = identity;
+          this.#working = { identity, data };
         } catch (error) {
           writeError = this.#writeFailure(error);
         }
@@ -151,7 +166,8 @@ export class FileStore implements Store {
         const outcome = outcomes[i]!;
         if (!outcome.ok) pending.reject(outcome.error);
         else if (writeError) pending.reject(writeError);
-        else pending.resolve(outcome.value);
+        // A copy: what a change returns may be part of the data the next change starts from.
+        else pending.resolve(structuredClone(outcome.value));
       };
     } catch (error) {
       // The file could not be read (damaged, or a link): every change in the batch is refused.
@@ -160,6 +176,15 @@ export class FileStore implements Store {
     // Released before anyone hears back: a process that exits right after its update leaves no lock.
     await release().catch(() => undefined);
     batch.forEach(settle);
+  }
+
+  /** The data this process last wrote, if the file is still the one it wrote (else the file is read). */
+  #takeWorking(): StoreData | undefined {
+    const working = this.#working;
+    this.#working = undefined;
+    // lstat: a link put in the file's place has an identity of its own, and readNow refuses it.
+    const stat = working && lstatSync(this.file, { bigint: true, throwIfNoEntry: false });
+    return stat && identityOf(stat) === working.identity ? working.data : undefined;
   }
 
   /** A state file others can read is tightened (it holds every secret), read-only commands included. */

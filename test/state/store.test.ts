@@ -117,6 +117,38 @@ describe('Store.update', () => {
     expect(Object.keys((await first.read()).subscriptions.default ?? {})).toEqual(['one', 'two']);
   });
 
+  it('builds on another process’s write made between two of its own (its last write is reused only while the file is unchanged)', async () => {
+    const first = new FileStore(dir);
+    const second = new FileStore(dir);
+    const add = (store: FileStore, id: string) =>
+      store.update((data) => {
+        data.subscriptions.default = { ...data.subscriptions.default, [id]: makeRecord({ id }) };
+      });
+    await add(first, 'one');
+    await add(first, 'two');
+    await add(second, 'three');
+    await add(first, 'four');
+    // Changed in place (same inode), as an editor might: still noticed.
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"id": "two"', '"id": "TWO"'));
+    await add(first, 'five');
+    const stored = JSON.parse(readFileSync(file, 'utf8')).subscriptions.default;
+    expect(Object.keys(stored)).toEqual(['one', 'two', 'three', 'four', 'five']);
+    expect(stored.two.id).toBe('TWO');
+  });
+
+  it('hands back a copy of what a change returns: changing it afterwards writes nothing', async () => {
+    const store = new FileStore(dir);
+    const record = await store.update((data) => {
+      data.subscriptions.default = { x: makeRecord({ id: 'x', status: 'Enabled' }) };
+      return data.subscriptions.default.x!;
+    });
+    record.status = 'Disabled';
+    await store.update((data) => {
+      data.subscriptions.default!.y = makeRecord({ id: 'y' });
+    });
+    expect(JSON.parse(readFileSync(file, 'utf8')).subscriptions.default.x.status).toBe('Enabled');
+  });
+
   it('writes nothing when the callback throws, rethrows its error and releases the lock', async () => {
     const store = new FileStore(dir);
     await store.update((data) => {
