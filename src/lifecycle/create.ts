@@ -24,10 +24,13 @@ export interface CreateInput extends IntentInput {
  */
 export async function createAndStore(ctx: Context, client: ProtimeClient, input: CreateInput): Promise<SubscriptionRecord> {
   const profile = ctx.globals.profile;
-  // Decided before the POST: nothing that can fail may stand between the answer and its durable write.
-  const keysFile = keysFileOf(ctx, (await ctx.store.read()).profiles[profile]) !== undefined;
+  // Decided before the POST: nothing that can fail may stand between the answer and its durable
+  // write. Read from the state the intent goes into: a read of its own would parse the store again.
+  let keysFile = false;
+  const intent = await openIntent(ctx.store, profile, input, ctx.now(), (data) => {
+    keysFile = keysFileOf(ctx, data.profiles[profile]) !== undefined;
+  });
   const pending = handoverNeeded(ctx, keysFile, { deployHook: input.deployHook });
-  const intent = await openIntent(ctx.store, profile, input, ctx.now());
   let webhook: Awaited<ReturnType<typeof createWebhook>>;
   try {
     webhook = await createWebhook(client, input);

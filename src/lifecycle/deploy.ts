@@ -176,6 +176,9 @@ export function handoverNeeded(ctx: Context, keysFile: boolean, record: Pick<Sub
  * then keeps the webhook it replaces, and the next renew tries again).
  */
 export function handOver(...args: Parameters<typeof handOverNow>): Promise<Deployment> {
+  // A key is marked pending by its create exactly when it had receivers (a keys file, hooks):
+  // without the mark there is no one to hand it to, and no need to queue behind other hand-overs.
+  if (!args[1].deployPending) return Promise.resolve({ deployed: null, hookErrors: [] });
   // One at a time: hooks of one receiver are not run over each other, and each keys file write
   // is made from a store that holds every key stored before it.
   return args[0].serially(() => handOverNow(...args));

@@ -14,7 +14,14 @@ export interface IntentInput {
 }
 
 /** Writes the intent durably before the POST that may create a webhook. */
-export async function openIntent(store: Store, profile: string, input: IntentInput, now: Date): Promise<Intent> {
+export async function openIntent(
+  store: Store,
+  profile: string,
+  input: IntentInput,
+  now: Date,
+  /** Told the state the intent is written into: what else the caller needs from it, without a read of its own. */
+  observe?: (data: StoreData) => void,
+): Promise<Intent> {
   const { kind, collection, destinationUrl, externalReferences, replaces, preexisting } = input;
   const intent: Intent = {
     id: randomUUID(),
@@ -29,6 +36,7 @@ export async function openIntent(store: Store, profile: string, input: IntentInp
     host: hostname(),
   };
   await store.update((data) => {
+    observe?.(data);
     data.intents ??= {};
     data.intents[profile] = [...(data.intents[profile] ?? []), intent];
   });
