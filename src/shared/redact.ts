@@ -31,15 +31,19 @@ function formEncoded(secret: string): string {
 
 /** The forms a secret takes when a server or a library echoes it: as is, URL- and form-encoded, base64. */
 function encodings(secret: string): string[] {
-  const forms = [
-    secret,
-    encodeURIComponent(secret),
-    formEncoded(secret),
-    Buffer.from(secret).toString('base64'),
-    Buffer.from(secret).toString('base64url'),
-  ];
+  // Most secrets (base64 keys, tokens) are ASCII without spaces: their forms are cheaper to make.
+  const base64 = Buffer.from(secret).toString('base64');
+  const uri = URI_SAFE.test(secret) ? secret : encodeURIComponent(secret);
+  const forms = [secret, uri, uri === secret ? secret : formEncoded(secret), base64, base64.replace(/=+$/, '').replace(/[+/]/g, urlSafe)];
   // Longest first, so a longer form is replaced before a shorter one inside it.
   return [...new Set(forms)].sort((a, b) => b.length - a.length);
+}
+
+/** Characters encodeURIComponent and the form encoding both leave as they are. */
+const URI_SAFE = /^[A-Za-z0-9_.-]*$/;
+
+function urlSafe(c: string): string {
+  return c === '+' ? '-' : '_';
 }
 
 /** The webhook keys a command's result prints on purpose: the strings of its `key` fields, at any depth. */
@@ -63,12 +67,14 @@ export function printedKeys(value: unknown, found = new Set<string>()): Set<stri
  * Client secrets and tokens never appear anywhere.
  */
 export class SecretScrubber {
-  /** Every form of every secret: the secret it encodes, and whether it may be printed as data. */
-  readonly #forms = new Map<string, Form>();
   /** Each secret added, and whether it is data (a webhook key) rather than a credential. */
   readonly #secrets = new Map<string, boolean>();
-  /** The forms by their first PREFIX characters, longest first: built once per change. */
-  #index: { heads: Set<number>; byPrefix: Map<string, Form[]> } | undefined;
+  /**
+   * The forms of every secret by their first PREFIX characters, longest first, and a filter of
+   * their first characters: built on the first scrub after a change. Forms are made then, not on
+   * add: a command reads a store of thousands of keys and may print nothing.
+   */
+  #index: { filter: Uint8Array; byPrefix: Map<string, Form[]> } | undefined;
 
   add(secret: string | null | undefined, options: { data?: boolean } = {}): void {
     // Very short values would scrub ordinary words; real secrets are long.
@@ -78,10 +84,6 @@ export class SecretScrubber {
     // The store is read often: re-adding changes nothing. A credential stays one, whatever else it is.
     if (known === false || known === data) return;
     this.#secrets.set(secret, data);
-    for (const text of encodings(secret)) {
-      const form = this.#forms.get(text);
-      this.#forms.set(text, { text, data: data && (form ? form.data : true), secret: form?.secret ?? secret });
-    }
     this.#index = undefined;
   }
 
@@ -91,12 +93,13 @@ export class SecretScrubber {
    * store holds thousands of keys, and every line written goes through here.
    */
   scrub(text: string, options: { printed?: ReadonlySet<string> } = {}): string {
+    if (this.#secrets.size === 0) return text;
     this.#index ??= this.#build();
-    const { heads, byPrefix } = this.#index;
+    const { filter, byPrefix } = this.#index;
     let out = '';
     let copied = 0;
     for (let i = 0; i + PREFIX <= text.length; ) {
-      const hit = heads.has(head(text, i)) ? this.#match(byPrefix, text, i, options.printed) : undefined;
+      const hit = filter[head(text, i)] === 1 ? this.#match(byPrefix, text, i, options.printed) : undefined;
       if (!hit) {
         i++;
         continue;
@@ -116,18 +119,26 @@ export class SecretScrubber {
     return undefined;
   }
 
-  #build(): { heads: Set<number>; byPrefix: Map<string, Form[]> } {
+  #build(): { filter: Uint8Array; byPrefix: Map<string, Form[]> } {
+    // A form shared by two secrets is data only if both are: a credential is never printed.
+    const forms = new Map<string, Form>();
+    for (const [secret, data] of this.#secrets) {
+      for (const text of encodings(secret)) {
+        const form = forms.get(text);
+        forms.set(text, { text, data: data && (form ? form.data : true), secret: form?.secret ?? secret });
+      }
+    }
     const byPrefix = new Map<string, Form[]>();
-    const heads = new Set<number>();
-    for (const form of this.#forms.values()) {
+    const filter = new Uint8Array(FILTER_SIZE);
+    for (const form of forms.values()) {
       const prefix = form.text.slice(0, PREFIX);
       const list = byPrefix.get(prefix);
       if (list) list.push(form);
       else byPrefix.set(prefix, [form]);
-      heads.add(head(form.text, 0));
+      filter[head(form.text, 0)] = 1;
     }
     for (const list of byPrefix.values()) list.sort((a, b) => b.text.length - a.text.length);
-    return { heads, byPrefix };
+    return { filter, byPrefix };
   }
 }
 
@@ -140,7 +151,16 @@ interface Form {
 /** Secrets (and so their forms) are at least this long; forms are indexed by this many characters. */
 const PREFIX = 6;
 
-/** The first three characters at `at` as one number: a cheap first test before any string is made. */
+/** Slots of the first-characters filter: with a few thousand forms, few positions of a text pass it. */
+const FILTER_SIZE = 1 << 18;
+
+/**
+ * The first four characters at `at` hashed into the filter: small integers only, so the scan of a
+ * long text allocates nothing.
+ */
 function head(text: string, at: number): number {
-  return text.charCodeAt(at) * 2 ** 32 + text.charCodeAt(at + 1) * 2 ** 16 + text.charCodeAt(at + 2);
+  return (
+    (text.charCodeAt(at) * 0x9e5 + text.charCodeAt(at + 1) * 0x3b + text.charCodeAt(at + 2) * 0x101 + text.charCodeAt(at + 3)) &
+    (FILTER_SIZE - 1)
+  );
 }
