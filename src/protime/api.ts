@@ -2,7 +2,10 @@ import { describeIssue } from '../shared/describe-issue.js';
 import { failure, usageError } from '../shared/errors.js';
 import { isWebhookId, printable } from '../shared/names.js';
 import type { ProtimeClient } from './client.js';
-import { createdWebhookSchema, type Webhook, webhookPageSchema, webhookSchema } from './schemas.js';
+import type { Webhook } from './schemas.js';
+
+/** The wire schemas, loaded with the first answer to check: a command that asks nothing (status --offline) never loads zod. */
+const wire = () => import('./schemas.js');
 
 /** [collection, reference], e.g. ['people', '@employee-number']. */
 export type ExternalReference = [string, string];
@@ -41,6 +44,8 @@ export async function createWebhook(
   client: ProtimeClient,
   input: { collection: string; destinationUrl: string; externalReferences: ExternalReference[] },
 ): Promise<CreatedWebhook> {
+  // Loaded before the POST: nothing that can fail may stand between the answer and reading its key.
+  const { createdWebhookSchema } = await wire();
   const response = await client.request({
     method: 'POST',
     path: '/webhooks',
@@ -140,6 +145,7 @@ export async function listWebhooks(client: ProtimeClient, options: { filter?: st
       purpose: 'listing webhooks',
       scopeHint: WEBHOOKS_SCOPE_HINT,
     });
+    const { webhookPageSchema, webhookSchema } = await wire();
     const page = webhookPageSchema.safeParse(response.data);
     if (!page.success) throw badResponse('GET /webhooks', describeIssue(page.error));
     page.data.value.forEach((item, index) => {
@@ -176,6 +182,7 @@ export async function getWebhook(client: ProtimeClient, id: string): Promise<Web
     purpose: `reading webhook ${id}`,
     scopeHint: WEBHOOKS_SCOPE_HINT,
   });
+  const { webhookSchema } = await wire();
   const parsed = webhookSchema.safeParse(response.data);
   if (!parsed.success) throw badResponse(`GET /webhooks/${id}`, describeIssue(parsed.error));
   return parsed.data;

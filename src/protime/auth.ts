@@ -2,7 +2,6 @@ import { describeIssue } from '../shared/describe-issue.js';
 import { authError, failure, temporary } from '../shared/errors.js';
 import { type ErrorBody, parseErrorBody } from './error-body.js';
 import { type HttpSettings, send } from './http.js';
-import { tokenResponseSchema } from './schemas.js';
 
 export const DEFAULT_SCOPES = ['connector-protimeapi-webhooks.read', 'connector-protimeapi-webhooks.write'];
 
@@ -85,6 +84,7 @@ export async function fetchToken(credentials: Credentials, http: HttpSettings, n
     http,
   );
   if (response.status >= 200 && response.status < 300) {
+    const { tokenResponseSchema } = await import('./schemas.js');
     const parsed = tokenResponseSchema.safeParse(response.data);
     if (!parsed.success) {
       throw failure('bad-token-response', `The token endpoint sent an unexpected answer (${describeIssue(parsed.error)}).`, {

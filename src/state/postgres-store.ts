@@ -4,8 +4,10 @@ import { describeIssue } from '../shared/describe-issue.js';
 import { formatDuration } from '../shared/duration.js';
 import { authError, CliError, failure, temporary, usageError } from '../shared/errors.js';
 import { applyAll, GroupCommit, type Outcome, type Pending } from './group-commit.js';
-import { PLAIN_STORE_VERSION, STORE_VERSION, type StoreData, storeSchema } from './schemas.js';
+import type { StoreData } from './schemas.js';
 import type { Release, RunLockOptions, Store } from './store.js';
+import { loadStoreSchema } from './store-schema.js';
+import { PLAIN_STORE_VERSION, STORE_VERSION } from './versions.js';
 
 /** The PostgreSQL schema (namespace) that holds every table, so the store can share a database. */
 export const SCHEMA = 'protime_hooks';
@@ -266,7 +268,7 @@ export class PostgresStore implements Store {
         hint: 'Upgrade protime-hooks; this version leaves the database untouched.',
       });
     }
-    const parsed = storeSchema.safeParse(data);
+    const parsed = (await loadStoreSchema()).safeParse(data);
     if (!parsed.success) {
       throw failure('store-invalid', `The store ${this.location} holds a damaged record (${describeIssue(parsed.error)}).`, {
         hint: 'It was left untouched. Fix or remove the row it names.',

@@ -1,6 +1,7 @@
-import { SEALED_STORE_VERSION, type StoreData } from './schemas.js';
+import type { StoreData } from './schemas.js';
 import { isSealed, keyMissing, open, STORE_KEY_VARIABLE, type StoreKey, seal, sealedKeyId } from './seal.js';
 import type { Store } from './store.js';
+import { SEALED_STORE_VERSION } from './versions.js';
 
 /** One secret of a state: `owner[field]`; `json` ones (a create answer) are sealed as their JSON text. */
 interface Slot {

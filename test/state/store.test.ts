@@ -369,3 +369,49 @@ describe('Store writes in every environment', () => {
     rmSync(dirname(elsewhere), { recursive: true, force: true });
   });
 });
+
+describe('state.checked: a file found valid is not validated again by the next process', () => {
+  const checked = () => join(dir, 'state.checked');
+  const damage = () => {
+    // Same length, still JSON, a field of the wrong type: only validation can tell.
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('"status": "Enabled"', '"status": 12345678 '));
+  };
+
+  it('names the version it found valid; another process still refuses that file once it is changed in place', async () => {
+    await new FileStore(dir).update((data) => {
+      data.subscriptions.default = { x: makeRecord({ id: 'x', status: 'Enabled' }) };
+    });
+    const line = readFileSync(checked(), 'utf8');
+    const stat = statSync(file, { bigint: true });
+    expect(line).toMatch(new RegExp(` ${STORE_VERSION} ${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}\\n$`));
+    expect(mode(checked())).toBe(0o600);
+    expect((await new FileStore(dir).read()).subscriptions.default?.x?.status).toBe('Enabled');
+    damage();
+    expect((await cliErrorOf(() => new FileStore(dir).read())).code).toBe('store-invalid');
+  });
+
+  it('validates a file written by someone else, and records it once valid', async () => {
+    writeState({ schemaVersion: PLAIN_STORE_VERSION, profiles: {}, subscriptions: { default: { x: makeRecord({ id: 'x' }) } } });
+    expect(existsSync(checked())).toBe(false);
+    await new FileStore(dir).read();
+    expect(readFileSync(checked(), 'utf8')).toContain(`:${statSync(file).size}:`);
+  });
+
+  it('ignores a state.checked that does not match, and never writes through a link there', async () => {
+    await new FileStore(dir).update((data) => {
+      data.subscriptions.default = { x: makeRecord({ id: 'x', status: 'Enabled' }) };
+    });
+    damage();
+    writeFileSync(checked(), 'garbage\n');
+    expect((await cliErrorOf(() => new FileStore(dir).read())).code).toBe('store-invalid');
+    const { symlinkSync } = await import('node:fs');
+    rmSync(checked());
+    const elsewhere = join(root, 'elsewhere');
+    writeFileSync(elsewhere, 'untouched');
+    symlinkSync(elsewhere, checked());
+    writeState({ schemaVersion: PLAIN_STORE_VERSION, profiles: {}, subscriptions: {} });
+    await new FileStore(dir).read();
+    expect(readFileSync(elsewhere, 'utf8')).toBe('untouched');
+  });
+});
