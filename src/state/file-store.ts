@@ -194,8 +194,9 @@ export class FileStore implements Store {
           // only through typed code: not validated again on its next read (another process does).
           const identity = identityOf(lstatSync(this.file, { bigint: true }));
           this.#validated = identity;
+          // Not recorded in state.checked: a renew writes hundreds of times; the next process to
+          // read validates once and records it.
           this.#working = { identity, data };
-          this.#recordChecked(identity);
         } catch (error) {
           writeError = this.#writeFailure(error);
         }

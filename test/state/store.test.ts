@@ -382,6 +382,9 @@ describe('state.checked: a file found valid is not validated again by the next p
     await new FileStore(dir).update((data) => {
       data.subscriptions.default = { x: makeRecord({ id: 'x', status: 'Enabled' }) };
     });
+    // A writer does not record (it writes often); the next reader validates and does.
+    expect(existsSync(checked())).toBe(false);
+    await new FileStore(dir).read();
     const line = readFileSync(checked(), 'utf8');
     const stat = statSync(file, { bigint: true });
     expect(line).toMatch(new RegExp(` ${STORE_VERSION} ${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}\\n$`));
