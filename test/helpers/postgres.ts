@@ -9,6 +9,7 @@ import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 const BIN = process.env.PROTIME_HOOKS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
@@ -118,5 +119,21 @@ export async function startPostgres(): Promise<PostgresCluster> {
       return `postgres://${user}:${password}@127.0.0.1:${port}/${name}`;
     },
     stop,
+  };
+}
+
+/**
+ * One cluster for the whole test file: started in beforeAll (unless `postgresSkip`), stopped in
+ * afterAll. Returns the getter to call inside tests.
+ */
+export function sharedCluster(): () => PostgresCluster {
+  let cluster: PostgresCluster | undefined;
+  beforeAll(async () => {
+    if (!postgresSkip) cluster = await startPostgres();
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+  return () => {
+    if (!cluster) throw new Error('the PostgreSQL cluster is not running');
+    return cluster;
   };
 }
