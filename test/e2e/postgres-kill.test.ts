@@ -8,12 +8,12 @@
  * prints every iteration.
  */
 import { afterEach, describe, it } from 'vitest';
-import { postgresSkip, sharedCluster } from '../helpers/postgres.js';
+import { postgresSkip } from '../helpers/postgres.js';
 import { removeTempDirs, stopAll } from './emulator-process.js';
 import { killSettings, killTest } from './kill-core.js';
-import { postgresBackend } from './store-backends.js';
+import { sharedPostgresBackend } from './store-backends.js';
 
-const cluster = sharedCluster();
+const { backend } = sharedPostgresBackend('kill');
 afterEach(async () => {
   await stopAll();
   removeTempDirs();
@@ -23,6 +23,6 @@ const { iterations, seed } = killSettings(30);
 
 describe.skipIf(postgresSkip)('SIGKILL during renew/subscribe, PostgreSQL store', () => {
   it(`${iterations} random kills around the 201 of POST /webhooks lose no key and leave no duplicate`, { timeout: 240_000 }, async () => {
-    await killTest(postgresBackend(cluster(), 'kill'), iterations, seed);
+    await killTest(backend(), iterations, seed);
   });
 });

@@ -6,21 +6,14 @@
  * exactly once: 3 POST /webhooks, one Enabled webhook per destination, its key in the database.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { postgresSkip, sharedCluster } from '../helpers/postgres.js';
+import { postgresSkip } from '../helpers/postgres.js';
 import { removeTempDirs, stopAll } from './emulator-process.js';
 import { describeOverlap, expectWaitersRenewOnce, PROCESSES, threeDue } from './overlap-core.js';
-import { postgresBackend, type StoreBackend } from './store-backends.js';
+import { sharedPostgresBackend } from './store-backends.js';
 
-const cluster = sharedCluster();
-let made: StoreBackend | undefined;
-/** Made on first use: the cluster starts in beforeAll. */
-const backend = () => {
-  made ??= postgresBackend(cluster(), 'overlap');
-  return made;
-};
+const { backend } = sharedPostgresBackend('overlap');
 afterEach(async () => {
   await stopAll();
-  await made?.closeAll();
   removeTempDirs();
 });
 

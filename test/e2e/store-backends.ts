@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { PostgresCluster } from '../helpers/postgres.js';
+import { afterEach } from 'vitest';
+import { type PostgresCluster, sharedCluster } from '../helpers/postgres.js';
 import { CliUser, type EmulatorProcess } from './emulator-process.js';
 import { recordsOf, type StoredRecord, sleep } from './robustness-helpers.js';
 
@@ -34,10 +35,10 @@ export interface TestStore {
   close(): Promise<void>;
 }
 
-export interface StoreBackend {
+export interface StoreBackend<S extends TestStore = TestStore> {
   readonly name: 'file' | 'postgres';
   /** A new, empty store. */
-  fresh(): TestStore;
+  fresh(): S;
   /** Closes every store fresh() made (their connections). */
   closeAll(): Promise<void>;
 }
@@ -90,6 +91,15 @@ export class PostgresUser extends CliUser {
   }
 }
 
+/** A store in a database of its own. */
+export interface PostgresTestStore extends TestStore {
+  /** Its name, and the URL with the password (for the environment, never argv). */
+  database: string;
+  url: string;
+  /** One query on the test's own connections (which reconnect after a restart). */
+  rows(sql: string, params?: unknown[]): Promise<any[]>;
+}
+
 /** The first key of the store's advisory locks ("prot"), as src/state/postgres-store.ts takes them. */
 const LOCK_SPACE = 0x7072_6f74;
 
@@ -97,7 +107,7 @@ const LOCK_SPACE = 0x7072_6f74;
  * PostgreSQL: every fresh store is a database of its own on the shared cluster; its URL (with the
  * password) reaches the CLI through PROTIME_HOOKS_STORE, never argv.
  */
-export function postgresBackend(cluster: PostgresCluster, prefix: string): StoreBackend {
+export function postgresBackend(cluster: PostgresCluster, prefix: string): StoreBackend<PostgresTestStore> {
   let databases = 0;
   const pools = new Set<pg.Pool>();
   return {
@@ -107,12 +117,13 @@ export function postgresBackend(cluster: PostgresCluster, prefix: string): Store
       pools.clear();
     },
     fresh() {
-      const url = cluster.newDatabase(`${prefix}_${++databases}`);
+      const database = `${prefix}_${++databases}`;
+      const url = cluster.newDatabase(database);
       // Reconnects by itself after a server restart: a broken idle client is dropped from the pool.
       const pool = new pg.Pool({ connectionString: url, max: 2 });
       pool.on('error', () => undefined);
       pools.add(pool);
-      const rows = async (sql: string, params: unknown[] = []) => (await pool.query(sql, params)).rows;
+      const rows = async (sql: string, params: unknown[] = []): Promise<any[]> => (await pool.query(sql, params)).rows;
       const lockGranted = async () =>
         (
           await rows(
@@ -122,6 +133,9 @@ export function postgresBackend(cluster: PostgresCluster, prefix: string): Store
           )
         )[0].n > 0;
       return {
+        database,
+        url,
+        rows,
         user: (emulator) => new PostgresUser(emulator, { PROTIME_HOOKS_STORE: url }),
         async view() {
           const subscriptions = await rows('select id, key, doc from protime_hooks.subscriptions where profile = $1', [PROFILE]);
@@ -148,4 +162,24 @@ export function postgresBackend(cluster: PostgresCluster, prefix: string): Store
       };
     },
   };
+}
+
+/**
+ * For a test file on PostgreSQL: one cluster for the file (sharedCluster) and a backend on it, made
+ * on first use (the cluster starts in beforeAll); every store's connections closed after each test.
+ */
+export function sharedPostgresBackend(prefix: string): {
+  cluster: () => PostgresCluster;
+  backend: () => StoreBackend<PostgresTestStore>;
+} {
+  const cluster = sharedCluster();
+  let made: StoreBackend<PostgresTestStore> | undefined;
+  afterEach(async () => {
+    await made?.closeAll();
+  });
+  const backend = () => {
+    made ??= postgresBackend(cluster(), prefix);
+    return made;
+  };
+  return { cluster, backend };
 }
