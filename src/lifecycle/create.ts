@@ -71,14 +71,22 @@ export async function createAndStore(ctx: Context, client: ProtimeClient, input:
  * The webhook exists and its key was shown once, but the store refused it (disk full, permissions,
  * a database gone). Said exactly, never as "a bug": the intent stays open, so once the store can be
  * written again the next command records the webhook and renew replaces it; a replaced webhook is
- * left alone meanwhile, so no delivery is lost.
+ * left alone meanwhile, so no delivery is lost. A store that was only out of reach (a database
+ * restarting) keeps its exit 75: the next run settles it with nobody's help; a refusal (a full
+ * disk, a denied write) needs a person (exit 1).
  */
-function keyNotStored(record: SubscriptionRecord, replaces: string | null, error: unknown): CliError {
+export function keyNotStored(
+  record: Pick<SubscriptionRecord, 'id' | 'collection' | 'destinationUrl'>,
+  replaces: string | null,
+  error: unknown,
+): CliError {
   const reason = error instanceof CliError ? error.message : (error as Error).message;
-  return failure(
-    'key-not-stored',
+  const kind = error instanceof CliError && error.kind === 'temporary' ? 'temporary' : 'failure';
+  return new CliError(
+    kind,
     `Webhook ${record.id} (${record.collection} → ${record.destinationUrl}) was created on Protime, but its key could not be stored: ${reason}`,
     {
+      code: 'key-not-stored',
       hint: `The webhook is not lost: once the store can be written again, \`protime-hooks status\` records the webhook and \`protime-hooks renew\` replaces it with one whose key is kept${replaces ? `; ${replaces} keeps delivering until then` : ''}.`,
       cause: error,
     },

@@ -130,6 +130,10 @@ export class PostgresStore implements Store {
       const pool = new pg.default.Pool({ ...this.#config(), max: 4, allowExitOnIdle: true });
       // An idle client losing its server is told here; the next query reports it.
       pool.on('error', () => undefined);
+      // The pool listens to idle clients only: a checked-out one whose server goes away mid-
+      // transaction would emit an unheard 'error' and crash the process with a stack. Its queries
+      // fail instead, and #transaction reports that as store-unreachable.
+      pool.on('connect', (client) => client.on('error', () => undefined));
       return pool;
     });
     return this.#pool.then((pool) => pool.connect()).catch((error) => Promise.reject(this.#connectFailure(error)));

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresCluster, postgresSkip, startPostgres } from '../helpers/postgres.js';
 import { CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll } from './emulator-process.js';
+import { PostgresUser } from './store-backends.js';
 
 let cluster: PostgresCluster;
 let databases = 0;
@@ -37,20 +38,6 @@ async function query(url: string, sql: string) {
     return (await client.query(sql)).rows;
   } finally {
     await client.end().catch(() => undefined);
-  }
-}
-
-/** A user on one "host": a config dir of its own, the state in the shared database. */
-class PostgresUser extends CliUser {
-  constructor(
-    emulator: EmulatorProcess,
-    readonly storeEnv: Record<string, string>,
-  ) {
-    super(emulator);
-  }
-
-  override get env(): Record<string, string> {
-    return { ...super.env, ...this.storeEnv };
   }
 }
 

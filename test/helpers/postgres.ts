@@ -9,6 +9,7 @@ import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 const BIN = process.env.PROTIME_HOOKS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
@@ -34,6 +35,14 @@ export interface PostgresCluster {
   /** A URL to a fresh database of its own (created now), so suites do not share state. */
   newDatabase(name: string): string;
   superuserUrl: string;
+  /** One SQL statement as the superuser, in `database` (default postgres), by psql; throws when it fails. */
+  superuser(sql: string, database?: string): void;
+  /** pg_ctl restart (fast: sessions are ended), waiting until the server takes connections again. */
+  restart(): void;
+  /** Stops the server (fast: sessions are ended) and keeps its data, for resume(). */
+  halt(): void;
+  /** Starts a halted server again on the same port, waiting until it takes connections. */
+  resume(): void;
   stop(): void;
 }
 
@@ -65,16 +74,20 @@ export async function startPostgres(): Promise<PostgresCluster> {
   const data = join(dir, 'data');
   as('initdb', ['-D', data, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
-  as('pg_ctl', [
-    '-D',
-    data,
-    '-l',
-    join(dir, 'log'),
-    '-w',
-    '-o',
-    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
-    'start',
-  ]);
+  const server = (action: 'start' | 'restart') =>
+    as('pg_ctl', [
+      '-D',
+      data,
+      '-l',
+      join(dir, 'log'),
+      '-w',
+      '-m',
+      'fast',
+      '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+      action,
+    ]);
+  server('start');
   const stop = () => {
     try {
       as('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
@@ -86,7 +99,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
   const user = 'hooks';
   const password = `pw-${Math.random().toString(36).slice(2)}-secret`;
   const superuserUrl = `postgres://postgres:${superPassword}@127.0.0.1:${port}/postgres`;
-  const psql = (sql: string) =>
+  const psql = (sql: string, database = 'postgres') => {
     execFileSync(join(BIN, 'psql'), ['-q', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
       stdio: 'pipe',
       env: {
@@ -95,9 +108,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
         PGPORT: String(port),
         PGUSER: 'postgres',
         PGPASSWORD: superPassword,
-        PGDATABASE: 'postgres',
+        PGDATABASE: database,
       },
     });
+  };
   try {
     psql(`create role ${user} login password '${password}'`);
     psql(`create database ${user} owner ${user}`);
@@ -113,10 +127,30 @@ export async function startPostgres(): Promise<PostgresCluster> {
     url: `postgres://${user}:${password}@127.0.0.1:${port}/${user}`,
     urlWithoutPassword: `postgres://${user}@127.0.0.1:${port}/${user}`,
     superuserUrl,
+    superuser: psql,
+    restart: () => server('restart'),
+    halt: () => as('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    resume: () => server('start'),
     newDatabase(name: string) {
       psql(`create database ${name} owner ${user}`);
       return `postgres://${user}:${password}@127.0.0.1:${port}/${name}`;
     },
     stop,
+  };
+}
+
+/**
+ * One cluster for the whole test file: started in beforeAll (unless `postgresSkip`), stopped in
+ * afterAll. Returns the getter to call inside tests.
+ */
+export function sharedCluster(): () => PostgresCluster {
+  let cluster: PostgresCluster | undefined;
+  beforeAll(async () => {
+    if (!postgresSkip) cluster = await startPostgres();
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+  return () => {
+    if (!cluster) throw new Error('the PostgreSQL cluster is not running');
+    return cluster;
   };
 }

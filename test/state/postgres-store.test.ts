@@ -223,6 +223,38 @@ describe.skipIf(postgresSkip)('PostgresStore: connection failures', () => {
     expect(error.message).not.toContain('hunter2');
   });
 
+  it('a session ended by the server mid-transaction: the update rejects store-unreachable (no crash), writes nothing, and the next one works', async () => {
+    const store = freshStore();
+    await store.update((data) => {
+      data.profiles.default = makeProfile();
+    });
+    const admin = new pg.Client({ connectionString: cluster.superuserUrl });
+    await admin.connect();
+    try {
+      const error = await cliErrorOf(() =>
+        store.update(async (data) => {
+          data.profiles.default!.tenant = 'changed';
+          // The store's transaction is open (its client checked out of the pool): end its session, as a server restart does.
+          const { rows } = await admin.query(
+            `select pg_terminate_backend(pid) as ended from pg_stat_activity where datname = $1 and application_name like 'protime-hooks pid%'`,
+            [url.split('/').pop()],
+          );
+          expect(rows.length).toBeGreaterThan(0);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }),
+      );
+      expect(error).toMatchObject({ code: 'store-unreachable', exitCode: 75 });
+      expect(error.message).not.toContain(cluster.password);
+    } finally {
+      await admin.end();
+    }
+    expect((await store.read()).profiles.default!.tenant).toBe('acme');
+    await store.update((data) => {
+      data.profiles.default!.tenant = 'after';
+    });
+    expect((await store.read()).profiles.default!.tenant).toBe('after');
+  });
+
   it('a wrong password is store-auth (exit 4)', async () => {
     const store = open(`postgres://hooks:wrong-pw@127.0.0.1:${cluster.port}/hooks`);
     const error = await cliErrorOf(() => store.update(() => undefined));
