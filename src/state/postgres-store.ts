@@ -432,8 +432,11 @@ export class PostgresStore implements Store {
     if (error instanceof CliError) return error;
     const code = (error as { code?: string }).code ?? '';
     const reason = describePgError(error);
-    if (code === '28P01' || code === '28000') {
-      return authError('store-auth', `The PostgreSQL store (${this.#where()}) refused user "${this.target.user}": ${reason}.`, {
+    // pg asks for a password the server wants only then, and says so without a code.
+    const noPassword = /password must be a string|password must be a non-empty string/.test(reason);
+    if (code === '28P01' || code === '28000' || noPassword) {
+      const why = noPassword ? 'it asks for a password and none is set' : reason;
+      return authError('store-auth', `The PostgreSQL store (${this.#where()}) refused user "${this.target.user}": ${why}.`, {
         hint: 'Check the user and password in PROTIME_HOOKS_STORE (or PGUSER/PGPASSWORD) and the server’s pg_hba.conf.',
         cause: error,
       });

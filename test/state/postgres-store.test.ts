@@ -361,6 +361,13 @@ describe.skipIf(postgresSkip)('PostgresStore: connection failures', () => {
     expect(store.location).toBe(`postgresql://hooks@127.0.0.1:${cluster.port}/hooks`);
   });
 
+  it('no password where the server asks for one is store-auth (exit 4), not unreachable', async () => {
+    const store = open(`postgres://hooks@127.0.0.1:${cluster.port}/hooks`);
+    const error = await cliErrorOf(() => store.read());
+    expect(error).toMatchObject({ code: 'store-auth', exitCode: 4 });
+    expect(error.message).toContain('it asks for a password and none is set');
+  });
+
   it('refuses a URL that is not postgres as a usage error, without echoing it', () => {
     expect(() => parseStoreUrl('mysql://u:hunter2@h/db', {})).toThrow(/postgres:\/\//);
     try {
