@@ -9,6 +9,7 @@ import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 
 const BIN = process.env.PROTIME_HOOKS_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
@@ -118,5 +119,23 @@ export async function startPostgres(): Promise<PostgresCluster> {
       return `postgres://${user}:${password}@127.0.0.1:${port}/${name}`;
     },
     stop,
+  };
+}
+
+/**
+ * One cluster for the calling test file: started before its tests (unless postgresSkip), stopped
+ * after them. Read `.cluster` inside a test.
+ */
+export function usePostgres(): { readonly cluster: PostgresCluster } {
+  let cluster: PostgresCluster | undefined;
+  beforeAll(async () => {
+    if (!postgresSkip) cluster = await startPostgres();
+  }, 60_000);
+  afterAll(() => cluster?.stop());
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('the PostgreSQL cluster is not started (read it inside a test)');
+      return cluster;
+    },
   };
 }
