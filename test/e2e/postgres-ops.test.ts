@@ -1,17 +1,23 @@
 /**
  * Running the PostgreSQL store, as an operator meets it: the built binary against the emulator on
  * a real throwaway cluster. The schema chosen by PROTIME_HOOKS_STORE_SCHEMA, the warning that
- * secrets are stored in clear, what `pg_dump` of a sealed store holds, and doctor's `store` check.
+ * secrets are stored in clear, what `pg_dump` of a sealed store holds, doctor's `store` check, and
+ * the README's Kubernetes CronJob, run as Kubernetes would run it.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { PostgresStore, parseStoreUrl } from '../../src/state/postgres-store.js';
 import { postgresSkip, usePostgres } from '../helpers/postgres.js';
+import { readmeBlocks } from '../helpers/readme.js';
 import { secretForms } from '../helpers/secrets.js';
 import { CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll } from './emulator-process.js';
+import { runBinary } from './run-binary.js';
 
 const postgres = usePostgres();
 let databases = 0;
@@ -221,5 +227,66 @@ describe.skipIf(postgresSkip)("doctor's store check on PostgreSQL", () => {
       /^store-unreachable: Cannot reach the PostgreSQL store \(host 127\.0\.0\.1 port 9, database hooks\)/,
     );
     expect(down.names).toEqual(['config-dir', 'store']);
+  }, 60_000);
+});
+
+/** Every source file's text: an environment variable the README names must be read there. */
+function sourceText(): string {
+  const src = fileURLToPath(new globalThis.URL('../../src', import.meta.url));
+  return (readdirSync(src, { recursive: true }) as string[])
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => readFileSync(join(src, name), 'utf8'))
+    .join('\n');
+}
+
+interface EnvEntry {
+  name: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string } };
+}
+
+describe.skipIf(postgresSkip)("the README's Kubernetes CronJob", () => {
+  it('parses, forbids overlapping runs, names only variables the code reads, and renews when run with just its Secret', async () => {
+    const blocks = readmeBlocks('Which store').filter((b) => b.lang === 'yaml');
+    expect(blocks).toHaveLength(1);
+    const documents = parseAllDocuments(blocks[0]!.text);
+    expect(Array.isArray(documents)).toBe(true);
+    const manifests = (documents as Exclude<typeof documents, { empty: true }>).map((d) => {
+      expect(d.errors).toEqual([]);
+      return d.toJS();
+    });
+    expect(manifests.map((m) => `${m.apiVersion} ${m.kind}`)).toEqual(['v1 Secret', 'batch/v1 CronJob']);
+    const [secret, cronJob] = manifests;
+    expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
+    expect(cronJob.spec.schedule.split(' ')).toHaveLength(5);
+    const pod = cronJob.spec.jobTemplate.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Never');
+    const [container] = pod.containers as { args: string[]; env: EnvEntry[] }[];
+    expect(container!.args.slice(0, 3)).toEqual(['protime-hooks', 'renew', '--all-profiles']);
+
+    const names = container!.env.map((e) => e.name);
+    expect(names).toEqual(['PROTIME_HOOKS_STORE', 'PROTIME_HOOKS_STORE_KEY']);
+    const source = sourceText();
+    for (const name of names) expect(source).toMatch(new RegExp(`env\\.${name}\\b|'${name}'`));
+    for (const { valueFrom } of container!.env) {
+      expect(valueFrom?.secretKeyRef?.name).toBe(secret.metadata.name);
+      expect(Object.keys(secret.stringData)).toContain(valueFrom!.secretKeyRef!.key);
+    }
+
+    // Run as the pod would: the Secret's values (ours in place of CHANGE-ME) as its only
+    // environment, no HOME, no config dir, the container's args.
+    const emulator = await EmulatorProcess.start();
+    const url = withPassword(database());
+    const values: Record<string, string> = { PROTIME_HOOKS_STORE: url, PROTIME_HOOKS_STORE_KEY: newKey() };
+    const admin = new CliUser(emulator, values);
+    expectExit(await admin.login(), 0, 'login from a workstation');
+    const created = expectExit(await admin.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
+    const podEnv = Object.fromEntries(container!.env.map((e) => [e.name, values[e.name]!]));
+    // --renew-within makes the new webhook due now; --json to read what the job did.
+    const job = await runBinary([...container!.args.slice(1), '--renew-within', '3000d', '--json'], { env: podEnv, cwd: admin.cwd });
+    expectExit(job, 0, 'the CronJob');
+    const results = job.json().profiles[0].results;
+    expect(results).toEqual([expect.objectContaining({ action: 'renewed', oldId: created.id })]);
+    const keys = expectExit(await admin.run(['keys', '--json']), 0, 'keys').json() as Array<{ id: string; current: boolean }>;
+    expect(keys.find((k) => k.current)?.id).toBe(results[0].newId);
   }, 60_000);
 });
