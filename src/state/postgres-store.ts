@@ -332,7 +332,7 @@ export class PostgresStore implements Store {
     const subscriptions = data.subscriptions as Record<string, Record<string, unknown>>;
     for (const row of await q(`select profile, id, key, raw, doc from ${s}.subscriptions order by profile, id`)) {
       const record = { ...row.doc, key: row.key };
-      if (row.raw !== null) record.raw = JSON.parse(row.raw);
+      if (row.raw !== null) record.raw = this.#parseRaw(row);
       subscriptions[row.profile] ??= {};
       subscriptions[row.profile]![row.id] = record;
     }
@@ -358,6 +358,19 @@ export class PostgresStore implements Store {
       });
     }
     return parsed.data;
+  }
+
+  /** A create answer's JSON text; text that is not JSON (edited by hand) is a damaged record, not a lost server. */
+  #parseRaw(row: { profile: string; id: string; raw: string }): unknown {
+    try {
+      return JSON.parse(row.raw);
+    } catch {
+      throw failure(
+        'store-invalid',
+        `The store ${this.location} holds a damaged record (subscriptions row ${row.profile}/${row.id}: raw is not JSON).`,
+        { hint: 'It was left untouched. Fix or remove the row it names.' },
+      );
+    }
   }
 
   async runLock(profile: string, command: string, options: RunLockOptions): Promise<Release> {

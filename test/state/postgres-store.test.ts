@@ -269,6 +269,17 @@ describe.skipIf(postgresSkip)('PostgresStore: schemas and migrations', () => {
     expect((await current.health()).secrets).toEqual({ sealedWith: { '0123456789abcdef': 1, fedcba9876543210: 1 }, clear: 0 });
   });
 
+  it('a raw column that is not JSON is store-invalid (exit 1) naming the row, not an unreachable store', async () => {
+    const store = freshStore();
+    await store.update((data) => {
+      data.subscriptions.default = { [makeRecord().id]: makeRecord() };
+    });
+    await sql(url, "update protime_hooks.subscriptions set raw = 'not json'");
+    const error = await cliErrorOf(() => open(url).read());
+    expect(error).toMatchObject({ code: 'store-invalid', exitCode: 1 });
+    expect(error.message).toContain(`subscriptions row default/${makeRecord().id}`);
+  });
+
   it('a schema newer than this code is store-too-new, and is left untouched', async () => {
     const store = freshStore();
     await store.update((data) => {
