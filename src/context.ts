@@ -14,9 +14,9 @@ import { SecretScrubber } from './shared/redact.js';
 import { checkUserAgent } from './shared/user-agent.js';
 import { VERSION } from './shared/version.js';
 import { FileStore } from './state/file-store.js';
-import { PostgresStore, parseStoreUrl } from './state/postgres-store.js';
+import { PostgresStore, parseStoreUrl, storeSchemaName } from './state/postgres-store.js';
 import type { ProfileEntry, StoreData } from './state/schemas.js';
-import { parseStoreKey } from './state/seal.js';
+import { parseStoreKey, STORE_KEY_VARIABLE } from './state/seal.js';
 import { sealedStore } from './state/sealed-store.js';
 import type { Store } from './state/store.js';
 
@@ -221,16 +221,19 @@ function openStore(where: { configDir: string } | { url: string }, env: Env, scr
   scrubber.add(env.PROTIME_HOOKS_STORE_KEY?.trim());
   scrubber.add(env.PGPASSWORD);
   let backend: Store;
+  let clearWarning: string | undefined;
   if ('url' in where) {
     const target = parseStoreUrl(where.url, env);
     scrubber.add(target.password);
-    backend = new PostgresStore(target);
+    backend = new PostgresStore(target, storeSchemaName(env));
+    // A database is read by its admins and its backups: clear secrets there deserve a word.
+    clearWarning = `Secrets are stored in clear in ${backend.location}: they are as safe as the database's permissions and backups. Set ${STORE_KEY_VARIABLE} to encrypt them.`;
   } else {
     backend = new FileStore(where.configDir, (message) => log.warn(message));
   }
   const key = parseStoreKey(env.PROTIME_HOOKS_STORE_KEY);
   return learningSecrets(
-    sealedStore(backend, key, (message) => log.info(message)),
+    sealedStore(backend, key, (message, level) => (level === 'warn' ? log.warn(message) : log.info(message)), { clearWarning }),
     scrubber,
   );
 }
@@ -292,5 +295,6 @@ function learningSecrets(store: Store, scrubber: SecretScrubber): Store {
     read: async () => learn(await store.read()),
     update: (change) => store.update((data) => change(learn(data))),
     runLock: (profile, command, options) => store.runLock(profile, command, options),
+    health: store.health && (() => store.health!()),
   };
 }

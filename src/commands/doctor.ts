@@ -1,10 +1,12 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
-import { type Check, check, configDirCheck, hooksCheck, keysFileCheck, stateFileCheck } from '../lifecycle/health.js';
+import { type Check, check, configDirCheck, hooksCheck, keysFileCheck, stateFileCheck, storeHealthCheck } from '../lifecycle/health.js';
 import { keysFileOf } from '../lifecycle/keys.js';
 import type { ProtimeClient } from '../protime/client.js';
 import { CliError, type ExitKind } from '../shared/errors.js';
 import type { StoreData } from '../state/schemas.js';
+import { parseStoreKey, STORE_KEY_VARIABLE } from '../state/seal.js';
 
 export interface DoctorResult {
   profile: string;
@@ -31,13 +33,25 @@ export async function run(_options: unknown, ctx: Context): Promise<DoctorResult
   const checks: Check[] = [];
   const result = { profile, checks };
   const dir = ctx.globals.configDir;
-  if (!dir) {
-    checks.push(check('config-dir', 'fail', 'neither HOME nor XDG_CONFIG_HOME is set: pass --config-dir or set PROTIME_HOOKS_CONFIG_DIR'));
-    return result;
+  const shared = ctx.globals.store !== undefined;
+  if (shared) {
+    // The state is in the database: a config dir (for hooks/deploy/ only) may well not exist.
+    checks.push(dir && existsSync(dir) ? configDirCheck(dir) : check('config-dir', 'ok', 'none (not needed: the state is in PostgreSQL)'));
+    const store = await storeCheck(ctx);
+    checks.push(store.check);
+    // Reading the state would upgrade the schema, or fail as the store check did: left out then.
+    if (!store.readable) return result;
+  } else {
+    if (!dir) {
+      checks.push(
+        check('config-dir', 'fail', 'neither HOME nor XDG_CONFIG_HOME is set: pass --config-dir or set PROTIME_HOOKS_CONFIG_DIR'),
+      );
+      return result;
+    }
+    checks.push(configDirCheck(dir));
+    if (checks[0]!.status === 'fail') return result;
+    checks.push(stateFileCheck(join(dir, 'state.json')));
   }
-  checks.push(configDirCheck(dir));
-  if (checks[0]!.status === 'fail') return result;
-  checks.push(stateFileCheck(join(dir, 'state.json')));
   let data: StoreData;
   try {
     data = await ctx.store.read();
@@ -63,8 +77,25 @@ export async function run(_options: unknown, ctx: Context): Promise<DoctorResult
   }
   checks.push(hooksCheck(dir, records, ctx.env.PATH ?? ''));
   checks.push(keysFileCheck(keysFileOf(ctx, entry)));
-  checks.push(check('store', 'ok', `file store at ${ctx.store.location}`));
+  if (!shared) checks.push(check('store', 'ok', `file store at ${ctx.store.location}`));
   return result;
+}
+
+/**
+ * The PostgreSQL store: reachable, its schema version, sealed or clear (see storeHealthCheck);
+ * `readable`: the state can be read as it is, without upgrading it.
+ */
+async function storeCheck(ctx: Context): Promise<{ check: Check; readable: boolean }> {
+  try {
+    const store = ctx.store;
+    const key = parseStoreKey(ctx.env[STORE_KEY_VARIABLE]);
+    const health = await store.health!();
+    const found = storeHealthCheck(store.location, health, key?.id);
+    return { check: found, readable: found.status !== 'fail' && health.schemaVersion === health.currentVersion };
+  } catch (error) {
+    const code = error instanceof CliError && error.code ? `${error.code}: ` : '';
+    return { check: check('store', 'fail', `${code}${messageOf(error)}`), readable: false };
+  }
 }
 
 async function networkChecks(ctx: Context): Promise<Check[]> {

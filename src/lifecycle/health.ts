@@ -1,6 +1,8 @@
 import { accessSync, constants, lstatSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import type { SubscriptionRecord } from '../state/schemas.js';
+import { STORE_KEY_VARIABLE } from '../state/seal.js';
+import type { StoreHealth } from '../state/store.js';
 
 /** One line of `doctor`: `ok|warn|fail name: detail`. */
 export interface Check {
@@ -74,10 +76,11 @@ export function hooksCheck(configDir: string, records: SubscriptionRecord[], pat
     const problem = findProgram(command, path);
     if (problem) problems.push(`hook "${command}": ${problem}`);
   }
-  const dir = join(configDir, 'hooks', 'deploy');
+  // No config dir (a PostgreSQL store needs none): no hooks/deploy/ either.
+  const dir = configDir ? join(configDir, 'hooks', 'deploy') : '';
   let files: string[] = [];
   try {
-    files = readdirSync(dir).filter((name) => !name.startsWith('.'));
+    if (dir) files = readdirSync(dir).filter((name) => !name.startsWith('.'));
   } catch {
     // No hooks folder: nothing to run, nothing wrong.
   }
@@ -110,4 +113,53 @@ export function keysFileCheck(keysFile: { path: string; mode: number } | undefin
   if ((stat.mode & 0o777) !== mode)
     return check('keys-file', 'warn', `${path} is mode ${octal(stat.mode)}, not the ${octal(mode)} it is written with`);
   return check('keys-file', 'ok', `${path} (mode ${octal(stat.mode)}), folder writable`);
+}
+
+const WORST = { ok: 0, warn: 1, fail: 2 } as const;
+
+/**
+ * A store that looked at itself (the PostgreSQL one): reachable (it answered), its schema version
+ * against this code's, and sealed or clear against the store key set here (`keyId`, if any), told
+ * from the ids the rows record, never by opening a secret.
+ */
+export function storeHealthCheck(location: string, health: StoreHealth, keyId: string | undefined): Check {
+  const { schemaVersion: found, currentVersion: current, secrets } = health;
+  const parts = [`${location} reachable`];
+  let status: Check['status'] = 'ok';
+  const add = (level: Check['status'], text: string) => {
+    if (WORST[level] > WORST[status]) status = level;
+    parts.push(text);
+  };
+  if (found > current) {
+    add('fail', `schema version ${found} is newer than this protime-hooks' (${current}) (store-too-new): upgrade protime-hooks`);
+    return check('store', status, parts.join('; '));
+  }
+  if (found === 0) add('warn', 'no schema yet: `protime-hooks store migrate` creates it (any command would, on first use)');
+  else if (found < current) {
+    add(
+      'warn',
+      `schema version ${found}, a migration to ${current} is pending: run \`protime-hooks store migrate\` (any command would, on first use)`,
+    );
+  } else parts.push(`schema version ${found} (current)`);
+  if (!secrets) {
+    // Not known before the upgrade; without a key, though, whatever is stored is in clear.
+    if (!keyId) add('warn', `secrets stored in clear: ${STORE_KEY_VARIABLE} is not set`);
+    return check('store', status, parts.join('; '));
+  }
+  const records = (n: number) => `${n} record(s)`;
+  const sealed = Object.entries(secrets.sealedWith);
+  const others = sealed.filter(([id]) => id !== keyId);
+  if (others.length > 0) {
+    const named = others.map(([id, n]) => `${records(n)} sealed with key id ${id}`).join(', ');
+    if (!keyId) add('fail', `${named}, but ${STORE_KEY_VARIABLE} is not set (store-key-missing)`);
+    else add('fail', `${named}, but ${STORE_KEY_VARIABLE} has key id ${keyId} (store-key-wrong)`);
+  } else if (!keyId) {
+    add(
+      'warn',
+      `secrets stored in clear (${records(secrets.clear)}): they rely on the database's permissions; set ${STORE_KEY_VARIABLE} to encrypt them`,
+    );
+  } else if (secrets.clear > 0) {
+    add('warn', `${records(secrets.clear)} still in clear: \`protime-hooks store migrate\` seals them with ${STORE_KEY_VARIABLE}`);
+  } else parts.push(`secrets sealed with key id ${keyId} (${records(sealed[0]?.[1] ?? 0)})`);
+  return check('store', status, parts.join('; '));
 }

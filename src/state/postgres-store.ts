@@ -5,12 +5,33 @@ import { formatDuration } from '../shared/duration.js';
 import { authError, CliError, failure, temporary, usageError } from '../shared/errors.js';
 import { applyAll, GroupCommit, type Outcome, type Pending } from './group-commit.js';
 import type { StoreData } from './schemas.js';
-import type { Release, RunLockOptions, Store } from './store.js';
+import type { Release, RunLockOptions, Store, StoreHealth } from './store.js';
 import { loadStoreSchema } from './store-schema.js';
 import { PLAIN_STORE_VERSION, STORE_VERSION } from './versions.js';
 
-/** The PostgreSQL schema (namespace) that holds every table, so the store can share a database. */
+/** The PostgreSQL schema (namespace) that holds every table by default, so the store can share a database. */
 export const SCHEMA = 'protime_hooks';
+
+/** The variable that names another schema: two states (say staging and production) in one database. */
+export const SCHEMA_VARIABLE = 'PROTIME_HOOKS_STORE_SCHEMA';
+
+/**
+ * PROTIME_HOOKS_STORE_SCHEMA, checked: a plain lower-case SQL identifier (so the name a person
+ * types is the name psql shows, unquoted); unset or empty: `protime_hooks`. Anything else is a
+ * usage error. It is quoted as an identifier in every statement all the same.
+ */
+export function storeSchemaName(env: Record<string, string | undefined>): string {
+  const value = env[SCHEMA_VARIABLE];
+  if (value === undefined || value === '') return SCHEMA;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) {
+    throw usageError(
+      'bad-store-schema',
+      `${SCHEMA_VARIABLE} must be a lower-case SQL identifier (letters a-z, digits and _, not starting with a digit, at most 63 characters), not ${JSON.stringify(value.slice(0, 80))}.`,
+      `Leave it unset for the default schema ${SCHEMA}.`,
+    );
+  }
+  return value;
+}
 
 /** The first key of every advisory lock this store takes (the second names what is locked). */
 const LOCK_SPACE = 0x7072_6f74; // "prot"
@@ -19,7 +40,7 @@ const MIGRATE_LOCK = 1;
 const WRITE_LOCK = 2;
 
 /**
- * Versioned migrations, applied in order, each in the transaction that records it. Never edit one
+ * Versioned migrations of schema `s` (quoted), applied in order, each in the transaction that records it. Never edit one
  * that has shipped: add the next.
  *
  * Subscriptions, intents and profiles keep their record as a jsonb `doc` beside key columns: the
@@ -29,15 +50,15 @@ const WRITE_LOCK = 2;
  * their own, outside `doc` (client_secret, access_token, key, raw): sealed text when
  * PROTIME_HOOKS_STORE_KEY is set, so one can see at a glance which values are protected.
  */
-const MIGRATIONS: string[] = [
-  `create table ${SCHEMA}.meta (name text primary key, value jsonb not null);
-   create table ${SCHEMA}.profiles (
+const migrations = (s: string): string[] => [
+  `create table ${s}.meta (name text primary key, value jsonb not null);
+   create table ${s}.profiles (
      name text primary key,
      client_secret text,
      access_token text,
      doc jsonb not null,
      updated_at timestamptz not null default now());
-   create table ${SCHEMA}.subscriptions (
+   create table ${s}.subscriptions (
      profile text not null,
      id text not null,
      collection text not null,
@@ -50,19 +71,32 @@ const MIGRATIONS: string[] = [
      doc jsonb not null,
      updated_at timestamptz not null default now(),
      primary key (profile, id));
-   create table ${SCHEMA}.intents (
+   create table ${s}.intents (
      profile text not null,
      id text not null,
      position integer not null,
      doc jsonb not null,
      primary key (profile, id));
-   create table ${SCHEMA}.renew_runs (
+   create table ${s}.renew_runs (
      profile text primary key,
      last_run_at text not null,
      last_success_at text,
      consecutive_failures integer not null,
      doc jsonb not null);`,
+  // 2: which store key sealed each row's secrets, derived by the server from the values themselves
+  // (so no writer can let it drift, and older writers keep it right too): doctor tells sealed from
+  // clear, and a missing or wrong key, without reading or opening a secret; rotating the key later
+  // finds what is left to reseal with one indexed query. The pattern is seal.ts's format 1 prefix
+  // (`raw` holds JSON text: a sealed answer is a JSON string, so in quotes).
+  `alter table ${s}.profiles add column sealed_with text
+     generated always as (substring(coalesce(client_secret, access_token) from '^phk-sealed:1:([0-9a-f]{16}):')) stored;
+   alter table ${s}.subscriptions add column sealed_with text
+     generated always as (substring(coalesce(key, raw) from '^"?phk-sealed:1:([0-9a-f]{16}):')) stored;
+   create index subscriptions_sealed_with on ${s}.subscriptions (sealed_with);`,
 ];
+
+/** The schema version this code creates and reads. */
+export const SCHEMA_VERSION = migrations('x').length;
 
 /** What the store's rows are, as text per table and key, to compare a state before and after a change. */
 type Rows = Map<string, Map<string, unknown[]>>;
@@ -107,8 +141,8 @@ export function parseStoreUrl(raw: string, env: Record<string, string | undefine
 }
 
 /**
- * The shared store: the same state as the file store, in tables of the `protime_hooks` schema of a
- * PostgreSQL database, so cron on one host, a person on another and a receiver reading keys share
+ * The shared store: the same state as the file store, in tables of one schema (`protime_hooks`
+ * unless PROTIME_HOOKS_STORE_SCHEMA names another) of a PostgreSQL database, so cron on one host, a person on another and a receiver reading keys share
  * one truth. `pg` is loaded on first use only. Every update is one transaction under an advisory
  * lock (writers queue; readers never wait), committed before it resolves; run locks are session
  * advisory locks, freed by the server the moment their process dies.
@@ -116,17 +150,24 @@ export function parseStoreUrl(raw: string, env: Record<string, string | undefine
 export class PostgresStore implements Store {
   readonly location: string;
   readonly target: PostgresTarget;
+  /** The schema the tables are in (storeSchemaName). */
+  readonly schema: string;
+  /** The schema quoted as an identifier, for statements: set when pg is loaded, before any query. */
+  #s = '';
   #pool: Promise<Pool> | undefined;
   #migrated: Promise<void> | undefined;
 
-  constructor(target: PostgresTarget) {
+  constructor(target: PostgresTarget, schema = SCHEMA) {
     this.target = target;
-    this.location = `postgresql://${encodeURIComponent(target.user)}@${target.host}:${target.port}/${encodeURIComponent(target.database)}`;
+    this.schema = schema;
+    const url = `postgresql://${encodeURIComponent(target.user)}@${target.host}:${target.port}/${encodeURIComponent(target.database)}`;
+    this.location = schema === SCHEMA ? url : `${url} (schema ${schema})`;
   }
 
   /** The connection pool, made on first use (pg loaded then); it never keeps the process alive. */
   #connect(): Promise<PoolClient> {
     this.#pool ??= import('pg').then((pg) => {
+      this.#s = pg.default.escapeIdentifier(this.schema);
       const pool = new pg.default.Pool({ ...this.#config(), max: 4, allowExitOnIdle: true });
       // An idle client losing its server is told here; the next query reports it.
       pool.on('error', () => undefined);
@@ -157,28 +198,71 @@ export class PostgresStore implements Store {
 
   /** Creates or upgrades the schema, once per process, under a transaction-level advisory lock. */
   migrate(): Promise<void> {
-    this.#migrated ??= this.#transaction(async (client) => {
-      await client.query('select pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, MIGRATE_LOCK]);
-      await client.query(`create schema if not exists ${SCHEMA}`);
-      await client.query(
-        `create table if not exists ${SCHEMA}.schema_migrations (version integer primary key, applied_at timestamptz not null default now())`,
-      );
-      const { rows } = await client.query<{ version: number | null }>(`select max(version) as version from ${SCHEMA}.schema_migrations`);
-      const current = rows[0]?.version ?? 0;
-      if (current > MIGRATIONS.length) {
-        throw failure('store-too-new', `The store ${this.location} was written by a newer protime-hooks (schema ${current}).`, {
-          hint: 'Upgrade protime-hooks; this version leaves the database untouched.',
-        });
-      }
-      for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-        await client.query(MIGRATIONS[version - 1]!);
-        await client.query(`insert into ${SCHEMA}.schema_migrations (version) values ($1)`, [version]);
-      }
-    }).catch((error) => {
+    this.#migrated ??= this.migrateTo(SCHEMA_VERSION).catch((error) => {
       this.#migrated = undefined;
       throw error;
     });
     return this.#migrated;
+  }
+
+  /**
+   * Creates or upgrades the schema to `version` (the current one, but for tests that need a
+   * store as an older release left it); one newer than this code is `store-too-new`, untouched.
+   */
+  migrateTo(version: number): Promise<void> {
+    return this.#transaction(async (client) => {
+      await client.query('select pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, MIGRATE_LOCK]);
+      await client.query(`create schema if not exists ${this.#s}`);
+      await client.query(
+        `create table if not exists ${this.#s}.schema_migrations (version integer primary key, applied_at timestamptz not null default now())`,
+      );
+      const current = await this.#version(client);
+      if (current > SCHEMA_VERSION) throw this.#tooNew(current);
+      const steps = migrations(this.#s);
+      for (let next = current + 1; next <= version; next++) {
+        await client.query(steps[next - 1]!);
+        await client.query(`insert into ${this.#s}.schema_migrations (version) values ($1)`, [next]);
+      }
+    });
+  }
+
+  /** The schema version recorded (schema_migrations must exist). */
+  async #version(client: PoolClient): Promise<number> {
+    const { rows } = await client.query<{ version: number | null }>(`select max(version) as version from ${this.#s}.schema_migrations`);
+    return rows[0]?.version ?? 0;
+  }
+
+  #tooNew(version: number): CliError {
+    return failure('store-too-new', `The store ${this.location} was written by a newer protime-hooks (schema ${version}).`, {
+      hint: 'Upgrade protime-hooks; this version leaves the database untouched.',
+    });
+  }
+
+  /** The schema version and what is sealed, in one read-only snapshot: nothing created, migrated or opened. */
+  health(): Promise<StoreHealth> {
+    return this.#transaction(async (client) => {
+      const { rows } = await client.query<{ present: boolean }>(
+        `select to_regclass(format('%I.schema_migrations', $1::text)) is not null as present`,
+        [this.schema],
+      );
+      const schemaVersion = rows[0]?.present ? await this.#version(client) : 0;
+      const health: StoreHealth = { schemaVersion, currentVersion: SCHEMA_VERSION, secrets: null };
+      // sealed_with came with schema 2; a newer schema is not this code's to read.
+      if (schemaVersion < 2 || schemaVersion > SCHEMA_VERSION) return health;
+      const counted = await client.query<{ sealed_with: string | null; n: number }>(
+        `select sealed_with, count(*)::int as n from (
+           select sealed_with from ${this.#s}.profiles where coalesce(client_secret, access_token) is not null
+           union all
+           select sealed_with from ${this.#s}.subscriptions where coalesce(key, raw) is not null) secrets
+         group by sealed_with`,
+      );
+      const secrets = { sealedWith: {} as Record<string, number>, clear: 0 };
+      for (const { sealed_with: id, n } of counted.rows) {
+        if (id === null) secrets.clear = n;
+        else secrets.sealedWith[id] = n;
+      }
+      return { ...health, secrets };
+    }, 'begin isolation level repeatable read read only');
   }
 
   async read(): Promise<StoreData> {
@@ -206,7 +290,7 @@ export class PostgresStore implements Store {
         const before = await this.#load(client);
         const beforeRows = rowsOf(before);
         const applied = await applyAll(batch, () => structuredClone(before));
-        if (applied.outcomes.some((o) => o.ok)) await writeDifferences(client, beforeRows, rowsOf(applied.data));
+        if (applied.outcomes.some((o) => o.ok)) await writeDifferences(client, this.#s, beforeRows, rowsOf(applied.data));
         return applied.outcomes;
       });
     } catch (error) {
@@ -242,29 +326,30 @@ export class PostgresStore implements Store {
   async #load(client: PoolClient): Promise<StoreData> {
     const q = async (sql: string) => (await client.query(sql)).rows;
     const data: Record<string, unknown> = { schemaVersion: PLAIN_STORE_VERSION, profiles: {}, subscriptions: {} };
-    for (const row of await q(`select name, value from ${SCHEMA}.meta`)) data[row.name] = row.value;
+    const s = this.#s;
+    for (const row of await q(`select name, value from ${s}.meta`)) data[row.name] = row.value;
     const profiles = data.profiles as Record<string, Record<string, unknown>>;
-    for (const row of await q(`select name, client_secret, access_token, doc from ${SCHEMA}.profiles`)) {
+    for (const row of await q(`select name, client_secret, access_token, doc from ${s}.profiles`)) {
       const profile = { ...row.doc };
       if (row.client_secret !== null) profile.clientSecret = row.client_secret;
       if (row.access_token !== null && profile.token) profile.token = { ...profile.token, accessToken: row.access_token };
       profiles[row.name] = profile;
     }
     const subscriptions = data.subscriptions as Record<string, Record<string, unknown>>;
-    for (const row of await q(`select profile, id, key, raw, doc from ${SCHEMA}.subscriptions order by profile, id`)) {
+    for (const row of await q(`select profile, id, key, raw, doc from ${s}.subscriptions order by profile, id`)) {
       const record = { ...row.doc, key: row.key };
-      if (row.raw !== null) record.raw = JSON.parse(row.raw);
+      if (row.raw !== null) record.raw = this.#parseRaw(row);
       subscriptions[row.profile] ??= {};
       subscriptions[row.profile]![row.id] = record;
     }
     const intents: Record<string, unknown[]> = {};
-    for (const row of await q(`select profile, doc from ${SCHEMA}.intents order by profile, position`)) {
+    for (const row of await q(`select profile, doc from ${s}.intents order by profile, position`)) {
       intents[row.profile] ??= [];
       intents[row.profile]!.push(row.doc);
     }
     if (Object.keys(intents).length > 0) data.intents = intents;
     const renewRuns: Record<string, unknown> = {};
-    for (const row of await q(`select profile, doc from ${SCHEMA}.renew_runs`)) renewRuns[row.profile] = row.doc;
+    for (const row of await q(`select profile, doc from ${s}.renew_runs`)) renewRuns[row.profile] = row.doc;
     if (Object.keys(renewRuns).length > 0) data.renewRuns = renewRuns;
     const version = data.schemaVersion;
     if (typeof version === 'number' && version > STORE_VERSION) {
@@ -279,6 +364,19 @@ export class PostgresStore implements Store {
       });
     }
     return parsed.data;
+  }
+
+  /** A create answer's JSON text; text that is not JSON (edited by hand) is a damaged record, not a lost server. */
+  #parseRaw(row: { profile: string; id: string; raw: string }): unknown {
+    try {
+      return JSON.parse(row.raw);
+    } catch {
+      throw failure(
+        'store-invalid',
+        `The store ${this.location} holds a damaged record (subscriptions row ${row.profile}/${row.id}: raw is not JSON).`,
+        { hint: 'It was left untouched. Fix or remove the row it names.' },
+      );
+    }
   }
 
   async runLock(profile: string, command: string, options: RunLockOptions): Promise<Release> {
@@ -353,8 +451,11 @@ export class PostgresStore implements Store {
     if (error instanceof CliError) return error;
     const code = (error as { code?: string }).code ?? '';
     const reason = describePgError(error);
-    if (code === '28P01' || code === '28000') {
-      return authError('store-auth', `The PostgreSQL store (${this.#where()}) refused user "${this.target.user}": ${reason}.`, {
+    // pg asks for a password the server wants only then, and says so without a code.
+    const noPassword = /password must be a string|password must be a non-empty string/.test(reason);
+    if (code === '28P01' || code === '28000' || noPassword) {
+      const why = noPassword ? 'it asks for a password and none is set' : reason;
+      return authError('store-auth', `The PostgreSQL store (${this.#where()}) refused user "${this.target.user}": ${why}.`, {
         hint: 'Check the user and password in PROTIME_HOOKS_STORE (or PGUSER/PGPASSWORD) and the server’s pg_hba.conf.',
         cause: error,
       });
@@ -377,7 +478,7 @@ export class PostgresStore implements Store {
     if (!/^[0-9A-Z]{5}$/.test(code) || code.startsWith('08') || code.startsWith('57')) return this.#connectFailure(error);
     if (code === '42501') {
       return failure('store-denied', `The PostgreSQL store (${this.#where()}) denied access: ${describePgError(error)}.`, {
-        hint: `Grant user "${this.target.user}" the use of schema ${SCHEMA} (or let it create it).`,
+        hint: `Grant user "${this.target.user}" the use of schema ${this.schema} (or let it create it).`,
         cause: error,
       });
     }
@@ -457,7 +558,7 @@ const COLUMNS: Record<string, { columns: string[]; keys: number }> = {
 };
 
 /** Upserts the rows that changed and deletes the rows that went: a renew rewrites two rows, not the state. */
-async function writeDifferences(client: PoolClient, before: Rows, after: Rows): Promise<void> {
+async function writeDifferences(client: PoolClient, s: string, before: Rows, after: Rows): Promise<void> {
   for (const [table, { columns, keys }] of Object.entries(COLUMNS)) {
     const old = before.get(table)!;
     const now = after.get(table)!;
@@ -465,7 +566,7 @@ async function writeDifferences(client: PoolClient, before: Rows, after: Rows): 
     for (const [id, values] of old) {
       if (now.has(id)) continue;
       const where = keyColumns.map((column, i) => `${column} = $${i + 1}`).join(' and ');
-      await client.query(`delete from ${SCHEMA}.${table} where ${where}`, values.slice(0, keys));
+      await client.query(`delete from ${s}.${table} where ${where}`, values.slice(0, keys));
     }
     for (const [id, values] of now) {
       const previous = old.get(id);
@@ -477,7 +578,7 @@ async function writeDifferences(client: PoolClient, before: Rows, after: Rows): 
         .join(', ');
       const stamp = table === 'profiles' || table === 'subscriptions' ? ', updated_at = now()' : '';
       await client.query(
-        `insert into ${SCHEMA}.${table} (${columns.join(', ')}) values (${placeholders})
+        `insert into ${s}.${table} (${columns.join(', ')}) values (${placeholders})
          on conflict (${keyColumns.join(', ')}) do update set ${updates}${stamp}`,
         values,
       );

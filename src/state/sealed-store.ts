@@ -35,24 +35,38 @@ export function secretSlots(data: StoreData): Slot[] {
   return slots;
 }
 
+export interface SealedStoreOptions {
+  /**
+   * Without a key: said once (as a warning) after the first update that writes a secret, for a
+   * backend where clear text is worth a word (a database others may read or back up).
+   */
+  clearWarning?: string;
+}
+
 /**
  * A store whose secrets are sealed at rest with the store key (AES-256-GCM, see seal.ts), whatever
  * the backend underneath: commands and the lifecycle read and write plain values through it.
  *
  * - With a key, every secret is sealed on each write (a value read sealed is written back as it
  *   was); secrets found in clear are sealed by the next write, said once through `notice`.
- * - Without a key, a state holding a sealed value is refused (`store-key-missing`), reads and
+ * - Without a key, secrets are written as they are (`clearWarning` then said once); a state holding a sealed value is refused (`store-key-missing`), reads and
  *   updates alike, before any change runs: nothing is written.
  * - A state holding sealed values is marked format 2, which versions that cannot open them refuse
  *   to read (rather than use sealed text as a secret).
  */
-export function sealedStore(inner: Store, key: StoreKey | undefined, notice: (message: string) => void): Store {
+export function sealedStore(
+  inner: Store,
+  key: StoreKey | undefined,
+  notice: (message: string, level?: 'info' | 'warn') => void,
+  options: SealedStoreOptions = {},
+): Store {
   const where = inner.location;
   // Opening thousands of keys on every update would cost more than the write itself.
   const plainOf = new Map<string, string>();
   // Where each secret handed out in clear came from: one unchanged is written back as it was read.
   const readAs = new WeakMap<object, Map<string, { text: string; sealed: string }>>();
   let told = false;
+  let warnedClear = false;
 
   const openOne = (sealed: string): string => {
     let plain = plainOf.get(sealed);
@@ -116,21 +130,42 @@ export function sealedStore(inner: Store, key: StoreKey | undefined, notice: (me
     read: async () => opened(await inner.read()).data,
     async update(change) {
       let sealedClear = false;
+      let wroteClear = false;
       const result = await inner.update(async (stored) => {
         const { data, plain } = opened(stored);
-        if (!key) return change(data);
+        if (!key) {
+          if (!options.clearWarning || warnedClear) return change(data);
+          const before = new Set(secretTexts(data));
+          const value = await change(data);
+          wroteClear = secretTexts(data).some((text) => !before.has(text));
+          return value;
+        }
         // The caller's result may hold parts of `data`: they stay plain, `stored` gets a sealed copy.
         const value = await change(data);
         sealInto(stored, data, key);
         sealedClear ||= plain;
         return value;
       });
+      if (wroteClear && options.clearWarning && !warnedClear) {
+        warnedClear = true;
+        notice(options.clearWarning, 'warn');
+      }
       if (sealedClear && key && !told) {
         told = true;
         notice(`The secrets in ${where} were stored in clear; they are encrypted now with ${STORE_KEY_VARIABLE} (key id ${key.id}).`);
       }
       return result;
     },
-    runLock: (profile, command, options) => inner.runLock(profile, command, options),
+    runLock: (profile, command, lockOptions) => inner.runLock(profile, command, lockOptions),
+    health: inner.health && (() => inner.health!()),
   };
+}
+
+/** The secrets of a state as text, to tell whether a change wrote a new one. */
+function secretTexts(data: StoreData): string[] {
+  return secretSlots(data).flatMap(({ owner, field, json }) => {
+    const value = owner[field];
+    if (value === undefined || value === null) return [];
+    return [json ? JSON.stringify(value) : String(value)];
+  });
 }

@@ -34,4 +34,18 @@ export interface Store {
    * runs cannot both replace the same webhook. Busy: exit 75 at once, or after `waitMs`.
    */
   runLock(profile: string, command: string, options: RunLockOptions): Promise<Release>;
+  /** A backend that can look at itself without changing anything says so here (doctor's `store` check). */
+  health?(): Promise<StoreHealth>;
+}
+
+/** What a backend found of itself, read only: reachable (else it threw), its schema, what is sealed. */
+export interface StoreHealth {
+  /** The schema version found (0: not created yet), and the one this code creates. */
+  schemaVersion: number;
+  currentVersion: number;
+  /**
+   * Records holding secrets: how many are sealed, per store key id, and how many are in clear;
+   * null when this schema version cannot tell without opening them.
+   */
+  secrets: { sealedWith: Record<string, number>; clear: number } | null;
 }

@@ -222,13 +222,17 @@ export class CliUser {
   readonly configDir: string;
   readonly cwd: string;
 
-  constructor(readonly emulator: EmulatorProcess) {
+  /** `extraEnv`: set for every command of this user (a store URL, a store key). */
+  constructor(
+    readonly emulator: EmulatorProcess,
+    readonly extraEnv: Record<string, string> = {},
+  ) {
     this.cwd = makeTempDir('ph-cwd-');
     this.configDir = join(makeTempDir('ph-cfg-'), 'config');
   }
 
   get env(): Record<string, string> {
-    return { HOME: this.cwd, PROTIME_HOOKS_CONFIG_DIR: this.configDir };
+    return { HOME: this.cwd, PROTIME_HOOKS_CONFIG_DIR: this.configDir, ...this.extraEnv };
   }
 
   get stateFile(): string {

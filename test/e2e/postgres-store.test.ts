@@ -46,7 +46,7 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
     const emulator = await EmulatorProcess.start();
     const url = cluster.newDatabase(`e2e_${++databases}`);
     // The password from PGPASSWORD, the rest from the URL: nothing secret in argv.
-    const user = new PostgresUser(emulator, { PGPASSWORD: cluster.password });
+    const user = new CliUser(emulator, { PGPASSWORD: cluster.password });
     const store = ['--store', url.replace(`:${cluster.password}@`, '@')];
     expectExit(await user.login(undefined, store), 0, 'login');
     const created = expectExit(await user.run([...store, 'subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
@@ -70,8 +70,8 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
     const emulator = await EmulatorProcess.start();
     const url = cluster.newDatabase(`e2e_${++databases}`);
     const env = { PROTIME_HOOKS_STORE: url, PROTIME_HOOKS_STORE_KEY: randomBytes(32).toString('base64') };
-    const cron = new PostgresUser(emulator, env);
-    const receiver = new PostgresUser(emulator, env);
+    const cron = new CliUser(emulator, env);
+    const receiver = new CliUser(emulator, env);
     expectExit(await cron.login(), 0, 'login on host A');
     const created = expectExit(await cron.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe on A').json();
     const status = expectExit(await receiver.run(['status', '--json']), 0, 'status on B').json();
@@ -93,7 +93,7 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
   it('renew meets a run lock held on another host (exit 75 run-locked), and runs at once after that holder is SIGKILLed', async () => {
     const emulator = await EmulatorProcess.start();
     const url = cluster.newDatabase(`e2e_${++databases}`);
-    const user = new PostgresUser(emulator, { PROTIME_HOOKS_STORE: url });
+    const user = new CliUser(emulator, { PROTIME_HOOKS_STORE: url });
     expectExit(await user.login(), 0, 'login');
     const created = expectExit(await user.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
     const holder = spawn(process.execPath, ['--import', 'tsx', HOLDER, url], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -115,7 +115,7 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
     expectExit(await local.login(), 0, 'login on the file store');
     const created = expectExit(await local.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
     const exported = expectExit(await local.run(['store', 'export', '--include-secrets']), 0, 'export').stdout;
-    const shared = new PostgresUser(emulator, { PROTIME_HOOKS_STORE: cluster.newDatabase(`e2e_${++databases}`) });
+    const shared = new CliUser(emulator, { PROTIME_HOOKS_STORE: cluster.newDatabase(`e2e_${++databases}`) });
     expectExit(await shared.run(['store', 'import'], { stdin: exported }), 0, 'import into PostgreSQL');
     const keys = expectExit(await shared.run(['keys', '--json']), 0, 'keys on PostgreSQL').json() as Array<{ id: string; key: string }>;
     expect(keys).toEqual([expect.objectContaining({ id: created.id, key: created.key })]);
@@ -124,11 +124,11 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
 
   it('an unreachable store exits 75 store-unreachable, a wrong password 4 store-auth; neither prints the password or a stack', async () => {
     const emulator = await EmulatorProcess.start();
-    const down = new PostgresUser(emulator, { PROTIME_HOOKS_STORE: 'postgres://hooks:hunter2-secret@127.0.0.1:9/hooks' });
+    const down = new CliUser(emulator, { PROTIME_HOOKS_STORE: 'postgres://hooks:hunter2-secret@127.0.0.1:9/hooks' });
     const unreachable = expectExit(await down.run(['status', '--json']), 75, 'status, unreachable');
     expect(unreachable.json().error.code).toBe('store-unreachable');
     expect(unreachable.json().error.message).toMatch(/127\.0\.0\.1.*database hooks/);
-    const wrong = new PostgresUser(emulator, { PROTIME_HOOKS_STORE: `postgres://hooks:wrong-pass-word@127.0.0.1:${cluster.port}/hooks` });
+    const wrong = new CliUser(emulator, { PROTIME_HOOKS_STORE: `postgres://hooks:wrong-pass-word@127.0.0.1:${cluster.port}/hooks` });
     const refused = expectExit(await wrong.run(['status', '--json']), 4, 'status, wrong password');
     expect(refused.json().error.code).toBe('store-auth');
     const human = expectExit(await wrong.run(['status']), 4, 'status, wrong password, for a person');

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { secretForms as forms } from '../helpers/secrets.js';
 import { CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll } from './emulator-process.js';
 
 afterEach(async () => {
@@ -16,26 +17,12 @@ afterEach(async () => {
 const URL = 'http://127.0.0.1:9/store-key';
 
 /** A user whose every command runs with the store key set. */
-class KeyedUser extends CliUser {
-  constructor(
-    emulator: EmulatorProcess,
-    readonly storeKey: string,
-  ) {
-    super(emulator);
-  }
-
-  override get env(): Record<string, string> {
-    return { ...super.env, PROTIME_HOOKS_STORE_KEY: this.storeKey };
-  }
-}
-
-/** Each form a secret could be written in. */
-const forms = (secret: string) => [secret, ...(['base64', 'base64url', 'hex'] as const).map((e) => Buffer.from(secret).toString(e))];
+const keyedUser = (emulator: EmulatorProcess, storeKey: string) => new CliUser(emulator, { PROTIME_HOOKS_STORE_KEY: storeKey });
 
 describe('PROTIME_HOOKS_STORE_KEY', () => {
   it('keeps every secret out of the state file while login, subscribe, renew, status and keys work as ever', async () => {
     const emulator = await EmulatorProcess.start();
-    const user = new KeyedUser(emulator, randomBytes(32).toString('base64'));
+    const user = keyedUser(emulator, randomBytes(32).toString('base64'));
     expectExit(await user.login(), 0, 'login');
     const created = expectExit(await user.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
     const renewed = expectExit(await user.run(['renew', created.id, '--json']), 0, 'renew').json().results[0];
@@ -54,6 +41,10 @@ describe('PROTIME_HOOKS_STORE_KEY', () => {
     const bytes = readFileSync(user.stateFile).toString('latin1');
     for (const secret of secrets) for (const form of forms(secret)) expect(bytes).not.toContain(form);
     expect(exported.subscriptions.default[created.id].key).toBe(created.key);
+    // Without --include-secrets the export holds none of them either.
+    const plain = expectExit(await user.run(['store', 'export']), 0, 'export without secrets').stdout;
+    expect(plain).toContain(created.id);
+    for (const secret of secrets) for (const form of forms(secret)) expect(plain).not.toContain(form);
 
     // Without the key, or with another: exit 4, the variable named, the file untouched.
     const before = readFileSync(user.stateFile);
@@ -77,13 +68,13 @@ describe('PROTIME_HOOKS_STORE_KEY', () => {
   it('moves the state to a fresh config dir with export --include-secrets | import: status and keys identical', async () => {
     const emulator = await EmulatorProcess.start();
     const key = randomBytes(32).toString('base64');
-    const user = new KeyedUser(emulator, key);
+    const user = keyedUser(emulator, key);
     expectExit(await user.login(), 0, 'login');
     const first = expectExit(await user.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
     expectExit(await user.run(['subscribe', 'people', '--url', URL]), 0, 'subscribe');
     expectExit(await user.run(['renew', first.id]), 0, 'renew');
 
-    const moved = new KeyedUser(emulator, key);
+    const moved = keyedUser(emulator, key);
     const exported = expectExit(await user.run(['store', 'export', '--include-secrets']), 0, 'export').stdout;
     const imported = expectExit(await moved.run(['store', 'import', '--json'], { stdin: exported }), 0, 'import').json();
     expect(imported.skipped).toEqual([]);

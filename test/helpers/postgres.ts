@@ -140,17 +140,25 @@ export async function startPostgres(): Promise<PostgresCluster> {
 }
 
 /**
- * One cluster for the whole test file: started in beforeAll (unless `postgresSkip`), stopped in
- * afterAll. Returns the getter to call inside tests.
+ * One cluster for the calling test file: started before its tests (unless postgresSkip), stopped
+ * after them. Read `.cluster` inside a test.
  */
-export function sharedCluster(): () => PostgresCluster {
+export function usePostgres(): { readonly cluster: PostgresCluster } {
   let cluster: PostgresCluster | undefined;
   beforeAll(async () => {
     if (!postgresSkip) cluster = await startPostgres();
   }, 60_000);
   afterAll(() => cluster?.stop());
-  return () => {
-    if (!cluster) throw new Error('the PostgreSQL cluster is not running');
-    return cluster;
+  return {
+    get cluster() {
+      if (!cluster) throw new Error('the PostgreSQL cluster is not started (read it inside a test)');
+      return cluster;
+    },
   };
+}
+
+/** usePostgres, as a getter to call inside tests. */
+export function sharedCluster(): () => PostgresCluster {
+  const postgres = usePostgres();
+  return () => postgres.cluster;
 }

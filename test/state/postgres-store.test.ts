@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CliError } from '../../src/shared/errors.js';
-import { PostgresStore, parseStoreUrl } from '../../src/state/postgres-store.js';
+import { PostgresStore, parseStoreUrl, SCHEMA_VERSION, storeSchemaName } from '../../src/state/postgres-store.js';
 import { type PostgresCluster, postgresSkip, startPostgres } from '../helpers/postgres.js';
 import { makeProfile, makeRecord } from './fixtures/records.js';
 
@@ -31,8 +31,8 @@ function freshStore(): PostgresStore {
   return open(url);
 }
 
-function open(at: string): PostgresStore {
-  const store = new PostgresStore(parseStoreUrl(at, {}));
+function open(at: string, schema?: string): PostgresStore {
+  const store = new PostgresStore(parseStoreUrl(at, {}), schema);
   opened.push(store);
   return store;
 }
@@ -111,7 +111,7 @@ describe.skipIf(postgresSkip)('PostgresStore: read and update', () => {
       { profile: 'default', id: record.id, key: 'whk_secret_key', replaced_by: 'b' },
       { profile: 'default', id: 'b', key: null, replaced_by: null },
     ]);
-    expect(migrations).toEqual([{ version: 1 }]);
+    expect(migrations).toEqual([{ version: 1 }, { version: 2 }]);
 
     // Deletions are written too.
     await store.update((data) => {
@@ -161,7 +161,148 @@ describe.skipIf(postgresSkip)('PostgresStore: read and update', () => {
     await client.connect();
     const { rows } = await client.query('select count(*)::int as n from protime_hooks.schema_migrations');
     await client.end();
-    expect(rows[0].n).toBe(1);
+    expect(rows[0].n).toBe(SCHEMA_VERSION);
+  });
+});
+
+/** Queries on a connection of its own, closed whatever happens. */
+async function sql(at: string, text: string, values: unknown[] = []) {
+  const client = new pg.Client({ connectionString: at });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A sealed-looking value (format 1 of seal.ts) under key id `id`: the backend never opens it. */
+const sealedText = (id: string) => `phk-sealed:1:${id}:AAAAAAAAAAAAAAAA:${'B'.repeat(30)}`;
+
+describe.skipIf(postgresSkip)('PostgresStore: schemas and migrations', () => {
+  it('two schemas of one database hold two independent states', async () => {
+    const a = freshStore();
+    const b = open(url, 'tenant_b');
+    await a.update((data) => {
+      data.profiles.default = makeProfile({ tenant: 'alpha', clientSecret: 'secret-a' });
+      data.subscriptions.default = { [makeRecord().id]: makeRecord() };
+    });
+    await b.update((data) => {
+      data.profiles.default = makeProfile({ tenant: 'beta', clientSecret: 'secret-b' });
+    });
+    expect((await a.read()).profiles.default).toMatchObject({ tenant: 'alpha', clientSecret: 'secret-a' });
+    const other = await b.read();
+    expect(other.profiles.default).toMatchObject({ tenant: 'beta', clientSecret: 'secret-b' });
+    expect(other.subscriptions).toEqual({});
+    // Deleting in one leaves the other alone.
+    await b.update((data) => {
+      delete data.profiles.default;
+    });
+    expect(Object.keys((await a.read()).profiles)).toEqual(['default']);
+    const tables = await sql(
+      url,
+      `select table_schema, count(*)::int as n from information_schema.tables
+      where table_schema in ('protime_hooks', 'tenant_b') group by table_schema order by table_schema`,
+    );
+    expect(tables).toEqual([
+      { table_schema: 'protime_hooks', n: 6 },
+      { table_schema: 'tenant_b', n: 6 },
+    ]);
+    expect(b.location).toBe(`postgresql://hooks@127.0.0.1:${cluster.port}/contract_${databases} (schema tenant_b)`);
+  });
+
+  it.each(['Tenant', '1st', 'a-b', 'a"; drop table x; --', 'a'.repeat(64), ' protime_hooks'])(
+    'PROTIME_HOOKS_STORE_SCHEMA=%j is a usage error (exit 2, bad-store-schema)',
+    async (value) => {
+      const error = await cliErrorOf(() => storeSchemaName({ PROTIME_HOOKS_STORE_SCHEMA: value }));
+      expect(error).toMatchObject({ code: 'bad-store-schema', exitCode: 2 });
+      expect(error.message).toContain('PROTIME_HOOKS_STORE_SCHEMA');
+    },
+  );
+
+  it('takes a plain identifier, and an unset or empty variable as protime_hooks', () => {
+    expect(storeSchemaName({ PROTIME_HOOKS_STORE_SCHEMA: '_staging_2' })).toBe('_staging_2');
+    expect(storeSchemaName({ PROTIME_HOOKS_STORE_SCHEMA: 'a'.repeat(63) })).toBe('a'.repeat(63));
+    expect(storeSchemaName({ PROTIME_HOOKS_STORE_SCHEMA: '' })).toBe('protime_hooks');
+    expect(storeSchemaName({})).toBe('protime_hooks');
+  });
+
+  it('upgrades a database a schema-1 release wrote to schema 2, every record intact, and sees what is sealed', async () => {
+    const old = freshStore();
+    await old.migrateTo(1);
+    // Rows as version 1 wrote them (its columns only): one profile in clear, one record whose
+    // create answer is sealed (its key not found: null), `raw` being JSON text.
+    const profile = makeProfile({ token: { accessToken: 'tok', expiresAt: '2025-03-01T11:00:00.000Z', scopes: [] } });
+    const { token, ...profileDoc } = profile;
+    const record = makeRecord();
+    const { key: _k, raw: _r, ...recordDoc } = record;
+    const sealed = sealedText('0123456789abcdef');
+    await sql(url, 'insert into protime_hooks.profiles (name, client_secret, access_token, doc) values ($1, $2, $3, $4)', [
+      'default',
+      'in-clear',
+      'tok',
+      JSON.stringify({ ...profileDoc, token: { expiresAt: token!.expiresAt, scopes: [] } }),
+    ]);
+    await sql(
+      url,
+      `insert into protime_hooks.subscriptions (profile, id, collection, destination_url, valid_until, key, raw, doc)
+       values ('default', $1, $2, $3, $4, null, $5, $6)`,
+      [record.id, record.collection, record.destinationUrl, record.validUntil, JSON.stringify(sealed), JSON.stringify(recordDoc)],
+    );
+    expect(await old.health()).toEqual({ schemaVersion: 1, currentVersion: 2, secrets: null });
+
+    const current = open(url);
+    const state = await current.read();
+    expect(state.profiles).toEqual({ default: { ...profile, clientSecret: 'in-clear' } });
+    expect(state.subscriptions.default![record.id]).toEqual({ ...record, key: null, raw: sealed });
+    expect((await sql(url, 'select version from protime_hooks.schema_migrations order by version')).map((r) => r.version)).toEqual([1, 2]);
+    // The server derives the key id from the values: one record sealed with it, one in clear.
+    expect(await current.health()).toEqual({
+      schemaVersion: 2,
+      currentVersion: 2,
+      secrets: { sealedWith: { '0123456789abcdef': 1 }, clear: 1 },
+    });
+    // A write through the new code keeps the derived column right.
+    await current.update((data) => {
+      data.profiles.default!.clientSecret = sealedText('fedcba9876543210');
+    });
+    expect((await current.health()).secrets).toEqual({ sealedWith: { '0123456789abcdef': 1, fedcba9876543210: 1 }, clear: 0 });
+  });
+
+  it('a raw column that is not JSON is store-invalid (exit 1) naming the row, not an unreachable store', async () => {
+    const store = freshStore();
+    await store.update((data) => {
+      data.subscriptions.default = { [makeRecord().id]: makeRecord() };
+    });
+    await sql(url, "update protime_hooks.subscriptions set raw = 'not json'");
+    const error = await cliErrorOf(() => open(url).read());
+    expect(error).toMatchObject({ code: 'store-invalid', exitCode: 1 });
+    expect(error.message).toContain(`subscriptions row default/${makeRecord().id}`);
+  });
+
+  it('a schema newer than this code is store-too-new, and is left untouched', async () => {
+    const store = freshStore();
+    await store.update((data) => {
+      data.profiles.default = makeProfile({ clientSecret: 'kept' });
+    });
+    await sql(url, 'insert into protime_hooks.schema_migrations (version) values ($1)', [SCHEMA_VERSION + 1]);
+    const snapshot = async () => ({
+      versions: await sql(url, 'select version, applied_at from protime_hooks.schema_migrations order by version'),
+      profiles: await sql(url, 'select * from protime_hooks.profiles'),
+      columns: await sql(
+        url,
+        "select table_name, column_name from information_schema.columns where table_schema = 'protime_hooks' order by 1, 2",
+      ),
+    });
+    const before = await snapshot();
+    const newer = open(url);
+    for (const action of [() => newer.read(), () => newer.update(() => undefined), () => newer.migrate()]) {
+      const error = await cliErrorOf(action);
+      expect(error).toMatchObject({ code: 'store-too-new', exitCode: 1 });
+      expect(error.message).toContain(`schema ${SCHEMA_VERSION + 1}`);
+    }
+    expect(await newer.health()).toEqual({ schemaVersion: SCHEMA_VERSION + 1, currentVersion: SCHEMA_VERSION, secrets: null });
+    expect(await snapshot()).toEqual(before);
   });
 });
 
@@ -261,6 +402,13 @@ describe.skipIf(postgresSkip)('PostgresStore: connection failures', () => {
     expect(error).toMatchObject({ code: 'store-auth', exitCode: 4 });
     expect(error.message).not.toContain('wrong-pw');
     expect(store.location).toBe(`postgresql://hooks@127.0.0.1:${cluster.port}/hooks`);
+  });
+
+  it('no password where the server asks for one is store-auth (exit 4), not unreachable', async () => {
+    const store = open(`postgres://hooks@127.0.0.1:${cluster.port}/hooks`);
+    const error = await cliErrorOf(() => store.read());
+    expect(error).toMatchObject({ code: 'store-auth', exitCode: 4 });
+    expect(error.message).toContain('it asks for a password and none is set');
   });
 
   it('refuses a URL that is not postgres as a usage error, without echoing it', () => {
