@@ -11,7 +11,6 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type PostgresCluster, postgresSkip, startPostgres } from '../helpers/postgres.js';
 import { CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll } from './emulator-process.js';
-import { PostgresUser } from './store-backends.js';
 
 let cluster: PostgresCluster;
 let databases = 0;

@@ -77,20 +77,6 @@ export const fileBackend: StoreBackend = {
   async closeAll() {},
 };
 
-/** A user on one "host": a config dir of its own, the state in a shared database given by the environment. */
-export class PostgresUser extends CliUser {
-  constructor(
-    emulator: EmulatorProcess,
-    readonly storeEnv: Record<string, string>,
-  ) {
-    super(emulator);
-  }
-
-  override get env(): Record<string, string> {
-    return { ...super.env, ...this.storeEnv };
-  }
-}
-
 /** A store in a database of its own. */
 export interface PostgresTestStore extends TestStore {
   /** Its name, and the URL with the password (for the environment, never argv). */
@@ -136,7 +122,7 @@ export function postgresBackend(cluster: PostgresCluster, prefix: string): Store
         database,
         url,
         rows,
-        user: (emulator) => new PostgresUser(emulator, { PROTIME_HOOKS_STORE: url }),
+        user: (emulator) => new CliUser(emulator, { PROTIME_HOOKS_STORE: url }),
         async view() {
           const subscriptions = await rows('select id, key, doc from protime_hooks.subscriptions where profile = $1', [PROFILE]);
           const intents = await rows('select doc from protime_hooks.intents where profile = $1 order by position', [PROFILE]);
