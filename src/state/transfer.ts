@@ -73,7 +73,7 @@ const documentSchema = z.looseObject({
   format: z.literal(EXPORT_FORMAT),
   formatVersion: z.literal(EXPORT_FORMAT_VERSION),
   secrets: z.enum(['included', 'omitted']),
-  profiles: z.record(z.string(), z.looseObject({ clientSecret: z.string().nullable().optional(), token: z.unknown() })),
+  profiles: z.record(z.string(), z.looseObject({ clientSecret: z.string().nullable().optional(), token: z.unknown().optional() })),
   subscriptions: z.record(z.string(), z.record(z.string(), subscriptionRecordSchema)),
   intents: z.record(z.string(), z.array(intentSchema)).optional(),
   renewRuns: z.record(z.string(), renewRunSchema).optional(),
