@@ -7,7 +7,7 @@
 //   --renew <n>         due subscriptions renewed (default 500); --no-renew skips the renew figures
 //   --renew-concurrency <list>  the renew runs, e.g. 1,default (default), or 4,16
 //   --latency <ms>      added latency per API request for status online and renew (default 50)
-//   --only <groups>     comma list of startup,status,subscribe,renew
+//   --only <groups>     comma list of startup,status,subscribe,renew,stores
 //   --compare <bin>     another bin/protime-hooks.js (a build before a change), for the start-up cases
 //   --cpu-prof <dir>    run renew under node --cpu-prof, profiles written there (slower: not for the figures)
 //   --out <file>        where the JSON goes (default bench/results.json)
@@ -29,7 +29,7 @@ const { values: opts } = parseArgs({
     'no-renew': { type: 'boolean', default: false },
     'renew-concurrency': { type: 'string', default: '1,default' },
     latency: { type: 'string', default: '50' },
-    only: { type: 'string', default: 'startup,status,subscribe,renew' },
+    only: { type: 'string', default: 'startup,status,subscribe,renew,stores' },
     compare: { type: 'string' },
     out: { type: 'string' },
     'cpu-prof': { type: 'string' },
@@ -433,6 +433,92 @@ async function statusOnline() {
   }
 }
 
+/** A throwaway PostgreSQL cluster (scripts/postgres-cluster.mts), or undefined with the reason in the notes. */
+async function startCluster() {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/postgres-cluster.mts')], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const line = await new Promise((resolveLine, reject) => {
+    let text = '';
+    child.stdout.on('data', (d) => {
+      text += d;
+      if (text.includes('\n')) resolveLine(text.split('\n')[0]);
+    });
+    child.once('exit', (code) => reject(new Error(`the PostgreSQL cluster script exited ${code}`)));
+  });
+  const answer = JSON.parse(line);
+  if (answer.skip) {
+    notes.push(`The PostgreSQL figures were skipped: ${answer.skip}.`);
+    return undefined;
+  }
+  return {
+    url: answer.url,
+    stop: () =>
+      new Promise((done) => {
+        child.once('exit', done);
+        child.stdin.end();
+      }),
+  };
+}
+
+/**
+ * `status` with RECORDS subscriptions on each backend, offline and online (LATENCY ms a request):
+ * the file store, and the same state moved into PostgreSQL with `store export | store import`.
+ * Each PostgreSQL figure's floor is the file store's, measured interleaved with it.
+ */
+async function stores() {
+  const cluster = await startCluster();
+  if (!cluster) return;
+  const webhooks = makeWebhooks(RECORDS, { validForMs: 20 * DAY, ageMs: 10 * DAY, tag: 'stores' });
+  const emulator = await startEmulator('stores', webhooks);
+  try {
+    const fileEnv = cliEnv(writeCliState(join(work, 'stores', 'config'), emulator.info, webhooks));
+    const pgEnv = { ...cliEnv(join(work, 'stores', 'pg-config')), PROTIME_HOOKS_STORE: cluster.url };
+    const exported = spawnSync(process.execPath, [BIN, 'store', 'export', '--include-secrets'], { env: fileEnv, encoding: 'utf8' });
+    expectCode('store export', { ...exported, code: exported.status }, [0]);
+    const imported = spawnSync(process.execPath, [BIN, 'store', 'import'], { env: pgEnv, input: exported.stdout, encoding: 'utf8' });
+    expectCode('store import into PostgreSQL', { ...imported, code: imported.status }, [0]);
+    await emulator.addLatency(LATENCY);
+    const cases = [
+      ['file', 'offline', fileEnv, ['status', '--offline']],
+      ['PostgreSQL', 'offline', pgEnv, ['status', '--offline']],
+      ['file', 'online', fileEnv, ['status', '--json']],
+      ['PostgreSQL', 'online', pgEnv, ['status', '--json']],
+    ];
+    const runs = cases.map(() => []);
+    // One untimed run each: the page cache, the token (each store caches its own).
+    for (const [store, mode, env, args] of cases)
+      expectCode(`status ${mode} (${store})`, await measure(process.execPath, [BIN, ...args], env), [0]);
+    for (let i = 0; i < ONLINE_RUNS; i++) {
+      for (const [c, [store, mode, env, args]] of cases.entries()) {
+        const run = await measure(process.execPath, [BIN, ...args], env);
+        expectCode(`status ${mode} (${store})`, run, [0]);
+        runs[c].push(run);
+      }
+    }
+    cases.forEach(([store, mode], c) => {
+      const ms = median(runs[c].map((r) => r.ms));
+      const fileMs = median(runs[c - (c % 2)].map((r) => r.ms));
+      row({
+        group: 'stores',
+        name: `status ${mode === 'offline' ? '--offline' : 'online'}, ${RECORDS} subscriptions, ${store} store`,
+        runs: ONLINE_RUNS,
+        ms,
+        floorMs: fileMs,
+        floor: `the same on the file store (${fileMs.toFixed(0)} ms, measured)`,
+        ratio: ms / fileMs,
+        rssMB: mb(Math.max(...runs[c].map((r) => r.rssKB))),
+        cpuS: median(runs[c].map((r) => r.cpuS)),
+        samplesMs: runs[c].map((r) => Math.round(r.ms)),
+      });
+    });
+  } finally {
+    await emulator.stop();
+    await cluster.stop();
+  }
+}
+
 /** `subscribe` with RECORDS existing subscriptions (and webhooks) against the same with none; no added latency. */
 async function subscribe() {
   const existing = makeWebhooks(RECORDS, { validForMs: 20 * DAY, ageMs: 10 * DAY, tag: 'existing' });
@@ -620,6 +706,7 @@ try {
   if (ONLY.has('renew')) {
     for (const c of opts['renew-concurrency'].split(',')) await renew(c === 'default' ? undefined : Number(c));
   }
+  if (ONLY.has('stores')) await stores();
   if (!TIME) notes.push('Peak RSS polled from /proc/<pid>/status VmHWM (no /usr/bin/time): short runs may read low.');
   const meta = {
     date: new Date().toISOString(),
