@@ -62,6 +62,8 @@ export class FileStore implements Store {
    * 1000 records, parsing was a third of a renew's CPU). Taken by the next commit, so never shared.
    */
   #working: { identity: string; data: StoreData } | undefined;
+  /** The identity of the file this process last wrote, until it is recorded in state.checked. */
+  #lastWritten: string | undefined;
 
   constructor(dir: string, warn: (message: string) => void = () => undefined) {
     this.dir = dir;
@@ -194,9 +196,10 @@ export class FileStore implements Store {
           // only through typed code: not validated again on its next read (another process does).
           const identity = identityOf(lstatSync(this.file, { bigint: true }));
           this.#validated = identity;
-          // Not recorded in state.checked: a renew writes hundreds of times; the next process to
-          // read validates once and records it.
           this.#working = { identity, data };
+          // Recorded in state.checked once, as the process exits: a renew writes hundreds of times.
+          this.#lastWritten = identity;
+          recordAtExit(this);
         } catch (error) {
           writeError = this.#writeFailure(error);
         }
@@ -228,6 +231,18 @@ export class FileStore implements Store {
     if (text !== checkedLine(identity)) return false;
     this.#validated = identity;
     return true;
+  }
+
+  /** At exit: the file this process last wrote, if it is still that one, is recorded as valid for the next process. */
+  recordLastWrite(): void {
+    const identity = this.#lastWritten;
+    this.#lastWritten = undefined;
+    try {
+      const stat = identity && lstatSync(this.file, { bigint: true, throwIfNoEntry: false });
+      if (stat && identityOf(stat) === identity) this.#recordChecked(identity);
+    } catch {
+      // A cache, at exit: the next command validates instead.
+    }
   }
 
   /** Best effort: a folder that cannot be written (read-only, full) only means the next command validates again. */
@@ -291,6 +306,19 @@ export class FileStore implements Store {
         }),
     });
   }
+}
+
+/** File stores that wrote in this process: one exit listener records each one's last write. */
+const written = new Set<FileStore>();
+
+function recordAtExit(store: FileStore): void {
+  if (written.size === 0) {
+    process.once('exit', () => {
+      for (const each of written) each.recordLastWrite();
+      written.clear();
+    });
+  }
+  written.add(store);
 }
 
 function unreadable(file: string, error: unknown) {

@@ -394,6 +394,22 @@ describe('state.checked: a file found valid is not validated again by the next p
     expect((await cliErrorOf(() => new FileStore(dir).read())).code).toBe('store-invalid');
   });
 
+  it('a writer records its last write as it exits, unless the file changed since', async () => {
+    const store = new FileStore(dir);
+    await store.update((data) => {
+      data.subscriptions.default = { x: makeRecord({ id: 'x', status: 'Enabled' }) };
+    });
+    store.recordLastWrite();
+    expect(readFileSync(checked(), 'utf8')).toContain(`:${statSync(file).ino}:${statSync(file).size}:`);
+    rmSync(checked());
+    await store.update((data) => {
+      data.subscriptions.default!.y = makeRecord({ id: 'y' });
+    });
+    damage();
+    store.recordLastWrite();
+    expect(existsSync(checked())).toBe(false);
+  });
+
   it('validates a file written by someone else, and records it once valid', async () => {
     writeState({ schemaVersion: PLAIN_STORE_VERSION, profiles: {}, subscriptions: { default: { x: makeRecord({ id: 'x' }) } } });
     expect(existsSync(checked())).toBe(false);
