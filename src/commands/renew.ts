@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Context } from '../context.js';
 import { type Assessed, assess } from '../lifecycle/assess.js';
-import { createAndStore } from '../lifecycle/create.js';
+import { type CreateInput, closeUnsent, createAndStore, type OpenedIntent, openCreates } from '../lifecycle/create.js';
 import { type Deployment, handOver, runHooks } from '../lifecycle/deploy.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
 import { readList, unreadableIds } from '../lifecycle/listing.js';
@@ -132,6 +132,17 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
   const steps = plan(entries, options, unreadableIds(server));
   // The table has no column for reasons: say on stderr why an id given could not be renewed.
   for (const step of steps) if (step.kind === 'fail') ctx.log.error(step.reason);
+  // Every replacement's intent in one durable write, before any POST: no create then waits for a
+  // write of its own first. Those of steps never started are closed once the run is over.
+  const replaces = steps.filter((step) => step.kind === 'replace');
+  const opened = new Map<Step, OpenedIntent>();
+  if (!options.dryRun && replaces.length > 0) {
+    const intents = await openCreates(
+      ctx,
+      replaces.map((step) => createInput(step, options, server)),
+    );
+    for (const [i, step] of replaces.entries()) opened.set(step, intents[i]!);
+  }
   const limit = options.limit ?? pLimit(options.concurrency);
   // A fleet's profiles run side by side: one line each would overwrite the others.
   const progress = startProgress(ctx, options.limit ? 0 : steps.filter((s) => s.kind === 'replace').length);
@@ -141,13 +152,17 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
       limit(async () => {
         // Queued behind the slot while another step ended the run: never started.
         if (stopped()) return undefined;
-        const item = options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server);
+        const intent = opened.get(step);
+        opened.delete(step);
+        const item = options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server, intent);
         if (step.kind === 'replace') progress.tick();
         return item;
       }),
     );
   } finally {
     progress.done();
+    // Not sent: closed, or (the store gone) left for the next run to settle, which finds nothing made.
+    await closeUnsent(ctx, [...opened.values()]).catch(() => undefined);
   }
   results.push(...items.filter((item): item is RenewItem => item !== undefined));
   return { profile, results };
@@ -287,12 +302,29 @@ export function plan(
   return steps;
 }
 
+/** What a replacement creates: the same webhook again, for the intent written before the run's first POST. */
+function createInput(step: Step & { kind: 'replace' }, options: RenewOptions, server: WebhookList): CreateInput {
+  const { entry } = step;
+  return {
+    kind: 'renew',
+    collection: entry.collection,
+    destinationUrl: entry.destinationUrl,
+    externalReferences: entry.record?.externalReferences ?? referencesOf(entry.webhook?.externalReferences),
+    replaces: entry.id,
+    preexisting: preexistingIds(server, entry.collection, entry.destinationUrl),
+    keepOld: options.keepOld,
+    deployHook: chosenHook(options, entry.record?.deployHook),
+    event: step.action,
+  };
+}
+
 async function execute(
   step: Step,
   options: RenewOptions,
   ctx: Context,
   client: ProtimeClient,
   server: WebhookList,
+  opened?: OpenedIntent,
 ): Promise<RenewItem | undefined> {
   if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
   const { entry } = step;
@@ -310,17 +342,7 @@ async function execute(
     return undefined;
   }
   try {
-    const record = await createAndStore(ctx, client, {
-      kind: 'renew',
-      collection: entry.collection,
-      destinationUrl: entry.destinationUrl,
-      externalReferences: entry.record?.externalReferences ?? referencesOf(entry.webhook?.externalReferences),
-      replaces: entry.id,
-      preexisting: preexistingIds(server, entry.collection, entry.destinationUrl),
-      keepOld: options.keepOld,
-      deployHook: chosenHook(options, entry.record?.deployHook),
-      event: step.action,
-    });
+    const record = await createAndStore(ctx, client, createInput(step, options, server), opened);
     const deployment = await handOver(ctx, record, step.action, entry.id, options.hookTimeoutSeconds);
     if (deployment.deployed === false) {
       ctx.log.error(`Renewed ${entry.id} as ${record.id}, but not every receiver has the new key; ${entry.id} is kept until they do.`);

@@ -2,8 +2,8 @@ import type { Context } from '../context.js';
 import { createWebhook, IncompleteCreateError } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
 import { CliError, failure } from '../shared/errors.js';
-import { closeIntent, commitCreate, type IntentInput, openIntent } from '../state/journal.js';
-import type { SubscriptionRecord } from '../state/schemas.js';
+import { closeIntent, closeIntents, commitCreate, type IntentInput, openIntent, openIntents } from '../state/journal.js';
+import type { Intent, SubscriptionRecord } from '../state/schemas.js';
 import { handoverNeeded } from './deploy.js';
 import { keysFileOf } from './keys.js';
 
@@ -22,14 +22,22 @@ export interface CreateInput extends IntentInput {
  * reconciliation. When the key has receivers to reach (hooks, a keys file), the same write marks
  * it deploy-pending, so a run killed before they have it is finished by the next renew.
  */
-export async function createAndStore(ctx: Context, client: ProtimeClient, input: CreateInput): Promise<SubscriptionRecord> {
+export async function createAndStore(
+  ctx: Context,
+  client: ProtimeClient,
+  input: CreateInput,
+  /** An intent already durable for this create (openIntents), and whether the profile has a keys file. */
+  opened?: OpenedIntent,
+): Promise<SubscriptionRecord> {
   const profile = ctx.globals.profile;
   // Decided before the POST: nothing that can fail may stand between the answer and its durable
   // write. Read from the state the intent goes into: a read of its own would parse the store again.
-  let keysFile = false;
-  const intent = await openIntent(ctx.store, profile, input, ctx.now(), (data) => {
-    keysFile = keysFileOf(ctx, data.profiles[profile]) !== undefined;
-  });
+  let keysFile = opened?.keysFile ?? false;
+  const intent =
+    opened?.intent ??
+    (await openIntent(ctx.store, profile, input, ctx.now(), (data) => {
+      keysFile = keysFileOf(ctx, data.profiles[profile]) !== undefined;
+    }));
   const pending = handoverNeeded(ctx, keysFile, { deployHook: input.deployHook });
   let webhook: Awaited<ReturnType<typeof createWebhook>>;
   try {
@@ -65,6 +73,30 @@ export async function createAndStore(ctx: Context, client: ProtimeClient, input:
     throw keyNotStored(record, input.replaces, error);
   }
   return record;
+}
+
+export interface OpenedIntent {
+  intent: Intent;
+  keysFile: boolean;
+}
+
+/** Opens the intents of several creates in one durable write (a renew's replacements), each for createAndStore. */
+export async function openCreates(ctx: Context, inputs: IntentInput[]): Promise<OpenedIntent[]> {
+  const profile = ctx.globals.profile;
+  let keysFile = false;
+  const intents = await openIntents(ctx.store, profile, inputs, ctx.now(), (data) => {
+    keysFile = keysFileOf(ctx, data.profiles[profile]) !== undefined;
+  });
+  return intents.map((intent) => ({ intent, keysFile }));
+}
+
+/** Closes opened intents whose create was never started (their POST never sent). */
+export function closeUnsent(ctx: Context, opened: OpenedIntent[]): Promise<void> {
+  return closeIntents(
+    ctx.store,
+    ctx.globals.profile,
+    opened.map((o) => o.intent.id),
+  );
 }
 
 /**

@@ -26,6 +26,8 @@ import { loadStoreSchema, type StoreSchema } from './store-schema.js';
 import { PLAIN_STORE_VERSION, STORE_VERSION } from './versions.js';
 
 const FILE_NAME = 'state';
+/** How long a burst of commits may keep the store lock before letting others have it. */
+const HOLD_MS = 250;
 /**
  * Beside the state file: the identity of the last version of it found valid, and by which release.
  * A command that finds the file unchanged since then skips zod altogether (loading and running it
@@ -165,17 +167,22 @@ export class FileStore implements Store {
     return this.#commits.enqueue(change);
   }
 
-  readonly #commits = new GroupCommit((batch) => this.#commit(batch));
+  readonly #commits = new GroupCommit((batch, more) => this.#commit(batch, more));
+  /** The store lock, kept from one commit to the next while changes keep arriving (up to HOLD_MS). */
+  #held: { release: () => Promise<void>; since: number } | undefined;
 
-  async #commit(batch: Pending[]): Promise<void> {
-    let release: () => Promise<void>;
-    try {
-      // Taking the lock writes too (its folder and owner file): a full disk shows here first.
-      release = await this.#lock();
-    } catch (error) {
-      const failed = error instanceof CliError ? error : this.#writeFailure(error);
-      for (const pending of batch) pending.reject(failed);
-      return;
+  async #commit(batch: Pending[], more: () => boolean): Promise<void> {
+    let held = this.#held;
+    this.#held = undefined;
+    if (!held) {
+      try {
+        // Taking the lock writes too (its folder and owner file): a full disk shows here first.
+        held = { release: await this.#lock(), since: Date.now() };
+      } catch (error) {
+        const failed = error instanceof CliError ? error : this.#writeFailure(error);
+        for (const pending of batch) pending.reject(failed);
+        return;
+      }
     }
     let settle: (pending: Pending, i: number) => void;
     try {
@@ -215,8 +222,11 @@ export class FileStore implements Store {
       // The file could not be read (damaged, or a link): every change in the batch is refused.
       settle = (pending) => pending.reject(error);
     }
-    // Released before anyone hears back: a process that exits right after its update leaves no lock.
-    await release().catch(() => undefined);
+    // Kept for the changes already waiting, so a burst (eight renew workers) takes the lock once,
+    // but never for long: other processes wait for it. Otherwise released before anyone hears
+    // back: a process that exits right after its update leaves no lock.
+    if (more() && Date.now() - held.since < HOLD_MS) this.#held = held;
+    else await held.release().catch(() => undefined);
     batch.forEach(settle);
   }
 

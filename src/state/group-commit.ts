@@ -10,7 +10,8 @@ export class GroupCommit {
   readonly #pending: Pending[] = [];
   #flushing = false;
 
-  constructor(private readonly commit: (batch: Pending[]) => Promise<void>) {}
+  /** `more`: whether changes are already waiting for the next commit (a backend may keep its lock for them). */
+  constructor(private readonly commit: (batch: Pending[], more: () => boolean) => Promise<void>) {}
 
   enqueue<T>(change: (data: StoreData) => T | Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -22,7 +23,7 @@ export class GroupCommit {
   async #flush(): Promise<void> {
     this.#flushing = true;
     try {
-      while (this.#pending.length > 0) await this.commit(this.#pending.splice(0));
+      while (this.#pending.length > 0) await this.commit(this.#pending.splice(0), () => this.#pending.length > 0);
     } finally {
       this.#flushing = false;
     }

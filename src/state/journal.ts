@@ -22,30 +22,55 @@ export async function openIntent(
   /** Told the state the intent is written into: what else the caller needs from it, without a read of its own. */
   observe?: (data: StoreData) => void,
 ): Promise<Intent> {
-  const { kind, collection, destinationUrl, externalReferences, replaces, preexisting } = input;
-  const intent: Intent = {
-    id: randomUUID(),
-    kind,
-    collection,
-    destinationUrl,
-    externalReferences,
-    replaces,
-    preexisting,
-    startedAt: now.toISOString(),
-    pid: process.pid,
-    host: hostname(),
-  };
+  const [intent] = await openIntents(store, profile, [input], now, observe);
+  return intent!;
+}
+
+/**
+ * Writes several intents in one durable write, before any of their POSTs: a renew opens those of
+ * all its replacements at once, so no create waits for a write of its own first. An intent whose
+ * POST is never sent is harmless: reconciliation finds no webhook it made, and closes it.
+ */
+export async function openIntents(
+  store: Store,
+  profile: string,
+  inputs: IntentInput[],
+  now: Date,
+  observe?: (data: StoreData) => void,
+): Promise<Intent[]> {
+  const intents = inputs.map(
+    ({ kind, collection, destinationUrl, externalReferences, replaces, preexisting }): Intent => ({
+      id: randomUUID(),
+      kind,
+      collection,
+      destinationUrl,
+      externalReferences,
+      replaces,
+      preexisting,
+      startedAt: now.toISOString(),
+      pid: process.pid,
+      host: hostname(),
+    }),
+  );
   await store.update((data) => {
     observe?.(data);
     data.intents ??= {};
-    data.intents[profile] = [...(data.intents[profile] ?? []), intent];
+    data.intents[profile] = [...(data.intents[profile] ?? []), ...intents];
   });
-  return intent;
+  return intents;
 }
 
 /** The POST was answered with a refusal: nothing was created, so nothing is left to look for. */
 export async function closeIntent(store: Store, profile: string, intentId: string): Promise<void> {
-  await store.update((data) => removeIntent(data, profile, intentId));
+  await closeIntents(store, profile, [intentId]);
+}
+
+/** Intents whose POST was never sent (a run that stopped early): nothing to look for. */
+export async function closeIntents(store: Store, profile: string, intentIds: string[]): Promise<void> {
+  if (intentIds.length === 0) return;
+  await store.update((data) => {
+    for (const id of intentIds) removeIntent(data, profile, id);
+  });
 }
 
 /**

@@ -109,9 +109,11 @@ describe.skipIf(postgresSkip)('the PostgreSQL store going away', { timeout: 60_0
     cluster().resume();
 
     expect(exit.code, renew.stderr).toBe(75);
-    const item = JSON.parse(renew.stdout).results[0];
-    expect(item).toMatchObject({ action: 'failed', oldId: old.id, newId: null, errorCode: 'store-unreachable' });
-    expect(item.error).toContain(`Cannot reach the PostgreSQL store (host 127.0.0.1 port ${cluster().port}, database ${store.database})`);
+    // A renew opens every replacement's intent in one write before its first POST: that write
+    // failing ends the run before any replacement starts.
+    const { error } = JSON.parse(renew.stdout);
+    expect(error.code).toBe('store-unreachable');
+    expect(error.message).toContain(`Cannot reach the PostgreSQL store (host 127.0.0.1 port ${cluster().port}, database ${store.database})`);
     expectNoSecretNoStack(renew);
     // Nothing was created: no POST, the old webhook alone serves, and the intent was rolled back with its transaction.
     expect(await createRequests(emulator)).toBe(0);
