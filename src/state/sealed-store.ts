@@ -131,5 +131,6 @@ export function sealedStore(inner: Store, key: StoreKey | undefined, notice: (me
       return result;
     },
     runLock: (profile, command, options) => inner.runLock(profile, command, options),
+    close: async () => inner.close?.(),
   };
 }

@@ -34,4 +34,6 @@ export interface Store {
    * runs cannot both replace the same webhook. Busy: exit 75 at once, or after `waitMs`.
    */
   runLock(profile: string, command: string, options: RunLockOptions): Promise<Release>;
+  /** Frees what the backend keeps open between calls (PostgreSQL's pool); the file store keeps nothing. */
+  close?(): Promise<void>;
 }

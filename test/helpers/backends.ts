@@ -1,0 +1,185 @@
+/**
+ * The command tests that touch the store run on both backends, so behaviour cannot drift between
+ * them (issue 12). `forEachBackend(suite)` declares `suite` once on the file store and once on
+ * PostgreSQL; every test gets a store of its own: a fresh config dir, and on PostgreSQL empty
+ * tables (one cluster and database per test file, migrated once, truncated before each test).
+ *
+ * The backend is chosen the way a user chooses it: the config dir alone for the file store;
+ * PROTIME_HOOKS_STORE with the URL (its password inside the environment, never argv) and a
+ * PROTIME_HOOKS_STORE_KEY for PostgreSQL, so that a notice about secrets kept in clear never reaches
+ * a test that is not about it. Tests seed and read state through the Store interface (`seed`,
+ * `read`, `store`), never through the file's bytes.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
+import type { Env } from '../../src/context.js';
+import { FileStore } from '../../src/state/file-store.js';
+import { PostgresStore, parseStoreUrl } from '../../src/state/postgres-store.js';
+import type { StoreData } from '../../src/state/schemas.js';
+import { parseStoreKey } from '../../src/state/seal.js';
+import { sealedStore } from '../../src/state/sealed-store.js';
+import type { Store } from '../../src/state/store.js';
+import { type CliRun, type RunOptions, runCli, tempDir } from './cli.js';
+import { type PostgresCluster, postgresSkip, startPostgres } from './postgres.js';
+import { type SeedOptions, seedStore } from './protime.js';
+
+export type BackendName = 'file' | 'postgres';
+
+export interface Backend {
+  readonly name: BackendName;
+  /** This test's config dir: the state itself on the file store; on PostgreSQL it holds no state. */
+  readonly dir: string;
+  /** What selects this test's store (empty for the file store). */
+  readonly env: Env;
+  /** runCli with `env` under the run's own variables. */
+  run(argv: string[], options?: RunOptions): Promise<CliRun>;
+  /** This test's store as the CLI opens it (same key), closed after the test. */
+  store(): Store;
+  read(): Promise<StoreData>;
+  /** seedStore (test/helpers/protime.ts) into this test's store. */
+  seed(options?: SeedOptions): Promise<Store>;
+}
+
+/** The key every PostgreSQL variant runs with (the file variant runs without one, as before). */
+const STORE_KEY = randomBytes(32).toString('base64');
+
+/**
+ * Declares `describe(title, suite)` once per backend (both by default), titled "title (file store)"
+ * and "title (postgres store)": a file's describe blocks become forEachBackend calls, bodies as they
+ * were. Call it at the top of a test file. Where PostgreSQL's binaries are missing its variant is
+ * skipped, and postgres.ts says so on stderr.
+ */
+export function forEachBackend(title: string, suite: (backend: Backend) => void, names: BackendName[] = ['file', 'postgres']): void {
+  if (names.includes('postgres') && !postgresSkip) stopAfterFile();
+  for (const name of names) {
+    const skip = name === 'postgres' ? postgresSkip : undefined;
+    describe.skipIf(skip)(`${title} (${name} store)`, () => {
+      suite(name === 'file' ? fileBackend() : postgresBackend());
+    });
+  }
+}
+
+/** A backend whose per-test parts are made in beforeEach. */
+function backend(name: BackendName, parts: () => { dir: string; env: Env; open: () => Store }): Backend {
+  let current: { dir: string; env: Env; open: () => Store } | undefined;
+  let opened: Store | undefined;
+  beforeEach(() => {
+    current = parts();
+  });
+  afterEach(async () => {
+    const store = opened;
+    opened = undefined;
+    current = undefined;
+    await store?.close?.();
+  });
+  const now = () => {
+    if (!current) throw new Error('a backend is used inside a test only');
+    return current;
+  };
+  const self: Backend = {
+    name,
+    get dir() {
+      return now().dir;
+    },
+    get env() {
+      return now().env;
+    },
+    run: (argv, options = {}) => runCli(argv, { ...options, env: { ...now().env, ...options.env } }),
+    store() {
+      opened ??= now().open();
+      return opened;
+    },
+    read: () => self.store().read(),
+    seed: (options) => seedStore(self.store(), options),
+  };
+  return self;
+}
+
+function fileBackend(): Backend {
+  return backend('file', () => {
+    const dir = tempDir();
+    return { dir, env: {}, open: () => new FileStore(dir) };
+  });
+}
+
+/**
+ * The test file's database: one cluster per file (a test file's modules are its own), started by
+ * the first postgres suite and stopped after the file's last test.
+ */
+let shared: Promise<{ url: string; admin: pg.Client; stop: () => Promise<void> }> | undefined;
+
+function fileDatabase() {
+  if (!shared) {
+    shared = (async () => {
+      const cluster: PostgresCluster = await startPostgres();
+      try {
+        // Migrated once; each test then starts from empty tables (a fresh database costs ten times more).
+        const store = new PostgresStore(parseStoreUrl(cluster.url, {}));
+        await store.migrate();
+        await store.close();
+        const admin = new pg.Client({ connectionString: cluster.url });
+        await admin.connect();
+        return {
+          url: cluster.url,
+          admin,
+          stop: async () => {
+            await admin.end();
+            cluster.stop();
+          },
+        };
+      } catch (error) {
+        cluster.stop();
+        throw error;
+      }
+    })();
+  }
+  return shared;
+}
+
+let stopRegistered = false;
+
+/** Stops the file's cluster after its last test: registered in the file's root suite, once. */
+function stopAfterFile(): void {
+  if (stopRegistered) return;
+  stopRegistered = true;
+  afterAll(async () => {
+    const database = await shared?.catch(() => undefined);
+    shared = undefined;
+    await database?.stop();
+  });
+}
+
+function postgresBackend(): Backend {
+  let url = '';
+  let admin: pg.Client | undefined;
+  beforeAll(async () => {
+    ({ url, admin } = await fileDatabase());
+  }, 60_000);
+  beforeEach(async () => {
+    // Every table the migrations made, whatever schema they are in, except the record of the migrations.
+    const { rows } = await admin!.query<{ name: string }>(
+      `select format('%I.%I', schemaname, tablename) as name from pg_tables
+       where schemaname not in ('pg_catalog', 'information_schema') and tablename <> 'schema_migrations'`,
+    );
+    await admin!.query(`truncate ${rows.map((row) => row.name).join(', ')}`);
+  });
+  afterEach(({ task }) => {
+    // The CLI was on PostgreSQL throughout: a run that fell back to the config dir would fail here.
+    if (task.result?.state !== 'fail' && existsSync(join(dirOfTest, 'state.json'))) {
+      throw new Error('the postgres variant wrote state.json: PROTIME_HOOKS_STORE did not select the store');
+    }
+  });
+  let dirOfTest = '';
+  return backend('postgres', () => {
+    dirOfTest = tempDir();
+    const key = parseStoreKey(STORE_KEY);
+    return {
+      dir: dirOfTest,
+      env: { PROTIME_HOOKS_STORE: url, PROTIME_HOOKS_STORE_KEY: STORE_KEY },
+      open: () => sealedStore(new PostgresStore(parseStoreUrl(url, {})), key, () => undefined),
+    };
+  });
+}
