@@ -11,7 +11,7 @@
  * `read`, `store`), never through the file's bytes.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
@@ -41,6 +41,19 @@ export interface Backend {
   read(): Promise<StoreData>;
   /** seedStore (test/helpers/protime.ts) into this test's store. */
   seed(options?: SeedOptions): Promise<Store>;
+  /** The same store opened without a key, as a run without PROTIME_HOOKS_STORE_KEY opens it (secrets as they are). */
+  plain(): Store;
+  /** Everything the store holds, as stored (state.json's bytes; every row of every table): to see what is at rest, and that nothing changed. */
+  atRest(): Promise<string>;
+}
+
+interface Parts {
+  dir: string;
+  env: Env;
+  /** The store opened with the backend's key, if any. */
+  open: () => Store;
+  openPlain: () => Store;
+  atRest: () => Promise<string>;
 }
 
 /** The key every PostgreSQL variant runs with (the file variant runs without one, as before). */
@@ -62,18 +75,20 @@ export function forEachBackend(title: string, suite: (backend: Backend) => void,
   }
 }
 
-/** A backend whose per-test parts are made in beforeEach. */
-function backend(name: BackendName, parts: () => { dir: string; env: Env; open: () => Store }): Backend {
-  let current: { dir: string; env: Env; open: () => Store } | undefined;
-  let opened: Store | undefined;
+/** A backend whose per-test parts are made in beforeEach; the stores a test opens are closed after it. */
+function backend(name: BackendName, parts: () => Parts): Backend {
+  let current: Parts | undefined;
+  let keyed: Store | undefined;
+  let plain: Store | undefined;
   beforeEach(() => {
     current = parts();
   });
   afterEach(async () => {
-    const store = opened;
-    opened = undefined;
+    const stores = [keyed, plain];
+    keyed = undefined;
+    plain = undefined;
     current = undefined;
-    await store?.close?.();
+    for (const store of stores) await store?.close?.();
   });
   const now = () => {
     if (!current) throw new Error('a backend is used inside a test only');
@@ -89,11 +104,16 @@ function backend(name: BackendName, parts: () => { dir: string; env: Env; open: 
     },
     run: (argv, options = {}) => runCli(argv, { ...options, env: { ...now().env, ...options.env } }),
     store() {
-      opened ??= now().open();
-      return opened;
+      keyed ??= now().open();
+      return keyed;
+    },
+    plain() {
+      plain ??= now().openPlain();
+      return plain;
     },
     read: () => self.store().read(),
     seed: (options) => seedStore(self.store(), options),
+    atRest: () => now().atRest(),
   };
   return self;
 }
@@ -101,7 +121,8 @@ function backend(name: BackendName, parts: () => { dir: string; env: Env; open: 
 function fileBackend(): Backend {
   return backend('file', () => {
     const dir = tempDir();
-    return { dir, env: {}, open: () => new FileStore(dir) };
+    const open = () => new FileStore(dir);
+    return { dir, env: {}, open, openPlain: open, atRest: async () => readFileSync(join(dir, 'state.json'), 'utf8') };
   });
 }
 
@@ -159,12 +180,7 @@ function postgresBackend(): Backend {
     ({ url, admin } = await fileDatabase());
   }, 60_000);
   beforeEach(async () => {
-    // Every table the migrations made, whatever schema they are in, except the record of the migrations.
-    const { rows } = await admin!.query<{ name: string }>(
-      `select format('%I.%I', schemaname, tablename) as name from pg_tables
-       where schemaname not in ('pg_catalog', 'information_schema') and tablename <> 'schema_migrations'`,
-    );
-    await admin!.query(`truncate ${rows.map((row) => row.name).join(', ')}`);
+    await admin!.query(`truncate ${(await storeTables(admin!)).join(', ')}`);
   });
   afterEach(({ task }) => {
     // The CLI was on PostgreSQL throughout: a run that fell back to the config dir would fail here.
@@ -175,11 +191,31 @@ function postgresBackend(): Backend {
   let dirOfTest = '';
   return backend('postgres', () => {
     dirOfTest = tempDir();
-    const key = parseStoreKey(STORE_KEY);
+    const openPlain = () => new PostgresStore(parseStoreUrl(url, {}));
     return {
       dir: dirOfTest,
       env: { PROTIME_HOOKS_STORE: url, PROTIME_HOOKS_STORE_KEY: STORE_KEY },
-      open: () => sealedStore(new PostgresStore(parseStoreUrl(url, {})), key, () => undefined),
+      open: () => sealedStore(openPlain(), parseStoreKey(STORE_KEY), () => undefined),
+      openPlain,
+      async atRest() {
+        const texts: string[] = [];
+        for (const table of await storeTables(admin!)) {
+          const { rows } = await admin!.query<{ rows: string }>(
+            `select coalesce(json_agg(t order by t::text), '[]')::text as rows from ${table} t`,
+          );
+          texts.push(`${table} ${rows[0]!.rows}`);
+        }
+        return texts.join('\n');
+      },
     };
   });
+}
+
+/** Every table the migrations made, whatever schema they are in, except the record of the migrations. */
+async function storeTables(client: pg.Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string }>(
+    `select format('%I.%I', schemaname, tablename) as name from pg_tables
+     where schemaname not in ('pg_catalog', 'information_schema') and tablename <> 'schema_migrations' order by 1`,
+  );
+  return rows.map((row) => row.name);
 }
