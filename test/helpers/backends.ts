@@ -2,7 +2,8 @@
  * The command tests that touch the store run on both backends, so behaviour cannot drift between
  * them (issue 12). `forEachBackend(suite)` declares `suite` once on the file store and once on
  * PostgreSQL; every test gets a store of its own: a fresh config dir, and on PostgreSQL empty
- * tables (one cluster and database per test file, migrated once, truncated before each test).
+ * tables (a database per test file on the run's one cluster, migrated once, truncated before each
+ * test).
  *
  * The backend is chosen the way a user chooses it: the config dir alone for the file store;
  * PROTIME_HOOKS_STORE with the URL (its password inside the environment, never argv) and a
@@ -14,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, inject } from 'vitest';
 import type { Env } from '../../src/context.js';
 import { FileStore } from '../../src/state/file-store.js';
 import { PostgresStore, parseStoreUrl } from '../../src/state/postgres-store.js';
@@ -127,36 +128,52 @@ function fileBackend(): Backend {
 }
 
 /**
- * The test file's database: one cluster per file (a test file's modules are its own), started by
- * the first postgres suite and stopped after the file's last test.
+ * The test file's database, migrated: on the run's cluster (postgres-setup.ts, the global setup),
+ * or, where the run has none, on a cluster of the file's own. Made by the first postgres suite and
+ * dropped (or its cluster stopped) after the file's last test.
  */
 let shared: Promise<{ url: string; admin: pg.Client; stop: () => Promise<void> }> | undefined;
 
 function fileDatabase() {
-  if (!shared) {
-    shared = (async () => {
+  shared ??= (async () => {
+    const run = inject('postgres');
+    let url: string;
+    let dispose: () => Promise<void>;
+    if (run) {
+      const database = `file_${process.pid}_${randomBytes(4).toString('hex')}`;
+      const superuser = new pg.Client({ connectionString: run.superuserUrl });
+      await superuser.connect();
+      await superuser.query(`create database ${database} owner ${run.user}`);
+      url = run.url.replace(/\/[^/]+$/, `/${database}`);
+      dispose = async () => {
+        await superuser.query(`drop database if exists ${database} with (force)`);
+        await superuser.end();
+      };
+    } else {
       const cluster: PostgresCluster = await startPostgres();
-      try {
-        // Migrated once; each test then starts from empty tables (a fresh database costs ten times more).
-        const store = new PostgresStore(parseStoreUrl(cluster.url, {}));
-        await store.migrate();
-        await store.close();
-        const admin = new pg.Client({ connectionString: cluster.url });
-        await admin.connect();
-        return {
-          url: cluster.url,
-          admin,
-          stop: async () => {
-            await admin.end();
-            cluster.stop();
-          },
-        };
-      } catch (error) {
-        cluster.stop();
-        throw error;
-      }
-    })();
-  }
+      url = cluster.url;
+      dispose = async () => cluster.stop();
+    }
+    try {
+      // Migrated once; each test then starts from empty tables (a fresh database costs ten times more).
+      const store = new PostgresStore(parseStoreUrl(url, {}));
+      await store.migrate();
+      await store.close();
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      return {
+        url,
+        admin,
+        stop: async () => {
+          await admin.end();
+          await dispose();
+        },
+      };
+    } catch (error) {
+      await dispose();
+      throw error;
+    }
+  })();
   return shared;
 }
 
