@@ -273,4 +273,44 @@ forEachBackend('status', (backend) => {
     expect(result.json().error.message).toContain('Service Unavailable');
     expect(result.sleeps).toHaveLength(3);
   });
+
+  it('leaves an open intent to the run holding the profile, and settles it once the run lock is free', async () => {
+    const { dir } = backend;
+    const store = await backend.seed();
+    await store.update((data) => {
+      data.intents = {
+        default: [
+          {
+            id: 'i1',
+            kind: 'subscribe',
+            collection: 'contracts',
+            destinationUrl: 'https://hooks.example.com/protime',
+            externalReferences: [],
+            startedAt: new Date(NOW.getTime() - 60_000).toISOString(),
+            replaces: null,
+            pid: 1,
+            host: 'h',
+          },
+        ],
+      };
+    });
+    const made = makeWebhook({ id: 'made-by-it' });
+    const release = await store.runLock('default', 'subscribe', { waitMs: 0 });
+    try {
+      mockList([made]);
+      const held = await backend.run(['status', '--json', '--config-dir', dir], { now: NOW });
+      expect(held.json().subscriptions).toMatchObject([{ id: 'made-by-it', state: 'unknown-key' }]);
+      const data = await backend.read();
+      expect(data.intents?.default).toHaveLength(1);
+      expect(data.subscriptions.default ?? {}).toEqual({});
+    } finally {
+      await release();
+    }
+    mockList([made]);
+    const free = await backend.run(['status', '--json', '--config-dir', dir], { now: NOW });
+    expect(free.json().subscriptions).toMatchObject([{ id: 'made-by-it', state: 'unknown-key' }]);
+    const data = await backend.read();
+    expect(data.intents?.default ?? []).toEqual([]);
+    expect(data.subscriptions.default?.['made-by-it']).toMatchObject({ key: null });
+  });
 });
