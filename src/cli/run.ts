@@ -72,7 +72,7 @@ async function execute(
   try {
     if ((options as { allProfiles?: boolean }).allProfiles) {
       const { runAllProfiles } = await import('./all-profiles.js');
-      return runAllProfiles({ name, module, options, ctx, deps, scrubber, createContext });
+      return await runAllProfiles({ name, module, options, ctx, deps, scrubber, createContext });
     }
     let result: unknown;
     try {

@@ -25,11 +25,16 @@ async function poolConnections(url: string): Promise<number> {
 forEachBackend(
   'run() and the store',
   (backend) => {
-    it('leaves no pooled connection open once a run returns, whether it succeeded or failed', async () => {
+    it('leaves no pooled connection open once a run returns: succeeded, failed, or across --all-profiles', async () => {
+      await backend.seed();
       // The test's own pool, which seeded the store, is not the CLI's.
-      await (await backend.seed()).close?.();
+      await (await backend.seed({ profile: 'staging' })).close?.();
       expect((await backend.run(['status', '--offline', '--json', '--config-dir', backend.dir], { now: NOW })).code).toBe(0);
       expect((await backend.run(['unsubscribe', 'ghost', '--yes', '--json', '--config-dir', backend.dir], { now: NOW })).code).toBe(2);
+      // --all-profiles: the profiles' contexts share the one store, closed once by the run.
+      const fleet = await backend.run(['status', '--offline', '--all-profiles', '--json', '--config-dir', backend.dir], { now: NOW });
+      expect(fleet.code, fleet.stderr).toBe(0);
+      expect(fleet.json().profiles.map((p: { profile: string }) => p.profile)).toEqual(['default', 'staging']);
       const url = backend.env.PROTIME_HOOKS_STORE!;
       // A connection closed by the client leaves the server's list a moment later; one left open never does.
       let open = await poolConnections(url);
