@@ -2,7 +2,7 @@ import nock from 'nock';
 import { expect, it } from 'vitest';
 import { forEachBackend } from '../helpers/backends.js';
 import { API_PATH, AUTH_ORIGIN, api, makeRecord, makeWebhook, mockList, mockToken, NOW, TOKEN_PATH } from '../helpers/protime.js';
-import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, openIntents, records, serverOf, URL } from './renew-helpers.js';
+import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, openIntent, openIntents, records, serverOf, URL } from './renew-helpers.js';
 
 const NEW_VALID = '2026-07-01T12:00:00.000Z'; // what mockCreate's '2026-07-01T14:00:00+02:00' reads as
 
@@ -242,19 +242,7 @@ forEachBackend('renew --dry-run', (backend) => {
     const store = await backend.seed({ records: [due, expired] });
     await store.update((data) => {
       data.intents = {
-        default: [
-          {
-            id: 'i1',
-            kind: 'subscribe',
-            collection: 'people',
-            destinationUrl: `${URL}/p`,
-            externalReferences: [],
-            startedAt: at(-60_000),
-            replaces: null,
-            pid: 1,
-            host: 'h',
-          },
-        ],
+        default: [openIntent({ collection: 'people', destinationUrl: `${URL}/p` })],
       };
     });
     const before = await backend.read();

@@ -2,6 +2,7 @@ import nock from 'nock';
 import { expect, it } from 'vitest';
 import { forEachBackend } from '../helpers/backends.js';
 import { API_ORIGIN, API_PATH, makeRecord, makeWebhook, mockList, mockToken, NOW, TOKEN } from '../helpers/protime.js';
+import { openIntent } from './renew-helpers.js';
 
 const DAY = 86_400_000;
 const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
@@ -279,19 +280,7 @@ forEachBackend('status', (backend) => {
     const store = await backend.seed();
     await store.update((data) => {
       data.intents = {
-        default: [
-          {
-            id: 'i1',
-            kind: 'subscribe',
-            collection: 'contracts',
-            destinationUrl: 'https://hooks.example.com/protime',
-            externalReferences: [],
-            startedAt: new Date(NOW.getTime() - 60_000).toISOString(),
-            replaces: null,
-            pid: 1,
-            host: 'h',
-          },
-        ],
+        default: [openIntent()],
       };
     });
     const made = makeWebhook({ id: 'made-by-it' });

@@ -3,6 +3,7 @@ import { expect, it } from 'vitest';
 import type { StoreData } from '../../src/state/schemas.js';
 import { forEachBackend } from '../helpers/backends.js';
 import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, mockList, NOW, writesCaught } from '../helpers/protime.js';
+import { openIntent } from './renew-helpers.js';
 
 const URL = 'https://hooks.example.com/protime';
 const CREATED = {
@@ -255,19 +256,7 @@ forEachBackend('subscribe', (backend) => {
     const store = await backend.seed();
     await store.update((data) => {
       data.intents = {
-        default: [
-          {
-            id: 'i1',
-            kind: 'subscribe',
-            collection: 'contracts',
-            destinationUrl: URL,
-            externalReferences: [],
-            startedAt: new Date(NOW.getTime() - 60_000).toISOString(),
-            replaces: null,
-            pid: 1,
-            host: 'h',
-          },
-        ],
+        default: [openIntent()],
       };
     });
     const before = await store.read();

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { forEachBackend } from '../helpers/backends.js';
 import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, NOW, writesCaught } from '../helpers/protime.js';
-import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, records, serverOf, URL } from './renew-helpers.js';
+import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, openIntent, records, serverOf, URL } from './renew-helpers.js';
 
 /** GET /webhooks answered with these pages, items taken as they are (broken ones included). */
 function mockPages(...pages: unknown[][]) {
@@ -108,19 +108,7 @@ forEachBackend('a malformed item in the webhook list', (backend) => {
     const store = await backend.seed();
     await store.update((data) => {
       data.intents = {
-        default: [
-          {
-            id: 'i1',
-            kind: 'subscribe',
-            collection: 'contracts',
-            destinationUrl: URL,
-            externalReferences: [],
-            startedAt: at(-60_000),
-            replaces: null,
-            pid: 1,
-            host: 'h',
-          },
-        ],
+        default: [openIntent()],
       };
     });
     mockPages([{ ...makeWebhook({ id: 'made-by-it' }), validUntil: 'soon' }]);
