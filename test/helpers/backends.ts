@@ -1,7 +1,7 @@
 /**
  * The command tests that touch the store run on both backends, so behaviour cannot drift between
- * them (issue 12). `forEachBackend(suite)` declares `suite` once on the file store and once on
- * PostgreSQL; every test gets a store of its own: a fresh config dir, and on PostgreSQL empty
+ * them (issue 12). `forEachBackend(title, suite)` declares `suite` once on the file store and once
+ * on PostgreSQL; every test gets a store of its own: a fresh config dir, and on PostgreSQL empty
  * tables (a database per test file on the run's one cluster, migrated once, truncated before each
  * test).
  *
@@ -9,7 +9,8 @@
  * PROTIME_HOOKS_STORE with the URL (its password inside the environment, never argv) and a
  * PROTIME_HOOKS_STORE_KEY for PostgreSQL, so that a notice about secrets kept in clear never reaches
  * a test that is not about it. Tests seed and read state through the Store interface (`seed`,
- * `read`, `store`), never through the file's bytes.
+ * `read`, `store`), never through the file's bytes; a postgres test that leaves a state.json in
+ * its config dir fails, since the CLI would then not have used PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -179,7 +180,7 @@ function fileDatabase() {
 
 let stopRegistered = false;
 
-/** Stops the file's cluster after its last test: registered in the file's root suite, once. */
+/** Drops the file's database (or stops its cluster) after its last test: registered in the file's root suite, once. */
 function stopAfterFile(): void {
   if (stopRegistered) return;
   stopRegistered = true;
