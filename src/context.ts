@@ -76,6 +76,8 @@ export interface Context {
   scrubber: SecretScrubber;
   /** The state store, opened on first use (commands like `collections` never touch disk). */
   readonly store: Store;
+  /** Closes the store if this context opened it (its pool would outlive an in-process run); cli/ calls it at the end. */
+  close(): Promise<void>;
   /** The selected profile's stored entry; throws `not-logged-in` (exit 4) when there is none. */
   profileEntry(): Promise<ProfileEntry>;
   /** An API client for the selected profile; throws `not-logged-in` when it has no credentials. */
@@ -184,6 +186,10 @@ export async function createContext(globals: GlobalOptions, io: IO, env: Env, ov
       }
       store ??= openStore({ configDir: globals.configDir }, env, scrubber, context.log);
       return store;
+    },
+    async close() {
+      // A store handed in (--all-profiles) belongs to the context that opened it.
+      if (store !== undefined && store !== overrides.store) await store.close?.();
     },
     async profileEntry() {
       const entry = (await context.store.read()).profiles[globals.profile];
@@ -296,5 +302,6 @@ function learningSecrets(store: Store, scrubber: SecretScrubber): Store {
     update: (change) => store.update((data) => change(learn(data))),
     runLock: (profile, command, options) => store.runLock(profile, command, options),
     health: store.health && (() => store.health!()),
+    close: async () => store.close?.(),
   };
 }

@@ -69,35 +69,40 @@ async function execute(
 ): Promise<number> {
   const [{ createContext }, module] = await Promise.all([import('../context.js'), COMMANDS[name]() as Promise<CommandModule>]);
   const ctx = await createContext(globals, deps.io, deps.env, { ...deps.overrides, scrubber });
-  if ((options as { allProfiles?: boolean }).allProfiles) {
-    const { runAllProfiles } = await import('./all-profiles.js');
-    return runAllProfiles({ name, module, options, ctx, deps, scrubber, createContext });
-  }
-  let result: unknown;
   try {
-    result = await module.run(options as never, ctx);
-  } catch (error) {
-    // Under --quiet, the warnings held back say why it failed: they come before the error.
-    ctx.releaseHeld();
-    throw error;
+    if ((options as { allProfiles?: boolean }).allProfiles) {
+      const { runAllProfiles } = await import('./all-profiles.js');
+      return await runAllProfiles({ name, module, options, ctx, deps, scrubber, createContext });
+    }
+    let result: unknown;
+    try {
+      result = await module.run(options as never, ctx);
+    } catch (error) {
+      // Under --quiet, the warnings held back say why it failed: they come before the error.
+      ctx.releaseHeld();
+      throw error;
+    }
+    // Only the keys the result prints on purpose may stand on stdout; an echoed one is scrubbed.
+    const printed = printedKeys(result);
+    if (module.streaming) {
+      // Already written while running.
+    } else if (globals.json) {
+      deps.io.stdout.write(scrubber.scrub(`${JSON.stringify(result, null, 2)}\n`, { printed }));
+    } else {
+      const { stdoutIsTTY: tty, columns } = deps.io;
+      const view: View = { tty, color: globals.color && tty, now: ctx.now(), columns: tty ? columns : undefined };
+      const text = module.render(result as never, view);
+      if (text) deps.io.stdout.write(scrubber.scrub(text, { printed }));
+    }
+    const kind = module.exitKind?.(result as never) ?? 'ok';
+    const summary = module.summarize?.(result as never);
+    if (summary) (kind === 'ok' ? ctx.log.info : kind === 'attention' || kind === 'temporary' ? ctx.log.warn : ctx.log.error)(summary);
+    if (kind !== 'ok') ctx.releaseHeld();
+    return EXIT[kind];
+  } finally {
+    // An in-process caller (a test, anything embedding run()) is not left holding a database pool.
+    await ctx.close();
   }
-  // Only the keys the result prints on purpose may stand on stdout; an echoed one is scrubbed.
-  const printed = printedKeys(result);
-  if (module.streaming) {
-    // Already written while running.
-  } else if (globals.json) {
-    deps.io.stdout.write(scrubber.scrub(`${JSON.stringify(result, null, 2)}\n`, { printed }));
-  } else {
-    const { stdoutIsTTY: tty, columns } = deps.io;
-    const view: View = { tty, color: globals.color && tty, now: ctx.now(), columns: tty ? columns : undefined };
-    const text = module.render(result as never, view);
-    if (text) deps.io.stdout.write(scrubber.scrub(text, { printed }));
-  }
-  const kind = module.exitKind?.(result as never) ?? 'ok';
-  const summary = module.summarize?.(result as never);
-  if (summary) (kind === 'ok' ? ctx.log.info : kind === 'attention' || kind === 'temporary' ? ctx.log.warn : ctx.log.error)(summary);
-  if (kind !== 'ok') ctx.releaseHeld();
-  return EXIT[kind];
 }
 
 interface Reporting {

@@ -158,6 +158,7 @@ export function sealedStore(
     },
     runLock: (profile, command, lockOptions) => inner.runLock(profile, command, lockOptions),
     health: inner.health && (() => inner.health!()),
+    close: async () => inner.close?.(),
   };
 }
 

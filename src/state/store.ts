@@ -36,6 +36,8 @@ export interface Store {
   runLock(profile: string, command: string, options: RunLockOptions): Promise<Release>;
   /** A backend that can look at itself without changing anything says so here (doctor's `store` check). */
   health?(): Promise<StoreHealth>;
+  /** Frees what the backend keeps open between calls (PostgreSQL's pool); the file store keeps nothing. */
+  close?(): Promise<void>;
 }
 
 /** What a backend found of itself, read only: reachable (else it threw), its schema, what is sealed. */

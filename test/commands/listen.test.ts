@@ -2,8 +2,9 @@ import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { sign, verify } from '../../src/shared/signature.js';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { makeRecord, seedStore } from '../helpers/protime.js';
+import { forEachBackend } from '../helpers/backends.js';
+import { runCli } from '../helpers/cli.js';
+import { makeRecord } from '../helpers/protime.js';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -41,13 +42,13 @@ describe('signature', () => {
   });
 });
 
-describe('listen', () => {
+forEachBackend('listen', (backend) => {
   it('answers 204 for a delivery signed with a held key and 401 otherwise, one NDJSON line each', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const record = makeRecord({ key: 'held-key-123456' });
-    await seedStore(dir, { records: [record] });
+    await backend.seed({ records: [record] });
     const port = await freePort();
-    const running = runCli(['listen', '--port', String(port), '--path', 'hook', '--count', '3', '--config-dir', dir]);
+    const running = backend.run(['listen', '--port', String(port), '--path', 'hook', '--count', '3', '--config-dir', dir]);
     const url = `http://127.0.0.1:${port}/hook`;
     const body = JSON.stringify({ changeType: 'InsertOrUpdate', data: { id: 7, changeVersion: '0000000000000000000A' } });
 
@@ -81,10 +82,10 @@ describe('listen', () => {
   });
 
   it('honours --signature-header, --algorithm and --encoding', async () => {
-    const dir = tempDir();
-    await seedStore(dir, { records: [makeRecord({ key: 'held-key-abcdef' })] });
+    const { dir } = backend;
+    await backend.seed({ records: [makeRecord({ key: 'held-key-abcdef' })] });
     const port = await freePort();
-    const running = runCli([
+    const running = backend.run([
       'listen',
       '--port',
       String(port),
@@ -108,9 +109,9 @@ describe('listen', () => {
     const blocker = createServer().listen(0, '127.0.0.1');
     await new Promise((r) => blocker.once('listening', r));
     const { port } = blocker.address() as { port: number };
-    const dir = tempDir();
-    await seedStore(dir);
-    const result = await runCli(['listen', '--port', String(port), '--config-dir', dir]);
+    const { dir } = backend;
+    await backend.seed();
+    const result = await backend.run(['listen', '--port', String(port), '--config-dir', dir]);
     blocker.close();
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`Port ${port} is already in use`);
@@ -133,87 +134,92 @@ async function startApp(status: number, delayMs = 0) {
   return { url: `http://127.0.0.1:${port}/app`, seen, close: () => new Promise((r) => server.close(r)) };
 }
 
-describe('listen --forward-to', () => {
-  const KEY = 'held-key-forward-1';
+// Forwarding is the subject here, the store only hands over the key, as in 'listen' above, which runs on both backends.
+forEachBackend(
+  'listen --forward-to',
+  (backend) => {
+    const KEY = 'held-key-forward-1';
 
-  it('forwards a verified delivery byte for byte with the webhook id, passes the app status back, and never forwards an unverified one', async () => {
-    const dir = tempDir();
-    const record = makeRecord({ key: KEY });
-    await seedStore(dir, { records: [record] });
-    const app = await startApp(202);
-    const port = await freePort();
-    const running = runCli(['listen', '--port', String(port), '--count', '2', '--forward-to', app.url, '--config-dir', dir]);
-    const url = `http://127.0.0.1:${port}/`;
-    // Odd bytes on purpose: the body must reach the app exactly as signed.
-    const body = '{"changeType":"InsertOrUpdate","data":{"changeVersion":"0B","name":"Zoë  \\u00e9"}}\n';
-    const headers = { 'content-type': 'application/json; charset=utf-8', 'x-protime-signature': sign(KEY, body, 'sha256', 'base64') };
-    expect(await post(url, body, headers)).toBe(202);
-    expect(await post(url, body, { 'x-protime-signature': sign('not-the-key-0000', body, 'sha256', 'base64') })).toBe(401);
-    const result = await running;
-    await app.close();
+    it('forwards a verified delivery byte for byte with the webhook id, passes the app status back, and never forwards an unverified one', async () => {
+      const { dir } = backend;
+      const record = makeRecord({ key: KEY });
+      await backend.seed({ records: [record] });
+      const app = await startApp(202);
+      const port = await freePort();
+      const running = backend.run(['listen', '--port', String(port), '--count', '2', '--forward-to', app.url, '--config-dir', dir]);
+      const url = `http://127.0.0.1:${port}/`;
+      // Odd bytes on purpose: the body must reach the app exactly as signed.
+      const body = '{"changeType":"InsertOrUpdate","data":{"changeVersion":"0B","name":"Zoë  \\u00e9"}}\n';
+      const headers = { 'content-type': 'application/json; charset=utf-8', 'x-protime-signature': sign(KEY, body, 'sha256', 'base64') };
+      expect(await post(url, body, headers)).toBe(202);
+      expect(await post(url, body, { 'x-protime-signature': sign('not-the-key-0000', body, 'sha256', 'base64') })).toBe(401);
+      const result = await running;
+      await app.close();
 
-    expect(app.seen).toHaveLength(1);
-    expect(app.seen[0]!.body.equals(Buffer.from(body))).toBe(true);
-    expect(app.seen[0]!.headers['x-protime-hooks-webhook-id']).toBe(record.id);
-    expect(app.seen[0]!.headers['content-type']).toBe('application/json; charset=utf-8');
-    const lines = result.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-    expect(lines[0]).toMatchObject({ verified: true, forwarded: { status: 202, ms: expect.any(Number) } });
-    expect(lines[1]).toMatchObject({ verified: false, forwarded: null });
-  });
+      expect(app.seen).toHaveLength(1);
+      expect(app.seen[0]!.body.equals(Buffer.from(body))).toBe(true);
+      expect(app.seen[0]!.headers['x-protime-hooks-webhook-id']).toBe(record.id);
+      expect(app.seen[0]!.headers['content-type']).toBe('application/json; charset=utf-8');
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(lines[0]).toMatchObject({ verified: true, forwarded: { status: 202, ms: expect.any(Number) } });
+      expect(lines[1]).toMatchObject({ verified: false, forwarded: null });
+    });
 
-  it('answers 502 when the app is down and 504 when it is slower than --forward-timeout', async () => {
-    const dir = tempDir();
-    await seedStore(dir, { records: [makeRecord({ key: KEY })] });
-    const down = `http://127.0.0.1:${await freePort()}/app`;
-    const body = '{"changeType":"Delete","data":{"changeVersion":"0C"}}';
-    const headers = { 'x-protime-signature': sign(KEY, body, 'sha256', 'base64') };
+    it('answers 502 when the app is down and 504 when it is slower than --forward-timeout', async () => {
+      const { dir } = backend;
+      await backend.seed({ records: [makeRecord({ key: KEY })] });
+      const down = `http://127.0.0.1:${await freePort()}/app`;
+      const body = '{"changeType":"Delete","data":{"changeVersion":"0C"}}';
+      const headers = { 'x-protime-signature': sign(KEY, body, 'sha256', 'base64') };
 
-    let port = await freePort();
-    let running = runCli(['listen', '--port', String(port), '--count', '1', '--forward-to', down, '--config-dir', dir]);
-    expect(await post(`http://127.0.0.1:${port}/`, body, headers)).toBe(502);
-    expect(JSON.parse((await running).stdout)).toMatchObject({ verified: true, forwarded: { status: 502 } });
+      let port = await freePort();
+      let running = backend.run(['listen', '--port', String(port), '--count', '1', '--forward-to', down, '--config-dir', dir]);
+      expect(await post(`http://127.0.0.1:${port}/`, body, headers)).toBe(502);
+      expect(JSON.parse((await running).stdout)).toMatchObject({ verified: true, forwarded: { status: 502 } });
 
-    const slow = await startApp(200, 3000);
-    port = await freePort();
-    running = runCli([
-      'listen',
-      '--port',
-      String(port),
-      '--count',
-      '1',
-      '--forward-to',
-      slow.url,
-      '--forward-timeout',
-      '1s',
-      '--config-dir',
-      dir,
-    ]);
-    const started = Date.now();
-    expect(await post(`http://127.0.0.1:${port}/`, body, headers)).toBe(504);
-    expect(Date.now() - started).toBeLessThan(2500);
-    expect(JSON.parse((await running).stdout)).toMatchObject({ forwarded: { status: 504 } });
-    await slow.close();
-  });
+      const slow = await startApp(200, 3000);
+      port = await freePort();
+      running = backend.run([
+        'listen',
+        '--port',
+        String(port),
+        '--count',
+        '1',
+        '--forward-to',
+        slow.url,
+        '--forward-timeout',
+        '1s',
+        '--config-dir',
+        dir,
+      ]);
+      const started = Date.now();
+      expect(await post(`http://127.0.0.1:${port}/`, body, headers)).toBe(504);
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(JSON.parse((await running).stdout)).toMatchObject({ forwarded: { status: 504 } });
+      await slow.close();
+    });
 
-  it('refuses a 10 MB body with 413 without reading it into memory', async () => {
-    const dir = tempDir();
-    await seedStore(dir, { records: [makeRecord({ key: KEY })] });
-    const app = await startApp(200);
-    const port = await freePort();
-    const running = runCli(['listen', '--port', String(port), '--count', '1', '--forward-to', app.url, '--config-dir', dir]);
-    const big = 'x'.repeat(10 * 1024 * 1024);
-    expect(await post(`http://127.0.0.1:${port}/`, big, { 'x-protime-signature': 'irrelevant' })).toBe(413);
-    // The listener still serves the next delivery.
-    const body = '{"changeType":"Delete","data":{"changeVersion":"0D"}}';
-    expect(await post(`http://127.0.0.1:${port}/`, body, { 'x-protime-signature': sign(KEY, body, 'sha256', 'base64') })).toBe(200);
-    await running;
-    await app.close();
-    expect(app.seen).toHaveLength(1);
-  });
-});
+    it('refuses a 10 MB body with 413 without reading it into memory', async () => {
+      const { dir } = backend;
+      await backend.seed({ records: [makeRecord({ key: KEY })] });
+      const app = await startApp(200);
+      const port = await freePort();
+      const running = backend.run(['listen', '--port', String(port), '--count', '1', '--forward-to', app.url, '--config-dir', dir]);
+      const big = 'x'.repeat(10 * 1024 * 1024);
+      expect(await post(`http://127.0.0.1:${port}/`, big, { 'x-protime-signature': 'irrelevant' })).toBe(413);
+      // The listener still serves the next delivery.
+      const body = '{"changeType":"Delete","data":{"changeVersion":"0D"}}';
+      expect(await post(`http://127.0.0.1:${port}/`, body, { 'x-protime-signature': sign(KEY, body, 'sha256', 'base64') })).toBe(200);
+      await running;
+      await app.close();
+      expect(app.seen).toHaveLength(1);
+    });
+  },
+  ['file'],
+);
 
 describe('emulator trigger', () => {
   it('exits 75 when no emulator answers', async () => {
@@ -239,10 +245,10 @@ describe('emulator trigger', () => {
   });
 });
 
-describe('keys', () => {
+forEachBackend('keys', (backend) => {
   it('lists current keys and replaced ones until they expire, never unsubscribed or expired ones', async () => {
     const { NOW } = await import('../helpers/protime.js');
-    const dir = tempDir();
+    const { dir } = backend;
     const current = makeRecord({ id: 'cur', destinationUrl: 'https://a.example/h', key: 'key-current-1' });
     const replaced = makeRecord({
       id: 'old',
@@ -254,8 +260,8 @@ describe('keys', () => {
     const expired = makeRecord({ id: 'exp', key: 'key-expired-1', replacedBy: 'x', validUntil: '2026-05-01T00:00:00.000Z' });
     const unsubscribed = makeRecord({ id: 'gone', key: null, deletedAt: NOW.toISOString() });
     const people = makeRecord({ id: 'ppl', collection: 'people', destinationUrl: 'https://b.example/h', key: 'key-people-1' });
-    await seedStore(dir, { records: [current, replaced, expired, unsubscribed, people] });
-    const result = await runCli(['keys', '--json', '--config-dir', dir], { now: NOW });
+    await backend.seed({ records: [current, replaced, expired, unsubscribed, people] });
+    const result = await backend.run(['keys', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
     expect(result.json()).toEqual([
       {
@@ -283,7 +289,7 @@ describe('keys', () => {
         current: true,
       },
     ]);
-    const filtered = await runCli(['keys', '--collection', 'people', '--json', '--config-dir', dir], { now: NOW });
+    const filtered = await backend.run(['keys', '--collection', 'people', '--json', '--config-dir', dir], { now: NOW });
     expect(filtered.json().map((k: { id: string }) => k.id)).toEqual(['ppl']);
   });
 });

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { type Backend, forEachBackend } from '../helpers/backends.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { makeRecord, mockList, NOW, seedStore } from '../helpers/protime.js';
 import { at, DAY, dueRecord, mockCreate, serverOf, URL } from './renew-helpers.js';
@@ -10,23 +11,23 @@ const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '');
  * A renew that logs at every level: a renewal whose hook talks and then fails (hook output, error),
  * an expired subscription skipped (warning), and the one-line result (error: exit 5).
  */
-async function noisyRenew(flags: string[], tty = false) {
-  const dir = tempDir();
+async function noisyRenew(backend: Pick<Backend, 'dir' | 'seed' | 'run'>, flags: string[], tty = false) {
+  const { dir } = backend;
   const due = dueRecord({ deployHook: "echo 'hook: pushing the key'; echo 'hook: receiver is down' >&2; exit 1" });
   const expired = makeRecord({ destinationUrl: `${URL}/expired`, validUntil: at(-DAY) });
-  await seedStore(dir, { records: [due, expired] });
+  await backend.seed({ records: [due, expired] });
   mockList([serverOf(due), serverOf(expired)]);
   mockCreate({ id: 'new-1' });
-  const result = await runCli(['renew', '--config-dir', dir, ...flags], { now: NOW, tty, columns: 120 });
+  const result = await backend.run(['renew', '--config-dir', dir, ...flags], { now: NOW, tty, columns: 120 });
   return { result, due, expired };
 }
 
-describe('one log style', () => {
+forEachBackend('one log style', (backend) => {
   it.each([
     ['piped', false],
     ['on a terminal', true],
   ])('every stderr line is `[level] message` (or indented under one), %s', async (_where, tty) => {
-    const { result, expired } = await noisyRenew([], tty);
+    const { result, expired } = await noisyRenew(backend, [], tty);
     expect(result.code).toBe(5);
     const lines = plain(result.stderr).trimEnd().split('\n');
     for (const line of lines) expect(line).toMatch(/^(\[(info|success|warn|error|hook)\] |\s)/);
@@ -38,17 +39,17 @@ describe('one log style', () => {
   });
 
   it('an error from run.ts has the same prefix, with its hint indented', async () => {
-    const result = await runCli(['status', '--config-dir', tempDir()]);
+    const result = await backend.run(['status', '--config-dir', backend.dir]);
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/^\[error\] No profile named "default"\.\n {2}Run `protime-hooks login`/);
   });
 
   it('an info line and a --debug trace line too', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const ok = makeRecord({ validUntil: at(20 * DAY), createdAt: at(-10 * DAY) });
-    await seedStore(dir, { records: [ok] });
+    await backend.seed({ records: [ok] });
     mockList([serverOf(ok)]);
-    const result = await runCli(['status', '--debug', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['status', '--debug', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/^\[debug\] GET \S+\/webhooks/m);
     expect(result.stderr).toMatch(/^\[info\] 1 subscription\(s\): 1 ok\.$/m);
@@ -56,10 +57,12 @@ describe('one log style', () => {
   });
 });
 
-describe('--quiet keeps what explains a non-zero exit', () => {
+forEachBackend('--quiet keeps what explains a non-zero exit', (backend) => {
   it('keeps the skip reason, hook output and errors in the order they happened, and drops info', async () => {
-    const loud = await noisyRenew([]);
-    const { result, expired } = await noisyRenew(['--quiet']);
+    // The loud run on a file store of its own (the same state to start from), the quiet one on the backend.
+    const dir = tempDir();
+    const loud = await noisyRenew({ dir, seed: (options) => seedStore(dir, options), run: runCli }, []);
+    const { result, expired } = await noisyRenew(backend, ['--quiet']);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain(`[warn] Skipped ${expired.id} (contracts), `);
     expect(result.stderr).toMatch(/Protime requires a full re-sync|re-sync/);
@@ -77,11 +80,11 @@ describe('--quiet keeps what explains a non-zero exit', () => {
 
   it('prints nothing when the run succeeds, even where it would warn', async () => {
     const subscribe = async (flags: string[]) => {
-      const dir = tempDir();
-      await seedStore(dir);
+      const { dir } = backend;
+      await backend.seed();
       mockList([]);
       mockCreate({ id: 'new-1' });
-      return runCli(['subscribe', 'contracts', '--url', URL, '--config-dir', dir, ...flags], { now: NOW });
+      return backend.run(['subscribe', 'contracts', '--url', URL, '--config-dir', dir, ...flags], { now: NOW });
     };
     expect((await subscribe([])).stderr).toContain('[warn] Protime shows this key only once.');
     const result = await subscribe(['--quiet']);

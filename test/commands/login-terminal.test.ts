@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stdinSecret } from '../../src/commands/login.js';
 import type { Context } from '../../src/context.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { forEachBackend } from '../helpers/backends.js';
 
 const BASE = ['login', '--tenant', 'acme', '--client-id', 'client-1', '--client-secret-stdin'];
 
@@ -24,13 +24,16 @@ describe('--client-secret-stdin at a terminal', () => {
       expect(() => stdinSecret(terminal)).toThrow(expect.objectContaining({ code: 'stdin-is-terminal', exitCode: 2 }));
     }
   });
+});
 
+forEachBackend('--client-secret-stdin at a terminal, through the CLI', (backend) => {
   it('under --no-input at a terminal: exit 2 naming the problem, nothing read or stored', async () => {
-    const dir = tempDir();
-    const result = await runCli([...BASE, '--no-input', '--json', '--config-dir', dir], { tty: true, stdin: 'typed-secret\n' });
+    const { dir } = backend;
+    const result = await backend.run([...BASE, '--no-input', '--json', '--config-dir', dir], { tty: true, stdin: 'typed-secret\n' });
     expect(result.code).toBe(2);
     expect(result.json().error).toMatchObject({ code: 'stdin-is-terminal', message: expect.stringContaining('would be echoed') });
     expect(result.json().error.hint).toContain('--client-secret-file');
     expect(existsSync(join(dir, 'state.json'))).toBe(false);
+    expect((await backend.read()).profiles).toEqual({});
   });
 });

@@ -1,8 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { FileStore } from '../../src/state/file-store.js';
+import { expect, it } from 'vitest';
 import { forms } from '../e2e/hostile-server.js';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { API_PATH, api, makeRecord, mockList, NOW, SECRET, seedStore, TOKEN } from '../helpers/protime.js';
+import { forEachBackend } from '../helpers/backends.js';
+import { API_PATH, api, makeRecord, mockList, NOW, SECRET, TOKEN } from '../helpers/protime.js';
 import { dueRecord, mockCreate, serverOf } from './renew-helpers.js';
 
 const OTHER_KEY = 'other-subscription-key-1234567890';
@@ -23,7 +22,7 @@ function echo(): Record<string, unknown> {
   };
 }
 
-describe('one redaction layer on every output path', () => {
+forEachBackend('one redaction layer on every output path', (backend) => {
   it.each([
     ['human', []],
     ['--json', ['--json']],
@@ -32,16 +31,16 @@ describe('one redaction layer on every output path', () => {
   ])(
     'renew (%s): a create and a delete that echo the token, the client secret and a held key leak none of them, in any encoding',
     async (_, flags) => {
-      const dir = tempDir();
+      const { dir } = backend;
       const due = dueRecord();
       const other = makeRecord({ id: 'other-1', key: OTHER_KEY, destinationUrl: 'https://other.example/h' });
       const replaced = makeRecord({ id: 'replaced-1', replacedBy: 'other-1', destinationUrl: 'https://other.example/h' });
-      await seedStore(dir, { records: [due, other, replaced] });
+      await backend.seed({ records: [due, other, replaced] });
       mockList([serverOf(due), serverOf(other), serverOf(replaced)]);
       // The owed delete of the replaced webhook fails, echoing; then the create fails, echoing.
       api().delete(`${API_PATH}/webhooks/replaced-1`).reply(400, echo());
       mockCreate({ id: 'x', status: 400, body: echo() });
-      const result = await runCli(['renew', ...flags, '--config-dir', dir], { now: NOW });
+      const result = await backend.run(['renew', ...flags, '--config-dir', dir], { now: NOW });
       expect(result.code).toBe(1);
       const output = `${result.stdout}\n${result.stderr}`;
       for (const secret of [TOKEN, SECRET, OTHER_KEY]) {
@@ -49,7 +48,7 @@ describe('one redaction layer on every output path', () => {
       }
       expect(output).toContain('[redacted]');
       // The failure is kept for status and the next run: scrubbed before it is stored.
-      const stored = (await new FileStore(dir).read()).subscriptions.default!['replaced-1']!;
+      const stored = (await backend.read()).subscriptions.default!['replaced-1']!;
       expect(stored).toMatchObject({ deleteFailures: 1, lastDeleteError: expect.stringContaining('[redacted]') });
       for (const secret of [TOKEN, SECRET, OTHER_KEY]) {
         for (const form of forms(secret)) expect(stored.lastDeleteError, `${secret} as ${form}`).not.toContain(form);
@@ -58,9 +57,9 @@ describe('one redaction layer on every output path', () => {
   );
 
   it('the keys command still prints keys on stdout: they are its data', async () => {
-    const dir = tempDir();
-    await seedStore(dir, { records: [makeRecord({ id: 'k-1', key: OTHER_KEY })] });
-    const result = await runCli(['keys', '--json', '--config-dir', dir], { now: NOW });
+    const { dir } = backend;
+    await backend.seed({ records: [makeRecord({ id: 'k-1', key: OTHER_KEY })] });
+    const result = await backend.run(['keys', '--json', '--config-dir', dir], { now: NOW });
     expect(result.json()[0].key).toBe(OTHER_KEY);
   });
 });

@@ -1,11 +1,27 @@
 import nock from 'nock';
 import { FileStore } from '../../src/state/file-store.js';
-import type { SubscriptionRecord } from '../../src/state/schemas.js';
+import type { Intent, StoreData, SubscriptionRecord } from '../../src/state/schemas.js';
 import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, NOW, type WebhookShape } from '../helpers/protime.js';
 
 export const DAY = 86_400_000;
 export const URL = 'https://hooks.example.com/protime';
 export const at = (ms: number) => new Date(NOW.getTime() + ms).toISOString();
+
+/** An open subscribe intent a run left a minute before NOW (it died before recording what it made). */
+export function openIntent(overrides: Partial<Intent> = {}): Intent {
+  return {
+    id: 'i1',
+    kind: 'subscribe',
+    collection: 'contracts',
+    destinationUrl: URL,
+    externalReferences: [],
+    startedAt: at(-60_000),
+    replaces: null,
+    pid: 1,
+    host: 'h',
+    ...overrides,
+  };
+}
 
 /** A keyed record two days from expiry in a 30-day lifetime: renew-due at NOW. */
 export function dueRecord(overrides: Partial<SubscriptionRecord> = {}): SubscriptionRecord {
@@ -83,10 +99,14 @@ export function watchDeletes() {
   return { paths, stop: () => nock.removeInterceptor(interceptor) };
 }
 
-export async function records(dir: string): Promise<Record<string, SubscriptionRecord>> {
-  return (await new FileStore(dir).read()).subscriptions.default ?? {};
+/** The file store in a config dir, or any store (a backend, test/helpers/backends.ts). */
+type StateAt = string | { read(): Promise<StoreData> };
+const readState = (at: StateAt) => (typeof at === 'string' ? new FileStore(at) : at).read();
+
+export async function records(at: StateAt): Promise<Record<string, SubscriptionRecord>> {
+  return (await readState(at)).subscriptions.default ?? {};
 }
 
-export async function openIntents(dir: string) {
-  return (await new FileStore(dir).read()).intents?.default ?? [];
+export async function openIntents(at: StateAt) {
+  return (await readState(at)).intents?.default ?? [];
 }

@@ -1,51 +1,39 @@
 import nock from 'nock';
-import { describe, expect, it } from 'vitest';
-import { FileStore } from '../../src/state/file-store.js';
-import { runCli, tempDir } from '../helpers/cli.js';
-import {
-  API_PATH,
-  AUTH_ORIGIN,
-  api,
-  makeRecord,
-  makeWebhook,
-  mockList,
-  mockToken,
-  NOW,
-  seedStore,
-  TOKEN_PATH,
-} from '../helpers/protime.js';
-import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, openIntents, records, serverOf, URL } from './renew-helpers.js';
+import { expect, it } from 'vitest';
+import { forEachBackend } from '../helpers/backends.js';
+import { API_PATH, AUTH_ORIGIN, api, makeRecord, makeWebhook, mockList, mockToken, NOW, TOKEN_PATH } from '../helpers/protime.js';
+import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, openIntent, openIntents, records, serverOf, URL } from './renew-helpers.js';
 
 const NEW_VALID = '2026-07-01T12:00:00.000Z'; // what mockCreate's '2026-07-01T14:00:00+02:00' reads as
 
-describe('renew: nothing due', () => {
+forEachBackend('renew: nothing due', (backend) => {
   it('is silent for cron: exit 0, empty stdout and stderr, store untouched but for the run it notes', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const ok = okRecord();
-    await seedStore(dir, { records: [ok] });
-    const before = await new FileStore(dir).read();
+    await backend.seed({ records: [ok] });
+    const before = await backend.read();
 
     mockList([serverOf(ok)]);
-    const json = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const json = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
     expect(json.code).toBe(0);
     expect(json.json()).toEqual({ profile: 'default', results: [] });
     expect(json.stderr).toBe('');
 
     mockList([serverOf(ok)]);
-    const human = await runCli(['renew', '--config-dir', dir], { now: NOW });
+    const human = await backend.run(['renew', '--config-dir', dir], { now: NOW });
     expect(human.code).toBe(0);
     expect(human.stdout).toBe('');
     expect(human.stderr).toBe('');
-    const { renewRuns, ...after } = await new FileStore(dir).read();
+    const { renewRuns, ...after } = await backend.read();
     expect(after).toEqual(before);
     const at = NOW.toISOString();
     expect(renewRuns).toEqual({ default: { lastRunAt: at, lastSuccessAt: at, consecutiveFailures: 0 } });
   });
 });
 
-describe('renew: due subscriptions', () => {
+forEachBackend('renew: due subscriptions', (backend) => {
   it('creates each replacement with the same collection, destination and external references, stores its key, then deletes the old one', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const withRefs = dueRecord({
       externalReferences: [
         ['people', '@employee-number'],
@@ -54,7 +42,7 @@ describe('renew: due subscriptions', () => {
     });
     const plain = dueRecord({ collection: 'people', destinationUrl: `${URL}/people` });
     const ok = okRecord({ destinationUrl: `${URL}/ok` });
-    await seedStore(dir, { records: [withRefs, plain, ok] });
+    await backend.seed({ records: [withRefs, plain, ok] });
     // The server echoes references in its own shape; the record's pairs are what is carried over.
     mockList([serverOf(withRefs, { externalReferences: { people: '@badge-number' } }), serverOf(plain), serverOf(ok)]);
     mockCreate({ id: 'new-1', key: 'key-new-1', externalReferences: '(people,@employee-number)(contracts,erp-id)' });
@@ -62,7 +50,7 @@ describe('renew: due subscriptions', () => {
     mockDelete(withRefs.id);
     mockDelete(plain.id);
 
-    const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(0);
     const doc = result.json();
@@ -101,7 +89,7 @@ describe('renew: due subscriptions', () => {
     expect(result.stderr).toContain('2 renewed.');
     expect(result.stderr).not.toContain('key-new-1');
 
-    const stored = await records(dir);
+    const stored = await records(backend);
     expect(stored['new-1']).toMatchObject({
       key: 'key-new-1',
       collection: 'contracts',
@@ -119,17 +107,17 @@ describe('renew: due subscriptions', () => {
     expect(stored[withRefs.id]).toMatchObject({ replacedBy: 'new-1', deletedAt: NOW.toISOString(), key: withRefs.key, keepOld: false });
     expect(stored[plain.id]).toMatchObject({ replacedBy: 'new-2', deletedAt: NOW.toISOString() });
     expect(stored[ok.id]).toEqual(ok);
-    expect(await openIntents(dir)).toEqual([]);
+    expect(await openIntents(backend)).toEqual([]);
   });
 
   it('prints a plain table with the new key for people', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const old = dueRecord({ id: 'a7d853ea-0000-4000-8000-000000000001' });
-    await seedStore(dir, { records: [old] });
+    await backend.seed({ records: [old] });
     mockList([serverOf(old)]);
     mockCreate({ id: 'b1c2d3e4-0000-4000-8000-00000000000a', key: 'webhook-key-Zm9vYmFy' });
     mockDelete(old.id);
-    const result = await runCli(['renew', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatchInlineSnapshot(`
       "ACTION   COLLECTION  DESTINATION                        OLD ID                                NEW ID                                VALID UNTIL               KEY
@@ -140,37 +128,37 @@ describe('renew: due subscriptions', () => {
   });
 
   it('refuses a foreign id without --adopt (exit 2, nothing sent); --adopt carries its external references over from the server', async () => {
-    const dir = tempDir();
-    await seedStore(dir);
+    const { dir } = backend;
+    await backend.seed();
     const foreign = makeWebhook({ id: 'foreign-1', externalReferences: { people: '@badge-number' } });
     mockList([foreign]);
-    const refused = await runCli(['renew', 'foreign-1', '--json', '--config-dir', dir], { now: NOW });
+    const refused = await backend.run(['renew', 'foreign-1', '--json', '--config-dir', dir], { now: NOW });
     expect(refused.code).toBe(2);
     expect(refused.json().error).toMatchObject({ code: 'not-owned' });
     expect(refused.json().error.hint).toContain('--adopt');
-    expect(await records(dir)).toEqual({});
+    expect(await records(backend)).toEqual({});
 
     mockList([foreign]);
     mockCreate({ id: 'new-f', externalReferences: '(people,@badge-number)' });
     mockDelete('foreign-1');
-    const result = await runCli(['renew', 'foreign-1', '--adopt', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', 'foreign-1', '--adopt', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
     expect(result.json().results).toMatchObject([{ action: 'renewed', oldId: 'foreign-1', newId: 'new-f', key: 'key-of-new-f' }]);
-    expect((await records(dir))['new-f']!.externalReferences).toEqual([['people', '@badge-number']]);
+    expect((await records(backend))['new-f']!.externalReferences).toEqual([['people', '@badge-number']]);
   });
 });
 
-describe('renew with ids', () => {
+forEachBackend('renew with ids', (backend) => {
   it('renews exactly the given ones, due or not, once each; an unknown id fails with not-found (exit 1)', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const a = okRecord({ destinationUrl: `${URL}/a` });
     const b = okRecord({ destinationUrl: `${URL}/b` });
-    await seedStore(dir, { records: [a, b] });
+    await backend.seed({ records: [a, b] });
     mockList([serverOf(a), serverOf(b)]);
     mockCreate({ id: 'new-a', destinationUrl: `${URL}/a` });
     mockDelete(a.id);
 
-    const result = await runCli(['renew', a.id, 'nope', a.id, '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', a.id, 'nope', a.id, '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(1);
     const results = result.json().results;
@@ -189,15 +177,15 @@ describe('renew with ids', () => {
       deployed: null,
       hookErrors: [],
     });
-    expect((await records(dir))[b.id]).toEqual(b);
-    expect((await records(dir))[a.id]!.replacedBy).toBe('new-a');
+    expect((await records(backend))[b.id]).toEqual(b);
+    expect((await records(backend))[a.id]!.replacedBy).toBe('new-a');
   });
 
   it('tells people on stderr why an id failed', async () => {
-    const dir = tempDir();
-    await seedStore(dir);
+    const { dir } = backend;
+    await backend.seed();
     mockList([]);
-    const result = await runCli(['renew', 'nope', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', 'nope', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('failed');
     expect(result.stderr).toContain('No subscription nope');
@@ -205,26 +193,26 @@ describe('renew with ids', () => {
   });
 });
 
-describe('renew --keep-old', () => {
+forEachBackend('renew --keep-old', (backend) => {
   it('sends no DELETE, marks the old record replaced and kept, and status shows it as replaced (not due, not unknown-key)', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const old = dueRecord();
-    await seedStore(dir, { records: [old] });
+    await backend.seed({ records: [old] });
     mockList([serverOf(old)]);
     mockCreate({ id: 'new-k' });
 
-    const result = await runCli(['renew', '--keep-old', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--keep-old', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(0);
     expect(result.json().results).toMatchObject([{ action: 'renewed', oldId: old.id, newId: 'new-k' }]);
-    const stored = (await records(dir))[old.id]!;
+    const stored = (await records(backend))[old.id]!;
     expect(stored).toMatchObject({ replacedBy: 'new-k', keepOld: true, key: old.key });
     expect(stored.deletedAt).toBeUndefined();
 
     // Both still deliver: the old one is listed as replaced (key held), which never raises the exit code.
     const both = [serverOf(old), makeWebhook({ id: 'new-k', validUntil: '2026-07-01T12:00:00Z' })];
     mockList(both);
-    const status = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    const status = await backend.run(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(status.code).toBe(0);
     expect(status.json().subscriptions).toMatchObject([
       { id: 'new-k', state: 'ok', hasKey: true },
@@ -234,45 +222,33 @@ describe('renew --keep-old', () => {
 
     // Renewing it by id is refused: it was replaced already.
     mockList(both);
-    const byId = await runCli(['renew', old.id, '--json', '--config-dir', dir], { now: NOW });
+    const byId = await backend.run(['renew', old.id, '--json', '--config-dir', dir], { now: NOW });
     expect(byId.code).toBe(1);
     expect(byId.json().results).toMatchObject([{ action: 'failed', oldId: old.id, errorCode: 'already-replaced' }]);
 
     // A later run does not owe its delete either.
     mockList(both);
-    const again = await runCli(['renew', '--config-dir', dir], { now: NOW });
+    const again = await backend.run(['renew', '--config-dir', dir], { now: NOW });
     expect(again.code).toBe(0);
     expect(again.stderr).toBe('');
   });
 });
 
-describe('renew --dry-run', () => {
+forEachBackend('renew --dry-run', (backend) => {
   it('plans without POST or DELETE and leaves the store unchanged, open intents included', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const due = dueRecord();
     const expired = makeRecord({ destinationUrl: `${URL}/expired`, validUntil: at(-DAY) });
-    const store = await seedStore(dir, { records: [due, expired] });
+    const store = await backend.seed({ records: [due, expired] });
     await store.update((data) => {
       data.intents = {
-        default: [
-          {
-            id: 'i1',
-            kind: 'subscribe',
-            collection: 'people',
-            destinationUrl: `${URL}/p`,
-            externalReferences: [],
-            startedAt: at(-60_000),
-            replaces: null,
-            pid: 1,
-            host: 'h',
-          },
-        ],
+        default: [openIntent({ collection: 'people', destinationUrl: `${URL}/p` })],
       };
     });
-    const before = await new FileStore(dir).read();
+    const before = await backend.read();
     mockList([serverOf(due), serverOf(expired), makeWebhook({ collectionName: 'people', destinationUrl: `${URL}/p` })]);
 
-    const result = await runCli(['renew', '--dry-run', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--dry-run', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(5);
     const results = result.json().results;
@@ -297,25 +273,25 @@ describe('renew --dry-run', () => {
       hookErrors: [],
       error: expect.stringContaining('re-sync'),
     });
-    expect(await new FileStore(dir).read()).toEqual(before);
+    expect(await backend.read()).toEqual(before);
   });
 });
 
-describe('renew: expired, disabled and missing subscriptions', () => {
+forEachBackend('renew: expired, disabled and missing subscriptions', (backend) => {
   const setup = async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const expired = makeRecord({ destinationUrl: `${URL}/expired`, validUntil: at(-DAY) });
     const disabled = makeRecord({ destinationUrl: `${URL}/disabled`, validUntil: at(10 * DAY) });
     const missing = makeRecord({ destinationUrl: `${URL}/missing`, validUntil: at(10 * DAY) });
-    await seedStore(dir, { records: [expired, disabled, missing] });
+    await backend.seed({ records: [expired, disabled, missing] });
     mockList([serverOf(expired), serverOf(disabled, { status: 'Disabled' })]);
     return { dir, expired, disabled, missing };
   };
 
   it('skips them with a re-sync warning and exits 5', async () => {
     const { dir, expired, disabled, missing } = await setup();
-    const before = await new FileStore(dir).read();
-    const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const before = await backend.read();
+    const result = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(5);
     const byId = Object.fromEntries(result.json().results.map((r: any) => [r.oldId, r]));
     expect(Object.keys(byId).sort()).toEqual([expired.id, disabled.id, missing.id].sort());
@@ -330,7 +306,7 @@ describe('renew: expired, disabled and missing subscriptions', () => {
     for (const id of [expired.id, disabled.id, missing.id]) expect(result.stderr).toContain(`Skipped ${id}`);
     expect(result.stderr.match(/re-sync/g)!.length).toBeGreaterThanOrEqual(3);
     // Nothing replaced, nothing recorded but the failed run (exit 5 needs a person: not a success).
-    const { renewRuns, ...after } = await new FileStore(dir).read();
+    const { renewRuns, ...after } = await backend.read();
     expect(after).toEqual(before);
     expect(renewRuns?.default).toEqual({ lastRunAt: NOW.toISOString(), lastSuccessAt: null, consecutiveFailures: 1 });
   });
@@ -344,7 +320,7 @@ describe('renew: expired, disabled and missing subscriptions', () => {
     mockDelete(disabled.id);
     mockDelete(missing.id, 404);
 
-    const result = await runCli(['renew', '--recreate', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--recreate', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(0);
     const pairs = result.json().results.map((r: any) => [r.action, r.oldId, r.newId]);
@@ -355,7 +331,7 @@ describe('renew: expired, disabled and missing subscriptions', () => {
         ['recreated', missing.id, 'new-m'],
       ].sort(),
     );
-    const stored = await records(dir);
+    const stored = await records(backend);
     for (const [old, id] of [
       [expired, 'new-e'],
       [disabled, 'new-d'],
@@ -368,23 +344,23 @@ describe('renew: expired, disabled and missing subscriptions', () => {
   });
 });
 
-describe('renew: the old webhook cannot be deleted', () => {
+forEachBackend('renew: the old webhook cannot be deleted', (backend) => {
   it('still reports renewed with a warning, owes the delete, and the next run makes it', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const old = dueRecord();
-    await seedStore(dir, { records: [old] });
+    await backend.seed({ records: [old] });
     mockList([serverOf(old)]);
     mockCreate({ id: 'new-x' });
     mockDelete(old.id, 500, 4);
 
-    const first = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const first = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
 
     expect(first.code).toBe(0);
     expect(first.json().results).toMatchObject([{ action: 'renewed', oldId: old.id, newId: 'new-x', key: 'key-of-new-x', error: null }]);
     expect(first.stderr).toContain(`Renewed ${old.id}, but deleting it failed`);
     expect(first.stderr).toContain('the next run deletes it');
     expect(first.sleeps).toHaveLength(3);
-    let stored = (await records(dir))[old.id]!;
+    let stored = (await records(backend))[old.id]!;
     expect(stored).toMatchObject({ replacedBy: 'new-x', key: old.key });
     expect(stored.deletedAt).toBeUndefined();
 
@@ -393,30 +369,30 @@ describe('renew: the old webhook cannot be deleted', () => {
     mockDelete(old.id);
     // Past the first backoff (5 min; renew-owed-deletes.test.ts covers runs inside it).
     const later = new Date(NOW.getTime() + 6 * 60_000);
-    const second = await runCli(['renew', '--json', '--config-dir', dir], { now: later });
+    const second = await backend.run(['renew', '--json', '--config-dir', dir], { now: later });
     expect(second.code).toBe(0);
     expect(second.json()).toEqual({ profile: 'default', results: [] });
     expect(second.stderr).toContain(`Deleted webhook ${old.id}, replaced earlier by new-x`);
-    stored = (await records(dir))[old.id]!;
+    stored = (await records(backend))[old.id]!;
     expect(stored).toMatchObject({ replacedBy: 'new-x', deletedAt: later.toISOString() });
 
     // Nothing owed any more: the third run is silent and sends no DELETE.
     mockList([newOne]);
-    const third = await runCli(['renew', '--config-dir', dir], { now: later });
+    const third = await backend.run(['renew', '--config-dir', dir], { now: later });
     expect(third.code).toBe(0);
     expect(third.stderr).toBe('');
   });
 });
 
-describe('renew: the create fails', () => {
+forEachBackend('renew: the create fails', (backend) => {
   it('a 400 fails the item (exit 1), closes the intent and leaves the old webhook alone', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const old = dueRecord();
-    await seedStore(dir, { records: [old] });
+    await backend.seed({ records: [old] });
     mockList([serverOf(old)]);
     mockCreate({ id: 'x', status: 400, body: { error: { code: 'BadRequest', message: 'Invalid destination URL' } } });
 
-    const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(1);
     expect(result.json().results).toEqual([
@@ -435,18 +411,18 @@ describe('renew: the create fails', () => {
       },
     ]);
     expect(result.stderr).toContain(`Renewing ${old.id} failed`);
-    expect(await openIntents(dir)).toEqual([]);
-    expect(await records(dir)).toEqual({ [old.id]: old });
+    expect(await openIntents(backend)).toEqual([]);
+    expect(await records(backend)).toEqual({ [old.id]: old });
   });
 
   it('a timeout fails with exit 75 and keeps the intent; status adopts what it created; renew then only deletes it beside a keyed healthy one', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const old = okRecord();
-    await seedStore(dir, { records: [old] });
+    await backend.seed({ records: [old] });
     mockList([serverOf(old)]);
     api().post(`${API_PATH}/webhooks`, { destinationUrl: URL, collectionName: 'contracts' }).delay(3000).reply(201, {});
 
-    const renew = await runCli(['renew', old.id, '--json', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
+    const renew = await backend.run(['renew', old.id, '--json', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
 
     expect(renew.code).toBe(75);
     expect(renew.json().results).toMatchObject([
@@ -458,40 +434,40 @@ describe('renew: the create fails', () => {
         error: expect.stringContaining('may have been created'),
       },
     ]);
-    expect(await openIntents(dir)).toMatchObject([{ kind: 'renew', collection: 'contracts', destinationUrl: URL, replaces: old.id }]);
-    expect(await records(dir)).toEqual({ [old.id]: old });
+    expect(await openIntents(backend)).toMatchObject([{ kind: 'renew', collection: 'contracts', destinationUrl: URL, replaces: old.id }]);
+    expect(await records(backend)).toEqual({ [old.id]: old });
 
     // The POST did create one: the list now shows it, unknown here.
     const orphan = makeWebhook({ id: 'orphan-1', validUntil: '2026-07-01T12:00:00Z' });
     mockList([serverOf(old), orphan]);
-    const status = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    const status = await backend.run(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(status.code).toBe(3);
     expect(status.json().subscriptions.find((s: any) => s.id === 'orphan-1')).toMatchObject({ state: 'unknown-key', hasKey: false });
     expect(status.stderr).toContain('created by an interrupted run');
-    expect(await openIntents(dir)).toEqual([]);
-    expect((await records(dir))['orphan-1']).toMatchObject({ adopted: true, key: null, collection: 'contracts', destinationUrl: URL });
+    expect(await openIntents(backend)).toEqual([]);
+    expect((await records(backend))['orphan-1']).toMatchObject({ adopted: true, key: null, collection: 'contracts', destinationUrl: URL });
 
     // The old one still serves the destination with its key: the orphan is only deleted.
     mockList([serverOf(old), orphan]);
     mockDelete('orphan-1');
-    const cleanup = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const cleanup = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
     expect(cleanup.code).toBe(0);
     expect(cleanup.json()).toEqual({ profile: 'default', results: [] });
     expect(cleanup.stderr).toContain('Retired webhook orphan-1 (left without a key by an interrupted run)');
-    expect((await records(dir))['orphan-1']).toMatchObject({ deletedAt: NOW.toISOString(), key: null });
-    expect((await records(dir))[old.id]).toEqual(old);
+    expect((await records(backend))['orphan-1']).toMatchObject({ deletedAt: NOW.toISOString(), key: null });
+    expect((await records(backend))[old.id]).toEqual(old);
   });
 
   it('an adopted webhook whose destination has no keyed one is replaced: POST, then DELETE of the orphan', async () => {
-    const dir = tempDir();
-    await seedStore(dir);
+    const { dir } = backend;
+    await backend.seed();
     mockList([]);
     api()
       .post(`${API_PATH}/webhooks`, { destinationUrl: URL, collectionName: 'contracts' })
       .query({ externalReferences: '(people,@badge-number)' })
       .delay(3000)
       .reply(201, {});
-    const subscribe = await runCli(
+    const subscribe = await backend.run(
       ['subscribe', 'contracts', '--url', URL, '--external-ref', 'people,@badge-number', '--force', '--json', '--config-dir', dir],
       {
         now: NOW,
@@ -499,18 +475,18 @@ describe('renew: the create fails', () => {
       },
     );
     expect(subscribe.code).toBe(75);
-    expect(await openIntents(dir)).toHaveLength(1);
+    expect(await openIntents(backend)).toHaveLength(1);
 
     const orphan = makeWebhook({ id: 'orphan-2', validUntil: '2026-07-01T12:00:00Z' });
     mockList([orphan]);
-    const status = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    const status = await backend.run(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(status.code).toBe(3);
     expect(status.json().subscriptions).toMatchObject([{ id: 'orphan-2', state: 'unknown-key', hasKey: false }]);
 
     mockList([orphan]);
     mockCreate({ id: 'new-o', key: 'key-new-o', externalReferences: '(people,@badge-number)' });
     mockDelete('orphan-2');
-    const renew = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const renew = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
     expect(renew.code).toBe(0);
     expect(renew.json().results).toEqual([
       {
@@ -527,44 +503,47 @@ describe('renew: the create fails', () => {
         hookErrors: [],
       },
     ]);
-    const stored = await records(dir);
+    const stored = await records(backend);
     expect(stored['orphan-2']).toMatchObject({ adopted: true, replacedBy: 'new-o', deletedAt: NOW.toISOString() });
     expect(stored['new-o']).toMatchObject({ key: 'key-new-o', externalReferences: [['people', '@badge-number']] });
   });
 
   it('never adopts a webhook to the same destination that existed before the interrupted create', async () => {
-    const dir = tempDir();
-    await seedStore(dir);
+    const { dir } = backend;
+    await backend.seed();
     const foreign = makeWebhook({ id: 'foreign-1', validUntil: '2026-07-01T12:00:00Z' });
     mockList([foreign]);
     api().post(`${API_PATH}/webhooks`).delay(3000).reply(201, {});
-    const subscribe = await runCli(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], {
+    const subscribe = await backend.run(['subscribe', 'contracts', '--url', URL, '--force', '--config-dir', dir], {
       now: NOW,
       env: { PROTIME_HOOKS_TIMEOUT: '0.2' },
     });
     expect(subscribe.code).toBe(75);
-    expect((await openIntents(dir))[0]).toMatchObject({ preexisting: ['foreign-1'] });
+    expect((await openIntents(backend))[0]).toMatchObject({ preexisting: ['foreign-1'] });
 
     mockList([foreign, makeWebhook({ id: 'ours-1', validUntil: '2026-07-01T12:00:00Z' })]);
-    const status = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    const status = await backend.run(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(
       status
         .json()
         .subscriptions.map((s: { id: string; state: string }) => `${s.id}:${s.state}`)
         .sort(),
     ).toEqual(['foreign-1:foreign', 'ours-1:unknown-key']);
-    expect(Object.keys(await records(dir))).toEqual(['ours-1']);
-    expect((await records(dir))['ours-1']).toMatchObject({ adopted: true });
-    expect(await openIntents(dir)).toEqual([]);
+    expect(Object.keys(await records(backend))).toEqual(['ours-1']);
+    expect((await records(backend))['ours-1']).toMatchObject({ adopted: true });
+    expect(await openIntents(backend)).toEqual([]);
   });
 
   it('after a timed-out --recreate of a missing webhook, the next --recreate creates one webhook for the destination, not two', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const missing = makeRecord({ validUntil: at(10 * DAY) });
-    await seedStore(dir, { records: [missing] });
+    await backend.seed({ records: [missing] });
     mockList([]);
     api().post(`${API_PATH}/webhooks`, { destinationUrl: URL, collectionName: 'contracts' }).delay(3000).reply(201, {});
-    const first = await runCli(['renew', '--recreate', '--json', '--config-dir', dir], { now: NOW, env: { PROTIME_HOOKS_TIMEOUT: '0.2' } });
+    const first = await backend.run(['renew', '--recreate', '--json', '--config-dir', dir], {
+      now: NOW,
+      env: { PROTIME_HOOKS_TIMEOUT: '0.2' },
+    });
     expect(first.code).toBe(75);
 
     // The next run settles the intent itself (no status in between).
@@ -572,21 +551,21 @@ describe('renew: the create fails', () => {
     mockCreate({ id: 'new-m' });
     mockDelete(missing.id, 404);
     mockDelete('orphan-3');
-    const second = await runCli(['renew', '--recreate', '--json', '--config-dir', dir], { now: NOW });
+    const second = await backend.run(['renew', '--recreate', '--json', '--config-dir', dir], { now: NOW });
     expect(second.code).toBe(0);
     expect(second.json().results).toMatchObject([{ action: 'recreated', oldId: missing.id, newId: 'new-m' }]);
     expect(second.stderr).toContain('lost their keys');
-    const live = Object.values(await records(dir)).filter((r) => !r.deletedAt && !r.replacedBy);
+    const live = Object.values(await records(backend)).filter((r) => !r.deletedAt && !r.replacedBy);
     expect(live.map((r) => r.id)).toEqual(['new-m']);
   });
 });
 
-describe('renew: credentials revoked', () => {
+forEachBackend('renew: credentials revoked', (backend) => {
   it('a token endpoint answering 401 invalid_client during the run exits 4 and creates nothing more', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const a = dueRecord({ destinationUrl: `${URL}/a` });
     const b = dueRecord({ destinationUrl: `${URL}/b` });
-    await seedStore(dir, { records: [a, b] });
+    await backend.seed({ records: [a, b] });
     mockList([serverOf(a), serverOf(b)]);
     // The cached token is refused, the token endpoint refuses the client. Both creates may be in
     // flight at once (--concurrency): the second, if sent, is refused the same way.
@@ -600,42 +579,42 @@ describe('renew: credentials revoked', () => {
     mockToken({ status: 401, body: { error: 'invalid_client', error_description: 'Client is disabled' } });
     nock(AUTH_ORIGIN).post(TOKEN_PATH).optionally().reply(401, { error: 'invalid_client', error_description: 'Client is disabled' });
 
-    const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(4);
     expect(result.json().error).toMatchObject({ code: 'credentials-rejected', status: 401 });
     expect(result.json().error.message).toContain('invalid_client');
-    expect(await records(dir)).toEqual({ [a.id]: a, [b.id]: b });
-    expect(await openIntents(dir)).toEqual([]);
+    expect(await records(backend)).toEqual({ [a.id]: a, [b.id]: b });
+    expect(await openIntents(backend)).toEqual([]);
   });
 
   it('exits 4 before listing when no token can be had', async () => {
-    const dir = tempDir();
-    await seedStore(dir, { records: [dueRecord()], token: false });
+    const { dir } = backend;
+    await backend.seed({ records: [dueRecord()], token: false });
     mockToken({ status: 401, body: { error: 'invalid_client' } });
-    const result = await runCli(['renew', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(4);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('rejected the credentials (invalid_client)');
   });
 });
 
-describe('renew: keys of retired webhooks', () => {
+forEachBackend('renew: keys of retired webhooks', (backend) => {
   it('forgets keys of replaced or deleted webhooks past validUntil, and never those of live ones', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const past = at(-DAY);
     const replacedDeleted = makeRecord({ validUntil: past, replacedBy: 'n1', deletedAt: at(-10 * DAY) });
     const keptOld = makeRecord({ validUntil: past, replacedBy: 'n2', keepOld: true });
     const unsubscribedLate = makeRecord({ validUntil: at(5 * DAY), deletedAt: at(-DAY) });
     const liveOk = okRecord({ destinationUrl: `${URL}/ok` });
     const liveExpired = makeRecord({ destinationUrl: `${URL}/expired`, validUntil: past });
-    await seedStore(dir, { records: [replacedDeleted, keptOld, unsubscribedLate, liveOk, liveExpired] });
+    await backend.seed({ records: [replacedDeleted, keptOld, unsubscribedLate, liveOk, liveExpired] });
     mockList([serverOf(liveOk), serverOf(liveExpired)]);
 
-    const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(5); // the live expired one is skipped, not replaced
-    const stored = await records(dir);
+    const stored = await records(backend);
     expect(stored[replacedDeleted.id]!.key).toBeNull();
     expect(stored[keptOld.id]!.key).toBeNull();
     expect(stored[unsubscribedLate.id]!.key).toBe(unsubscribedLate.key);
@@ -644,12 +623,12 @@ describe('renew: keys of retired webhooks', () => {
   });
 
   it('--dry-run forgets nothing', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const retired = makeRecord({ validUntil: at(-DAY), replacedBy: 'n1', deletedAt: at(-10 * DAY) });
-    await seedStore(dir, { records: [retired] });
+    await backend.seed({ records: [retired] });
     mockList([]);
-    const result = await runCli(['renew', '--dry-run', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--dry-run', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
-    expect((await records(dir))[retired.id]!.key).toBe(retired.key);
+    expect((await records(backend))[retired.id]!.key).toBe(retired.key);
   });
 });

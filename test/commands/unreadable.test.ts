@@ -1,8 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { FileStore } from '../../src/state/file-store.js';
-import { runCli, tempDir } from '../helpers/cli.js';
-import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, NOW, seedStore, writesCaught } from '../helpers/protime.js';
-import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, records, serverOf, URL } from './renew-helpers.js';
+import { expect, it } from 'vitest';
+import { forEachBackend } from '../helpers/backends.js';
+import { API_ORIGIN, API_PATH, api, makeRecord, makeWebhook, NOW, writesCaught } from '../helpers/protime.js';
+import { at, DAY, dueRecord, mockCreate, mockDelete, okRecord, openIntent, records, serverOf, URL } from './renew-helpers.js';
 
 /** GET /webhooks answered with these pages, items taken as they are (broken ones included). */
 function mockPages(...pages: unknown[][]) {
@@ -17,19 +16,19 @@ function mockPages(...pages: unknown[][]) {
 
 const BAD_TIME = 'validUntil: expected an ISO 8601 date-time with an offset';
 
-describe('a malformed item in the webhook list', () => {
+forEachBackend('a malformed item in the webhook list', (backend) => {
   it('status lists the good ones, names each bad one on stderr (escaped), marks our record unreadable, never missing, and exits 1', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const ok = okRecord();
     const bad = okRecord({ id: 'bad-1' });
-    await seedStore(dir, { records: [ok, bad] });
+    await backend.seed({ records: [ok, bad] });
     const foreign = makeWebhook({ id: 'foreign-1', validUntil: at(25 * DAY) });
     mockPages(
       [serverOf(ok), serverOf(bad, { validUntil: 'soon' })],
       [foreign, { destinationUrl: URL }, { ...foreign, id: 'evil\u001b[2J', status: 5 }],
     );
 
-    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['status', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(1);
     const doc = result.json();
@@ -63,18 +62,18 @@ describe('a malformed item in the webhook list', () => {
   });
 
   it('renew renews the rest, fails the unreadable ones (exit 1) and sends them no POST or DELETE, --recreate included', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const good = dueRecord({ destinationUrl: `${URL}/good` });
     const badDue = dueRecord({ id: 'bad-due' });
     const badOrphan = makeRecord({ id: 'bad-orphan', destinationUrl: `${URL}/orphan`, key: null, adopted: true });
-    await seedStore(dir, { records: [good, badDue, badOrphan] });
+    await backend.seed({ records: [good, badDue, badOrphan] });
     const broken = [serverOf(badDue, { collectionName: undefined }), { id: 'bad-orphan', validUntil: 'later' }];
     mockPages([serverOf(good), ...broken]);
     mockCreate({ id: 'new-good', destinationUrl: `${URL}/good` });
     mockDelete(good.id);
     const caught = writesCaught();
 
-    const result = await runCli(['renew', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['renew', '--json', '--config-dir', dir], { now: NOW });
 
     expect(result.code).toBe(1);
     expect(result.json().results).toEqual([
@@ -88,57 +87,45 @@ describe('a malformed item in the webhook list', () => {
       expect.objectContaining({ action: 'renewed', oldId: good.id, newId: 'new-good' }),
     ]);
     expect(result.stderr).toContain("bad-due is on Protime's list but could not be read");
-    const after = await records(dir);
+    const after = await records(backend);
     expect(after['bad-due']).toEqual(badDue);
     expect(after['bad-orphan']).toEqual(badOrphan);
 
     // Asked for by id, and with --recreate: still left alone.
     mockPages(broken);
-    const byId = await runCli(['renew', 'bad-due', 'bad-orphan', '--recreate', '--json', '--config-dir', dir], { now: NOW });
+    const byId = await backend.run(['renew', 'bad-due', 'bad-orphan', '--recreate', '--json', '--config-dir', dir], { now: NOW });
     expect(byId.code).toBe(1);
     expect(byId.json().results.map((r: any) => [r.oldId, r.action, r.errorCode])).toEqual([
       ['bad-due', 'failed', 'unreadable'],
       ['bad-orphan', 'failed', 'unreadable'],
     ]);
     expect(caught).toEqual([]);
-    expect((await records(dir))['bad-due']).toEqual(badDue);
+    expect((await records(backend))['bad-due']).toEqual(badDue);
   });
 
   it('an open intent is not settled while an item no record knows is unreadable: it may be the webhook that intent made', async () => {
-    const dir = tempDir();
-    const store = await seedStore(dir);
+    const { dir } = backend;
+    const store = await backend.seed();
     await store.update((data) => {
       data.intents = {
-        default: [
-          {
-            id: 'i1',
-            kind: 'subscribe',
-            collection: 'contracts',
-            destinationUrl: URL,
-            externalReferences: [],
-            startedAt: at(-60_000),
-            replaces: null,
-            pid: 1,
-            host: 'h',
-          },
-        ],
+        default: [openIntent()],
       };
     });
     mockPages([{ ...makeWebhook({ id: 'made-by-it' }), validUntil: 'soon' }]);
-    const result = await runCli(['status', '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['status', '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(0);
-    const data = await new FileStore(dir).read();
+    const data = await backend.read();
     expect(data.intents?.default).toHaveLength(1);
     expect(data.subscriptions.default ?? {}).toEqual({});
   });
 
   it('subscribe creates no second webhook when ours to that destination is unreadable (exit 1), unless --force', async () => {
-    const dir = tempDir();
+    const { dir } = backend;
     const ours = okRecord({ id: 'ours-1', destinationUrl: URL });
-    await seedStore(dir, { records: [ours] });
+    await backend.seed({ records: [ours] });
     const caught = writesCaught();
     mockPages([serverOf(ours, { status: null as unknown as string })]);
-    const result = await runCli(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
+    const result = await backend.run(['subscribe', 'contracts', '--url', URL, '--json', '--config-dir', dir], { now: NOW });
     expect(result.code).toBe(1);
     expect(result.json().error).toMatchObject({ code: 'unreadable-webhook', message: expect.stringContaining('ours-1') });
     expect(caught).toEqual([]);

@@ -113,7 +113,9 @@ describe.skipIf(postgresSkip)('the PostgreSQL store going away', { timeout: 60_0
     // failing ends the run before any replacement starts.
     const { error } = JSON.parse(renew.stdout);
     expect(error.code).toBe('store-unreachable');
-    expect(error.message).toContain(`Cannot reach the PostgreSQL store (host 127.0.0.1 port ${cluster().port}, database ${store.database})`);
+    expect(error.message).toContain(
+      `Cannot reach the PostgreSQL store (host 127.0.0.1 port ${cluster().port}, database ${store.database})`,
+    );
     expectNoSecretNoStack(renew);
     // Nothing was created: no POST, the old webhook alone serves, and the intent was rolled back with its transaction.
     expect(await createRequests(emulator)).toBe(0);

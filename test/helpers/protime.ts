@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import nock from 'nock';
 import { FileStore } from '../../src/state/file-store.js';
 import type { SubscriptionRecord } from '../../src/state/schemas.js';
+import type { Store } from '../../src/state/store.js';
 
 export const TENANT = 'acme';
 export const API_ORIGIN = 'https://acme.myprotime.eu';
@@ -50,12 +51,19 @@ export function makeRecord(overrides: Partial<SubscriptionRecord> = {}): Subscri
   };
 }
 
-/** Writes a logged-in profile (with a token valid for an hour after NOW) and optional records. */
-export async function seedStore(
-  dir: string,
-  options: { profile?: string; records?: SubscriptionRecord[]; token?: boolean; loggedIn?: boolean } = {},
-): Promise<FileStore> {
-  const store = new FileStore(dir);
+export interface SeedOptions {
+  profile?: string;
+  records?: SubscriptionRecord[];
+  token?: boolean;
+  loggedIn?: boolean;
+}
+
+/**
+ * Writes a logged-in profile (with a token valid for an hour after NOW) and optional records, into
+ * the file store in `dir` or into any store (a backend's, test/helpers/backends.ts).
+ */
+export async function seedStore<S extends Store = FileStore>(at: string | S, options: SeedOptions = {}): Promise<S> {
+  const store = (typeof at === 'string' ? new FileStore(at) : at) as S;
   const profile = options.profile ?? 'default';
   await store.update((data) => {
     data.profiles[profile] = {
