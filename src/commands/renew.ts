@@ -7,7 +7,7 @@ import { syncKeysFile } from '../lifecycle/keys.js';
 import { readList, unreadableIds } from '../lifecycle/listing.js';
 import { deleteFailing, finishOwedDeletes, type OwedDelete } from '../lifecycle/owed-deletes.js';
 import { claimedByIntents, preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
-import { forgetExpiredKeys, recordDeleteFailure, retire } from '../lifecycle/retire.js';
+import { deleteRemote, forgetExpiredKeys, markRetired, recordDeleteFailure, retire } from '../lifecycle/retire.js';
 import { recordRun } from '../lifecycle/run-record.js';
 import { checkWebhookId, isLive, sameDestination } from '../lifecycle/subscriptions.js';
 import type { ExternalReference, WebhookList } from '../protime/api.js';
@@ -154,9 +154,11 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
         if (stopped()) return undefined;
         const intent = opened.get(step);
         opened.delete(step);
-        const item = options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server, intent);
+        return options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server, intent);
+      }).then(async (done) => {
+        const result = done && 'later' in done ? await done.later : done;
         if (step.kind === 'replace') progress.tick();
-        return item;
+        return result;
       }),
     );
   } finally {
@@ -302,6 +304,11 @@ export function plan(
   return steps;
 }
 
+/** A replacement whose last store write is still under way (outside the concurrency slot). */
+interface Later {
+  later: Promise<RenewItem>;
+}
+
 /** What a replacement creates: the same webhook again, for the intent written before the run's first POST. */
 function createInput(step: Step & { kind: 'replace' }, options: RenewOptions, server: WebhookList): CreateInput {
   const { entry } = step;
@@ -325,7 +332,7 @@ async function execute(
   client: ProtimeClient,
   server: WebhookList,
   opened?: OpenedIntent,
-): Promise<RenewItem | undefined> {
+): Promise<RenewItem | undefined | Later> {
   if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
   const { entry } = step;
   if (step.kind === 'skip') {
@@ -341,21 +348,18 @@ async function execute(
       );
     return undefined;
   }
+  const failedWith = (error: unknown): RenewItem => {
+    // Credentials gone: every other renewal would fail the same way; stop with exit 4.
+    if (!(error instanceof CliError) || error.kind === 'auth') throw error;
+    const failed = item('failed', entry.id, entry, { error: error.message, errorCode: error.code });
+    if (error.kind === 'temporary') temporaryFailures.add(failed);
+    ctx.log.error(`Renewing ${entry.id} failed: ${error.message}`);
+    return failed;
+  };
   try {
     const record = await createAndStore(ctx, client, createInput(step, options, server), opened);
     const deployment = await handOver(ctx, record, step.action, entry.id, options.hookTimeoutSeconds);
-    if (deployment.deployed === false) {
-      ctx.log.error(`Renewed ${entry.id} as ${record.id}, but not every receiver has the new key; ${entry.id} is kept until they do.`);
-    } else if (!options.keepOld) {
-      const outcome = await retire(ctx, client, entry.id, { dropKey: false });
-      if (outcome instanceof CliError) {
-        const owed = await recordDeleteFailure(ctx, entry.id, outcome);
-        ctx.log.warn(
-          `Renewed ${entry.id}, but deleting it failed (${outcome.message}); the next run deletes it, from ${owed?.nextDeleteAt} on.`,
-        );
-      }
-    }
-    return {
+    const renewed = (): RenewItem => ({
       action: step.action,
       oldId: entry.id,
       newId: record.id,
@@ -364,15 +368,28 @@ async function execute(
       key: record.key,
       validUntil: record.validUntil,
       ...deploymentFields(deployment, 'Deploy hooks failed'),
+    });
+    if (deployment.deployed === false) {
+      ctx.log.error(`Renewed ${entry.id} as ${record.id}, but not every receiver has the new key; ${entry.id} is kept until they do.`);
+      return renewed();
+    }
+    if (options.keepOld) return renewed();
+    const deleted = await deleteRemote(client, entry.id);
+    // Recorded after the concurrency slot is given back: the next replacement's requests need
+    // not wait for this write (the run reports only once it is durable).
+    return {
+      later: settleDelete(ctx, entry.id, deleted).then(renewed, failedWith),
     };
   } catch (error) {
-    // Credentials gone: every other renewal would fail the same way; stop with exit 4.
-    if (!(error instanceof CliError) || error.kind === 'auth') throw error;
-    const failed = item('failed', entry.id, entry, { error: error.message, errorCode: error.code });
-    if (error.kind === 'temporary') temporaryFailures.add(failed);
-    ctx.log.error(`Renewing ${entry.id} failed: ${error.message}`);
-    return failed;
+    return failedWith(error);
   }
+}
+
+/** The old webhook's DELETE done: its record marked deleted, or the failure counted for the next run. */
+async function settleDelete(ctx: Context, id: string, deleted: 'deleted' | 'absent' | CliError): Promise<void> {
+  if (!(deleted instanceof CliError)) return markRetired(ctx, id, { dropKey: false });
+  const owed = await recordDeleteFailure(ctx, id, deleted);
+  ctx.log.warn(`Renewed ${id}, but deleting it failed (${deleted.message}); the next run deletes it, from ${owed?.nextDeleteAt} on.`);
 }
 
 /**

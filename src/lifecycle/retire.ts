@@ -17,14 +17,25 @@ export async function retire(
   id: string,
   options: { dropKey: boolean },
 ): Promise<'deleted' | 'absent' | CliError> {
-  let outcome: 'deleted' | 'absent' = 'deleted';
+  const outcome = await deleteRemote(client, id);
+  if (outcome instanceof CliError) return outcome;
+  await markRetired(ctx, id, options);
+  return outcome;
+}
+
+/** retire()'s first half: the DELETE on Protime (a 404 counts as done), or the error that stopped it. */
+export async function deleteRemote(client: ProtimeClient, id: string): Promise<'deleted' | 'absent' | CliError> {
   try {
     await deleteWebhook(client, id);
+    return 'deleted';
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
-    if (error.status !== 404) return error;
-    outcome = 'absent';
+    return error.status === 404 ? 'absent' : error;
   }
+}
+
+/** retire()'s second half, once the webhook is gone from Protime: its record is marked deleted. */
+export async function markRetired(ctx: Context, id: string, options: { dropKey: boolean }): Promise<void> {
   await ctx.store.update((data) => {
     const record = data.subscriptions[ctx.globals.profile]?.[id];
     if (!record) return;
@@ -38,7 +49,6 @@ export async function retire(
   });
   // A dropped key leaves the set receivers must accept.
   if (options.dropKey) await syncKeysFile(ctx);
-  return outcome;
 }
 
 /** First wait after a failed owed delete; it doubles with each further failure, up to the cap. */
