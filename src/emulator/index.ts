@@ -108,6 +108,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     closing ??= new Promise<void>((resolve, reject) => {
       timers.cancelAll();
       deliverer.close();
+      store.flush();
       server.close((error) => (error ? reject(error) : resolve()));
       // close() alone waits for keep-alive sockets to time out; a test or Ctrl-C should not.
       server.closeAllConnections();

@@ -34,6 +34,9 @@ export function formatInstant(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
 
+/** How long changes gather before the state file is written. */
+const SAVE_DELAY_MS = 50;
+
 /** Starts near the documented example (0000090200004BD0000A) so values look familiar. */
 const FIRST_CHANGE_VERSION = 0x0000090200004bd00000n;
 
@@ -128,7 +131,35 @@ export class WebhookStore {
     return versions;
   }
 
+  /**
+   * Changes are saved together, SAVE_DELAY_MS after the first (and at close): writing the whole
+   * file on every create and delete blocked the emulator for milliseconds each, which a client
+   * renewing hundreds of webhooks at once felt as latency. A kill -9 loses at most that last moment.
+   */
   private save(): void {
+    // A write that failed in the background fails the next change, as it failed its own before.
+    const failed = this.#saveError;
+    this.#saveError = undefined;
+    if (failed) throw failed;
+    if (!this.settings.stateFile || this.#saving) return;
+    this.#saving = setTimeout(() => {
+      try {
+        this.flush();
+      } catch (error) {
+        this.#saveError = error;
+      }
+    }, SAVE_DELAY_MS);
+    this.#saving.unref();
+  }
+
+  #saving: NodeJS.Timeout | undefined;
+  #saveError: unknown;
+
+  /** Writes the state file now, if a change is waiting. */
+  flush(): void {
+    if (!this.#saving) return;
+    clearTimeout(this.#saving);
+    this.#saving = undefined;
     if (!this.settings.stateFile) return;
     saveState(this.settings.stateFile, {
       version: 1,

@@ -40,6 +40,25 @@ describe('emulator state file', () => {
     expect(next.body.deliveries[0].changeVersion > saved.changeVersion).toBe(true);
   });
 
+  it('saves changes that come together in one write, within a moment, without waiting for close', async () => {
+    const stateFile = join(dir, 'state.json');
+    const emulator = await startTestEmulator({ stateFile });
+    const token = await getToken(emulator);
+    const made = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => createWebhook(emulator, token, 'contracts', `http://127.0.0.1:9/batch-${i}`)),
+    );
+    const saved = () => {
+      try {
+        return (JSON.parse(readFileSync(stateFile, 'utf8')) as { webhooks: { id: string }[] }).webhooks.map((w) => w.id);
+      } catch {
+        return [];
+      }
+    };
+    const deadline = Date.now() + 5_000;
+    while (saved().length < 5 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(saved().sort()).toEqual(made.map((w) => w.id).sort());
+  });
+
   it('records a delete in the file', async () => {
     const stateFile = join(dir, 'state.json');
     const first = await startTestEmulator({ stateFile });
