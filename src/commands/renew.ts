@@ -17,6 +17,7 @@ import { CliError, type ExitKind, usageError } from '../shared/errors.js';
 import { printable } from '../shared/names.js';
 import { type Column, shortId, shortTime, table, type View } from '../shared/output.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
+import type { Release } from '../state/store.js';
 
 export interface RenewOptions {
   /** Given ids are renewed due or not; none means every due subscription. */
@@ -97,7 +98,7 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
         onWait: (message) => ctx.log.info(message),
       });
   try {
-    const result = await renewHeld(options, ctx, client);
+    const result = await renewHeld(options, ctx, client, release);
     if (!options.dryRun) await recordRun(ctx, profile, exitKind(result) === 'ok');
     return result;
   } catch (error) {
@@ -110,7 +111,7 @@ export async function run(options: RenewOptions, ctx: Context): Promise<RenewRes
 }
 
 /** The renewal proper, under the profile's run lock. */
-async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeClient): Promise<RenewResult> {
+async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeClient, lock: Release): Promise<RenewResult> {
   const profile = ctx.globals.profile;
   const server = await readList(ctx, client);
   if (!options.dryRun) {
@@ -139,7 +140,7 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
   if (!options.dryRun && replaces.length > 0) {
     const intents = await openCreates(
       ctx,
-      replaces.map((step) => createInput(step, options, server)),
+      replaces.map((step) => createInput(step, options, server, lock)),
     );
     for (const [i, step] of replaces.entries()) opened.set(step, intents[i]!);
   }
@@ -154,7 +155,7 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
         if (stopped()) return undefined;
         const intent = opened.get(step);
         opened.delete(step);
-        return options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server, intent);
+        return options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server, lock, intent);
       }).then(async (done) => {
         const result = done && 'later' in done ? await done.later : done;
         if (step.kind === 'replace') progress.tick();
@@ -310,7 +311,7 @@ interface Later {
 }
 
 /** What a replacement creates: the same webhook again, for the intent written before the run's first POST. */
-function createInput(step: Step & { kind: 'replace' }, options: RenewOptions, server: WebhookList): CreateInput {
+function createInput(step: Step & { kind: 'replace' }, options: RenewOptions, server: WebhookList, runLock: Release): CreateInput {
   const { entry } = step;
   return {
     kind: 'renew',
@@ -322,6 +323,7 @@ function createInput(step: Step & { kind: 'replace' }, options: RenewOptions, se
     keepOld: options.keepOld,
     deployHook: chosenHook(options, entry.record?.deployHook),
     event: step.action,
+    runLock,
   };
 }
 
@@ -331,6 +333,7 @@ async function execute(
   ctx: Context,
   client: ProtimeClient,
   server: WebhookList,
+  lock: Release,
   opened?: OpenedIntent,
 ): Promise<RenewItem | undefined | Later> {
   if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
@@ -349,15 +352,16 @@ async function execute(
     return undefined;
   }
   const failedWith = (error: unknown): RenewItem => {
-    // Credentials gone: every other renewal would fail the same way; stop with exit 4.
-    if (!(error instanceof CliError) || error.kind === 'auth') throw error;
+    // Credentials gone (exit 4) or the run lock lost (75): every other renewal would fail the
+    // same way; stop.
+    if (!(error instanceof CliError) || error.kind === 'auth' || error.code === 'run-lock-lost') throw error;
     const failed = item('failed', entry.id, entry, { error: error.message, errorCode: error.code });
     if (error.kind === 'temporary') temporaryFailures.add(failed);
     ctx.log.error(`Renewing ${entry.id} failed: ${error.message}`);
     return failed;
   };
   try {
-    const record = await createAndStore(ctx, client, createInput(step, options, server), opened);
+    const record = await createAndStore(ctx, client, createInput(step, options, server, lock), opened);
     const deployment = await handOver(ctx, record, step.action, entry.id, options.hookTimeoutSeconds);
     const renewed = (): RenewItem => ({
       action: step.action,

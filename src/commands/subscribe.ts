@@ -104,6 +104,7 @@ export async function run(options: SubscribeOptions, ctx: Context): Promise<Subs
       preexisting,
       deployHook: options.deployHook || null,
       event: 'created',
+      runLock: release,
     });
     if (!record.key) {
       throw failure(

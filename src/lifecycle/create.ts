@@ -4,6 +4,7 @@ import type { ProtimeClient } from '../protime/client.js';
 import { CliError, failure } from '../shared/errors.js';
 import { closeIntent, closeIntents, commitCreate, type IntentInput, openIntent, openIntents } from '../state/journal.js';
 import type { Intent, SubscriptionRecord } from '../state/schemas.js';
+import type { Release } from '../state/store.js';
 import { handoverNeeded } from './deploy.js';
 import { keysFileOf } from './keys.js';
 
@@ -13,6 +14,8 @@ export interface CreateInput extends IntentInput {
   deployHook: string | null;
   /** What the hooks will be told happened. */
   event: 'created' | 'renewed' | 'recreated';
+  /** The profile's run lock: a create whose lock was lost is not sent (another run may hold the profile). */
+  runLock?: Release;
 }
 
 /**
@@ -39,6 +42,12 @@ export async function createAndStore(
       keysFile = keysFileOf(ctx, data.profiles[profile]) !== undefined;
     }));
   const pending = handoverNeeded(ctx, keysFile, { deployHook: input.deployHook });
+  const lost = input.runLock?.lost?.();
+  if (lost) {
+    // Nothing sent: nothing to look for.
+    await closeIntent(ctx.store, profile, intent.id).catch(() => undefined);
+    throw lost;
+  }
   let webhook: Awaited<ReturnType<typeof createWebhook>>;
   try {
     webhook = await createWebhook(client, input);

@@ -32,7 +32,10 @@ export interface LockSpec {
  * left by a killed process is taken over as soon as its owner's pid is gone (same host), instead
  * of after `staleMs`. Resolves to the release function.
  */
-export async function acquireLock(spec: LockSpec): Promise<() => Promise<void>> {
+/** Gives the lock back; `compromised` tells whether it was taken away (refresh failed, taken over as stale) while held. */
+export type LockRelease = (() => Promise<void>) & { compromised: () => Error | undefined };
+
+export async function acquireLock(spec: LockSpec): Promise<LockRelease> {
   // Loaded on use: read-only commands never need it.
   const { default: lockfile } = await import('proper-lockfile');
   const lockDir = `${spec.base}.lock`;
@@ -42,8 +45,12 @@ export async function acquireLock(spec: LockSpec): Promise<() => Promise<void>> 
     realpath: false,
     stale: spec.staleMs,
     update: Math.floor(spec.staleMs / 3),
-    onCompromised: () => undefined,
+    // Told when the lock folder could not be refreshed or was taken over as stale: kept for the holder.
+    onCompromised: (error: Error) => {
+      compromised ??= error;
+    },
   };
+  let compromised: Error | undefined;
   const deadline = Date.now() + spec.waitMs;
   const sleep = spec.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   let told = false;
@@ -78,10 +85,11 @@ export async function acquireLock(spec: LockSpec): Promise<() => Promise<void>> 
       await release().catch(() => undefined);
       throw lockFailure(ownerFile, error);
     }
-    return async () => {
+    const give = async () => {
       rmSync(ownerFile, { force: true });
       await release().catch(() => undefined);
     };
+    return Object.assign(give, { compromised: () => compromised });
   }
 }
 

@@ -421,13 +421,28 @@ export class PostgresStore implements Store {
       throw error instanceof CliError ? error : this.#queryFailure(error);
     }
     let released = false;
-    return async () => {
+    // The lock lives as long as its session: a server restart or a dropped connection ends both.
+    let lost: CliError | undefined;
+    const onLost = () => {
+      if (released) return;
+      lost ??= temporary(
+        'run-lock-lost',
+        `Profile "${profile}"'s run lock was lost: the PostgreSQL session holding it ended (${this.#where()}).`,
+        {
+          hint: 'Nothing more is created in this run; another run may hold the profile now. Run the command again.',
+        },
+      );
+    };
+    client.on('error', onLost);
+    client.on('end', onLost);
+    const release = async () => {
       if (released) return;
       released = true;
       // Closing the session frees its lock even when the unlock itself cannot be sent.
       await client.query('select pg_advisory_unlock($1, hashtext($2))', [LOCK_SPACE, profile]).catch(() => undefined);
       await client.end().catch(() => undefined);
     };
+    return Object.assign(release, { lost: () => lost });
   }
 
   /** Who holds a profile's run lock, from the holder's application name (best effort: null when not visible). */

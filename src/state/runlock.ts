@@ -13,9 +13,9 @@ export interface FileRunLockOptions extends RunLockOptions {
  * The file store's run lock (see Store.runLock): a lock folder beside the state file, so two cron
  * runs cannot both replace the same webhook. A second run fails at once with exit 75 (or waits).
  */
-export function acquireRunLock(options: FileRunLockOptions, command: string): Promise<Release> {
+export async function acquireRunLock(options: FileRunLockOptions, command: string): Promise<Release> {
   const { onWait } = options;
-  return acquireLock({
+  const release = await acquireLock({
     base: join(options.dir, `run-${encodeURIComponent(options.profile)}`),
     command,
     waitMs: options.waitMs,
@@ -32,6 +32,17 @@ export function acquireRunLock(options: FileRunLockOptions, command: string): Pr
       temporary('run-locked', `Another protime-hooks run holds profile "${options.profile}"${owner ? ` (${holder(owner)})` : ''}.`, {
         hint: 'It exits when done; try again later, or pass --wait <duration> to wait for it.',
       }),
+  });
+  return Object.assign(async () => release(), {
+    lost: () => {
+      const error = release.compromised();
+      return (
+        error &&
+        temporary('run-lock-lost', `Profile "${options.profile}"'s run lock was lost (${error.message}).`, {
+          hint: 'Nothing more is created in this run; another run may hold the profile now. Run the command again.',
+        })
+      );
+    },
   });
 }
 

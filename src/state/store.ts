@@ -1,7 +1,12 @@
+import type { CliError } from '../shared/errors.js';
 import type { StoreData } from './schemas.js';
 
-/** Gives a lock back. */
-export type Release = () => Promise<void>;
+/**
+ * Gives a lock back. `lost`, where the backend can tell: the error to stop with when the lock was
+ * taken away while held (its database session ended, its lock folder was taken over): another run
+ * may hold the profile now, so nothing more may be created.
+ */
+export type Release = (() => Promise<void>) & { lost?: () => CliError | undefined };
 
 export interface RunLockOptions {
   /** How long to wait for a running holder; 0 fails at once (the cron default). */

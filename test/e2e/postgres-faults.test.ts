@@ -174,3 +174,32 @@ describe.skipIf(postgresSkip)('the PostgreSQL store going away', { timeout: 60_0
     expect((await emulator.webhooks()).find((w) => w.id === fresh.id)?.status ?? 'deleted').not.toBe('Enabled');
   });
 });
+
+describe.skipIf(postgresSkip)('the run lock lost with its PostgreSQL session', { timeout: 60_000 }, () => {
+  it('a restart under a renew ends its lock: no further create is sent, exit 75 run-lock-lost; the next renew finishes, one keyed webhook per destination', async () => {
+    const urls = Array.from({ length: 4 }, (_, i) => `${URL}/lock-${i}`);
+    const { emulator, store, user, old } = await subscribed(urls[0]);
+    const ids = [old.id];
+    for (const url of urls.slice(1)) ids.push(expectExit(await user.run(['subscribe', 'contracts', '--url', url, '--json']), 0, 'subscribe').json().id);
+    await emulator.clearRequests();
+    // The first create's answer is held while the database restarts: the lock's session ends under it.
+    await emulator.addFault({ method: 'POST', path: API_WEBHOOKS_PATH, holdAnswerMs: 3_000, count: 1 });
+    const renew = user.spawn(['renew', ...ids, '--concurrency', '1', '--json']);
+    // Made on Protime, its answer not sent yet: the restart happens before the run hears back.
+    await until(async () => (await emulator.webhooks()).length > ids.length, renew, 'the first create');
+    cluster().restart();
+    const exit = await renew.waitForExit(30_000);
+
+    expect(exit.code, renew.stderr).toBe(75);
+    expect(JSON.parse(renew.stdout).error).toMatchObject({ code: 'run-lock-lost' });
+    expect(JSON.parse(renew.stdout).error.message).toContain(`Profile "default"'s run lock was lost`);
+    expectNoSecretNoStack(renew);
+    // Only the create already sent: none after the lock was gone.
+    expect(await createRequests(emulator)).toBe(1);
+
+    // The first was replaced before the lock went (its key stored); the other three are renewed now.
+    const next = expectExit(await user.run(['renew', ...ids.slice(1), '--json']), 0, 'renew the rest').json();
+    expect(next.results.map((r: any) => [r.action, r.oldId])).toEqual(ids.slice(1).map((id) => ['renewed', id]));
+    await expectSettled(emulator, store, urls);
+  });
+});
