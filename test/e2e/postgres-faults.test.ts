@@ -180,7 +180,8 @@ describe.skipIf(postgresSkip)('the run lock lost with its PostgreSQL session', {
     const urls = Array.from({ length: 4 }, (_, i) => `${URL}/lock-${i}`);
     const { emulator, store, user, old } = await subscribed(urls[0]);
     const ids = [old.id];
-    for (const url of urls.slice(1)) ids.push(expectExit(await user.run(['subscribe', 'contracts', '--url', url, '--json']), 0, 'subscribe').json().id);
+    for (const url of urls.slice(1))
+      ids.push(expectExit(await user.run(['subscribe', 'contracts', '--url', url, '--json']), 0, 'subscribe').json().id);
     await emulator.clearRequests();
     // The first create's answer is held while the database restarts: the lock's session ends under it.
     await emulator.addFault({ method: 'POST', path: API_WEBHOOKS_PATH, holdAnswerMs: 3_000, count: 1 });
