@@ -1,23 +1,13 @@
-import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CommandName } from '../../src/cli/commands.js';
 import { buildProgram } from '../../src/cli/program.js';
 import type { Env, GlobalOptions } from '../../src/context.js';
-import { runCli, tempDir } from '../helpers/cli.js';
-
-const io = () => ({
-  stdout: new PassThrough(),
-  stderr: new PassThrough(),
-  stdin: Readable.from([]),
-  stdoutIsTTY: false,
-  stderrIsTTY: false,
-  stdinIsTTY: false,
-});
+import { runCli, silentIo, tempDir } from '../helpers/cli.js';
 
 /** Parses argv with a recording dispatch: which command got which options. */
 async function parse(argv: string[], env: Env = { HOME: '/home/u' }) {
   const calls: Array<{ name: CommandName; options: object; globals: GlobalOptions }> = [];
-  await buildProgram(async (name, options, globals) => void calls.push({ name, options, globals }), io(), env).parseAsync(argv, {
+  await buildProgram(async (name, options, globals) => void calls.push({ name, options, globals }), silentIo(), env).parseAsync(argv, {
     from: 'user',
   });
   expect(calls).toHaveLength(1);

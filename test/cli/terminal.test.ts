@@ -1,21 +1,11 @@
-import { PassThrough, Readable } from 'node:stream';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { runCli, silentIo, tempDir } from '../helpers/cli.js';
 import { makeRecord, NOW, seedStore } from '../helpers/protime.js';
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes looked for.
 const ANSI = /\u001b\[/;
-
-const quietIo = () => ({
-  stdout: new PassThrough(),
-  stderr: new PassThrough(),
-  stdin: Readable.from([]),
-  stdoutIsTTY: false,
-  stderrIsTTY: false,
-  stdinIsTTY: false,
-});
 
 /** Every command's argv, `emulator trigger` included, read from the commander tree itself. */
 function everyCommand(): string[][] {
@@ -24,7 +14,7 @@ function everyCommand(): string[][] {
   return [
     [],
     ...walk(
-      buildProgram(async () => undefined, quietIo(), {}),
+      buildProgram(async () => undefined, silentIo(), {}),
       [],
     ),
   ];
@@ -61,7 +51,7 @@ describe('help fits the terminal', () => {
     expect(flat((await runCli(['emulator', '--help'])).stdout)).toContain('--validity <duration> lifetime of a new webhook (default: 30d)');
     expect(flat((await runCli(['listen', '--help'])).stdout)).toContain('answer 504 when the app takes longer (default: 10s)');
     const seen: object[] = [];
-    await buildProgram(async (_name, options) => void seen.push(options), quietIo(), {}).parseAsync(['emulator', '--validity', '30d'], {
+    await buildProgram(async (_name, options) => void seen.push(options), silentIo(), {}).parseAsync(['emulator', '--validity', '30d'], {
       from: 'user',
     });
     expect(seen[0]).toMatchObject({ validitySeconds: 30 * 86_400 });

@@ -7,10 +7,10 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
 import { COLLECTION_NAMES } from '../../src/shared/collections.js';
+import { silentIo } from '../helpers/cli.js';
 import { CliUser, EmulatorProcess, expectExit, makeTempDir, removeTempDirs, stopAll } from './emulator-process.js';
 import { BIN, runBinary } from './run-binary.js';
 
@@ -19,15 +19,7 @@ afterEach(async () => {
   removeTempDirs();
 });
 
-const io = () => ({
-  stdout: new PassThrough(),
-  stderr: new PassThrough(),
-  stdin: Readable.from([]),
-  stdoutIsTTY: false,
-  stderrIsTTY: false,
-  stdinIsTTY: false,
-});
-const program = buildProgram(async () => undefined, io(), {});
+const program = buildProgram(async () => undefined, silentIo(), {});
 const commandNames = program.commands.map((c) => c.name());
 const subscribeFlags = program.commands.find((c) => c.name() === 'subscribe')!.options.flatMap((o) => (o.long ? [o.long] : []));
 
@@ -95,7 +87,7 @@ describe('bash completion, in bash', () => {
     const user = new CliUser(emulator);
     expectExit(await user.login(), 0, 'login default');
     expectExit(
-      await user.run(['--profile', 'acme-prod', ...loginArgs(emulator)], { stdin: `${emulator.info.clientSecret}\n` }),
+      await user.run(['--profile', 'acme-prod', ...emulator.loginArgs()], { stdin: `${emulator.info.clientSecret}\n` }),
       0,
       'login',
     );
@@ -104,11 +96,6 @@ describe('bash completion, in bash', () => {
     expect(bashComplete(file, [BIN, '--config-dir', user.configDir, 'status', '--profile', 'ac'])).toEqual(['acme-prod']);
   });
 });
-
-function loginArgs(emulator: EmulatorProcess): string[] {
-  const { tenant, clientId, apiUrl, tokenUrl } = emulator.info;
-  return ['login', '--tenant', tenant, '--client-id', clientId, '--api-url', apiUrl, '--token-url', tokenUrl, '--client-secret-stdin'];
-}
 
 const has = (shell: string) => !spawnSync(shell, ['--version']).error;
 for (const shell of ['zsh', 'fish'])

@@ -174,6 +174,23 @@ export class EmulatorProcess {
     return this.info.url;
   }
 
+  /** `login` against this emulator, the secret on stdin; `at` maps its URLs (a TLS front, a proxy target). */
+  loginArgs(at: (url: string) => string = (url) => url): string[] {
+    const { tenant, clientId, apiUrl, tokenUrl } = this.info;
+    return [
+      'login',
+      '--tenant',
+      tenant,
+      '--client-id',
+      clientId,
+      '--api-url',
+      at(apiUrl),
+      '--token-url',
+      at(tokenUrl),
+      '--client-secret-stdin',
+    ];
+  }
+
   async control<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await fetch(`${this.info.url}/_emulator${path}`, {
       method,
@@ -244,25 +261,7 @@ export class CliUser {
   }
 
   login(secret = this.emulator.info.clientSecret, extra: string[] = []): Promise<BinaryRun> {
-    const { tenant, clientId, apiUrl, tokenUrl } = this.emulator.info;
-    return this.run(
-      [
-        'login',
-        '--tenant',
-        tenant,
-        '--client-id',
-        clientId,
-        '--api-url',
-        apiUrl,
-        '--token-url',
-        tokenUrl,
-        '--client-secret-stdin',
-        ...extra,
-      ],
-      {
-        stdin: `${secret}\n`,
-      },
-    );
+    return this.run([...this.emulator.loginArgs(), ...extra], { stdin: `${secret}\n` });
   }
 
   /** Starts a long-running command (listen) as this user. */

@@ -8,18 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type PostgresCluster, postgresSkip, startPostgres } from '../helpers/postgres.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { postgresSkip, sharedCluster } from '../helpers/postgres.js';
 import { CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll } from './emulator-process.js';
 
-let cluster: PostgresCluster;
+const cluster = sharedCluster();
 let databases = 0;
 
-beforeAll(async () => {
-  if (postgresSkip) return;
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(() => cluster?.stop());
 afterEach(async () => {
   await stopAll();
   removeTempDirs();
@@ -43,10 +38,10 @@ async function query(url: string, sql: string) {
 describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
   it('login, subscribe, status, renew and keys work with the state in PostgreSQL, and nothing in the config dir', async () => {
     const emulator = await EmulatorProcess.start();
-    const url = cluster.newDatabase(`e2e_${++databases}`);
+    const url = cluster().newDatabase(`e2e_${++databases}`);
     // The password from PGPASSWORD, the rest from the URL: nothing secret in argv.
-    const user = new CliUser(emulator, { PGPASSWORD: cluster.password });
-    const store = ['--store', url.replace(`:${cluster.password}@`, '@')];
+    const user = new CliUser(emulator, { PGPASSWORD: cluster().password });
+    const store = ['--store', url.replace(`:${cluster().password}@`, '@')];
     expectExit(await user.login(undefined, store), 0, 'login');
     const created = expectExit(await user.run([...store, 'subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
     const renewed = expectExit(await user.run([...store, 'renew', created.id, '--json']), 0, 'renew').json().results[0];
@@ -57,8 +52,8 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
     expect(existsSync(user.stateFile)).toBe(false);
 
     const migrate = expectExit(await user.run([...store, 'store', 'migrate']), 0, 'migrate');
-    expect(migrate.stdout).toContain(`postgresql://hooks@127.0.0.1:${cluster.port}/e2e_${databases}`);
-    expect(migrate.stdout + migrate.stderr).not.toContain(cluster.password);
+    expect(migrate.stdout).toContain(`postgresql://hooks@127.0.0.1:${cluster().port}/e2e_${databases}`);
+    expect(migrate.stdout + migrate.stderr).not.toContain(cluster().password);
 
     // The keys are rows of the database.
     const rows = await query(url, 'select id, key from protime_hooks.subscriptions');
@@ -67,7 +62,7 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
 
   it('two hosts share one truth: login on one, status and keys on the other; a store key seals the secrets on both', async () => {
     const emulator = await EmulatorProcess.start();
-    const url = cluster.newDatabase(`e2e_${++databases}`);
+    const url = cluster().newDatabase(`e2e_${++databases}`);
     const env = { PROTIME_HOOKS_STORE: url, PROTIME_HOOKS_STORE_KEY: randomBytes(32).toString('base64') };
     const cron = new CliUser(emulator, env);
     const receiver = new CliUser(emulator, env);
@@ -91,7 +86,7 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
 
   it('renew meets a run lock held on another host (exit 75 run-locked), and runs at once after that holder is SIGKILLed', async () => {
     const emulator = await EmulatorProcess.start();
-    const url = cluster.newDatabase(`e2e_${++databases}`);
+    const url = cluster().newDatabase(`e2e_${++databases}`);
     const user = new CliUser(emulator, { PROTIME_HOOKS_STORE: url });
     expectExit(await user.login(), 0, 'login');
     const created = expectExit(await user.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
@@ -114,7 +109,7 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
     expectExit(await local.login(), 0, 'login on the file store');
     const created = expectExit(await local.run(['subscribe', 'contracts', '--url', URL, '--json']), 0, 'subscribe').json();
     const exported = expectExit(await local.run(['store', 'export', '--include-secrets']), 0, 'export').stdout;
-    const shared = new CliUser(emulator, { PROTIME_HOOKS_STORE: cluster.newDatabase(`e2e_${++databases}`) });
+    const shared = new CliUser(emulator, { PROTIME_HOOKS_STORE: cluster().newDatabase(`e2e_${++databases}`) });
     expectExit(await shared.run(['store', 'import'], { stdin: exported }), 0, 'import into PostgreSQL');
     const keys = expectExit(await shared.run(['keys', '--json']), 0, 'keys on PostgreSQL').json() as Array<{ id: string; key: string }>;
     expect(keys).toEqual([expect.objectContaining({ id: created.id, key: created.key })]);
@@ -127,11 +122,11 @@ describe.skipIf(postgresSkip)('--store postgres:// (the built binary)', () => {
     const unreachable = expectExit(await down.run(['status', '--json']), 75, 'status, unreachable');
     expect(unreachable.json().error.code).toBe('store-unreachable');
     expect(unreachable.json().error.message).toMatch(/127\.0\.0\.1.*database hooks/);
-    const wrong = new CliUser(emulator, { PROTIME_HOOKS_STORE: `postgres://hooks:wrong-pass-word@127.0.0.1:${cluster.port}/hooks` });
+    const wrong = new CliUser(emulator, { PROTIME_HOOKS_STORE: `postgres://hooks:wrong-pass-word@127.0.0.1:${cluster().port}/hooks` });
     const refused = expectExit(await wrong.run(['status', '--json']), 4, 'status, wrong password');
     expect(refused.json().error.code).toBe('store-auth');
     const human = expectExit(await wrong.run(['status']), 4, 'status, wrong password, for a person');
-    expect(human.stderr).toContain(`127.0.0.1 port ${cluster.port}, database hooks`);
+    expect(human.stderr).toContain(`127.0.0.1 port ${cluster().port}, database hooks`);
     for (const run of [unreachable, refused, human]) {
       expect(run.stdout + run.stderr).not.toMatch(/hunter2|wrong-pass-word/);
       expect(run.stderr).not.toMatch(/\n\s+at /);

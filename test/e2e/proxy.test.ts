@@ -42,22 +42,7 @@ describe.skipIf(missing)('through a forward proxy (tinyproxy)', () => {
   });
 
   /** A user logged in to the emulator directly (http) or through the TLS front (https). */
-  function loginArgs(https: boolean): string[] {
-    const { tenant, clientId, apiUrl, tokenUrl } = emulator.info;
-    const at = (url: string) => (https ? front.through(url, emulator.url) : url);
-    return [
-      'login',
-      '--tenant',
-      tenant,
-      '--client-id',
-      clientId,
-      '--api-url',
-      at(apiUrl),
-      '--token-url',
-      at(tokenUrl),
-      '--client-secret-stdin',
-    ];
-  }
+  const loginArgs = (https: boolean) => emulator.loginArgs((url) => (https ? front.through(url, emulator.url) : url));
 
   const newRequests = (before: number) => proxy.requests().slice(before);
 

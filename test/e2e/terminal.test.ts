@@ -54,19 +54,8 @@ describe.skipIf(!HAS_SCRIPT)('at a real terminal', { timeout: 40_000 }, () => {
   it('--client-secret-stdin typed at a terminal is asked for with a masked prompt, never echoed', async () => {
     const emulator = await EmulatorProcess.start();
     const user = new CliUser(emulator);
-    const { tenant, clientId, apiUrl, tokenUrl, clientSecret } = emulator.info;
-    const args = [
-      'login',
-      '--tenant',
-      tenant,
-      '--client-id',
-      clientId,
-      '--api-url',
-      apiUrl,
-      '--token-url',
-      tokenUrl,
-      '--client-secret-stdin',
-    ];
+    const { tenant, clientSecret } = emulator.info;
+    const args = emulator.loginArgs();
     // Typed only once the prompt is up: a terminal echoes whatever is typed before anyone reads it.
     const run = await atTerminal(user, args, 80, (output) => (output.includes('Client secret') ? `${clientSecret}\r` : undefined));
     expect(run.code, run.output).toBe(0);

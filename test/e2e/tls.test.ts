@@ -28,24 +28,8 @@ afterAll(async () => {
 
 /** `login` through a front (default: the one signed by the test CA), with extra flags and environment. */
 function login(user: CliUser, through: TlsFront, extra: string[] = [], env: Record<string, string> = {}) {
-  const { tenant, clientId, clientSecret, apiUrl, tokenUrl } = emulator.info;
-  return user.run(
-    [
-      'login',
-      '--tenant',
-      tenant,
-      '--client-id',
-      clientId,
-      '--api-url',
-      through.through(apiUrl, emulator.url),
-      '--token-url',
-      through.through(tokenUrl, emulator.url),
-      '--client-secret-stdin',
-      '--json',
-      ...extra,
-    ],
-    { stdin: `${clientSecret}\n`, env },
-  );
+  const at = (url: string) => through.through(url, emulator.url);
+  return user.run([...emulator.loginArgs(at), '--json', ...extra], { stdin: `${emulator.info.clientSecret}\n`, env });
 }
 
 describe('a TLS front signed by a private CA', () => {

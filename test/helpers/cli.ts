@@ -39,6 +39,16 @@ export function tempDir(prefix = 'ph-'): string {
   return dir;
 }
 
+/** Streams for buildProgram alone (parsing, help, the command tree): nothing is a terminal, nothing is read. */
+export const silentIo = () => ({
+  stdout: new PassThrough(),
+  stderr: new PassThrough(),
+  stdin: Readable.from([]),
+  stdoutIsTTY: false,
+  stderrIsTTY: false,
+  stdinIsTTY: false,
+});
+
 /** Runs the whole CLI in-process with in-memory streams; HTTP goes through nock, waits are recorded not slept. */
 export async function runCli(argv: string[], options: RunOptions = {}): Promise<CliRun> {
   const stdout = collect();

@@ -5,29 +5,25 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CliError } from '../../src/shared/errors.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CliError } from '../../src/shared/errors.js';
 import { PostgresStore, parseStoreUrl, SCHEMA_VERSION, storeSchemaName } from '../../src/state/postgres-store.js';
-import { type PostgresCluster, postgresSkip, startPostgres } from '../helpers/postgres.js';
+import { cliErrorOf } from '../helpers/errors.js';
+import { postgresSkip, sharedCluster } from '../helpers/postgres.js';
 import { makeProfile, makeRecord } from './fixtures/records.js';
 
-let cluster: PostgresCluster;
+const cluster = sharedCluster();
 let url: string;
 let databases = 0;
 const opened: PostgresStore[] = [];
 
-beforeAll(async () => {
-  if (postgresSkip) return;
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(() => cluster?.stop());
 afterEach(async () => {
   for (const store of opened.splice(0)) await store.close();
 });
 
 /** A store on a database of its own, so tests do not see each other's state. */
 function freshStore(): PostgresStore {
-  url = cluster.newDatabase(`contract_${++databases}`);
+  url = cluster().newDatabase(`contract_${++databases}`);
   return open(url);
 }
 
@@ -35,16 +31,6 @@ function open(at: string, schema?: string): PostgresStore {
   const store = new PostgresStore(parseStoreUrl(at, {}), schema);
   opened.push(store);
   return store;
-}
-
-async function cliErrorOf(action: () => unknown): Promise<CliError> {
-  try {
-    await action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliError);
-    return error as CliError;
-  }
-  throw new Error('expected a CliError, but nothing was thrown');
 }
 
 describe.skipIf(postgresSkip)('PostgresStore: read and update', () => {
@@ -208,7 +194,7 @@ describe.skipIf(postgresSkip)('PostgresStore: schemas and migrations', () => {
       { table_schema: 'protime_hooks', n: 6 },
       { table_schema: 'tenant_b', n: 6 },
     ]);
-    expect(b.location).toBe(`postgresql://hooks@127.0.0.1:${cluster.port}/contract_${databases} (schema tenant_b)`);
+    expect(b.location).toBe(`postgresql://hooks@127.0.0.1:${cluster().port}/contract_${databases} (schema tenant_b)`);
   });
 
   it.each(['Tenant', '1st', 'a-b', 'a"; drop table x; --', 'a'.repeat(64), ' protime_hooks'])(
@@ -369,7 +355,7 @@ describe.skipIf(postgresSkip)('PostgresStore: connection failures', () => {
     await store.update((data) => {
       data.profiles.default = makeProfile();
     });
-    const admin = new pg.Client({ connectionString: cluster.superuserUrl });
+    const admin = new pg.Client({ connectionString: cluster().superuserUrl });
     await admin.connect();
     try {
       const error = await cliErrorOf(() =>
@@ -385,7 +371,7 @@ describe.skipIf(postgresSkip)('PostgresStore: connection failures', () => {
         }),
       );
       expect(error).toMatchObject({ code: 'store-unreachable', exitCode: 75 });
-      expect(error.message).not.toContain(cluster.password);
+      expect(error.message).not.toContain(cluster().password);
     } finally {
       await admin.end();
     }
@@ -397,15 +383,15 @@ describe.skipIf(postgresSkip)('PostgresStore: connection failures', () => {
   });
 
   it('a wrong password is store-auth (exit 4)', async () => {
-    const store = open(`postgres://hooks:wrong-pw@127.0.0.1:${cluster.port}/hooks`);
+    const store = open(`postgres://hooks:wrong-pw@127.0.0.1:${cluster().port}/hooks`);
     const error = await cliErrorOf(() => store.update(() => undefined));
     expect(error).toMatchObject({ code: 'store-auth', exitCode: 4 });
     expect(error.message).not.toContain('wrong-pw');
-    expect(store.location).toBe(`postgresql://hooks@127.0.0.1:${cluster.port}/hooks`);
+    expect(store.location).toBe(`postgresql://hooks@127.0.0.1:${cluster().port}/hooks`);
   });
 
   it('no password where the server asks for one is store-auth (exit 4), not unreachable', async () => {
-    const store = open(`postgres://hooks@127.0.0.1:${cluster.port}/hooks`);
+    const store = open(`postgres://hooks@127.0.0.1:${cluster().port}/hooks`);
     const error = await cliErrorOf(() => store.read());
     expect(error).toMatchObject({ code: 'store-auth', exitCode: 4 });
     expect(error.message).toContain('it asks for a password and none is set');

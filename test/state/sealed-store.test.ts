@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CliError } from '../../src/shared/errors.js';
 import { FileStore } from '../../src/state/file-store.js';
 import { PLAIN_STORE_VERSION, SEALED_STORE_VERSION } from '../../src/state/schemas.js';
 import { parseStoreKey, type StoreKey } from '../../src/state/seal.js';
 import { sealedStore } from '../../src/state/sealed-store.js';
+import { cliErrorOf } from '../helpers/errors.js';
 import { makeProfile, makeRecord } from './fixtures/records.js';
 
 const SECRET = 'client-secret-1f2e3d4c';
@@ -24,16 +24,6 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const file = () => join(dir, 'state.json');
 const open = (key: StoreKey | undefined, notices: string[] = []) => sealedStore(new FileStore(dir), key, (m) => notices.push(m));
-
-async function cliErrorOf(action: () => unknown): Promise<CliError> {
-  try {
-    await action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliError);
-    return error as CliError;
-  }
-  throw new Error('expected a CliError, but nothing was thrown');
-}
 
 /** A profile with a secret and a token, a current record and a replaced one. */
 async function seed(key: StoreKey | undefined) {

@@ -2,23 +2,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CliError } from '../../src/shared/errors.js';
 import { FileStore } from '../../src/state/file-store.js';
 import { PLAIN_STORE_VERSION, STORE_VERSION } from '../../src/state/schemas.js';
+import { cliErrorOf } from '../helpers/errors.js';
 import { makeProfile, makeRecord } from './fixtures/records.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
-
-/** Runs `action` and returns the CliError it throws (fails the test if it throws anything else). */
-async function cliErrorOf(action: () => unknown): Promise<CliError> {
-  try {
-    await action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CliError);
-    return error as CliError;
-  }
-  throw new Error('expected a CliError, but nothing was thrown');
-}
 
 let root: string;
 let dir: string;
