@@ -26,7 +26,7 @@ export async function run(options: KeysOptions, ctx: Context): Promise<KeyEntry[
   await syncKeysFile(ctx, data);
   if (options.output) {
     const path = resolve(options.output);
-    writeKeysFile(path, keys, DEFAULT_KEYS_FILE_MODE);
+    await writeKeysFile(path, keys, DEFAULT_KEYS_FILE_MODE);
     written.add(keys);
     ctx.log.info(`Wrote ${keys.length} key(s) to ${path}.`);
   }

@@ -56,7 +56,7 @@ export async function run(options: LogoutOptions, ctx: Context): Promise<LogoutR
     }
   });
   // Purged keys are no longer to be accepted: the file the receivers read says so at once.
-  if (options.purge && keysFile) writeKeysFile(keysFile.path, [], keysFile.mode);
+  if (options.purge && keysFile) await writeKeysFile(keysFile.path, [], keysFile.mode);
   ctx.log.success(
     options.purge
       ? `Profile "${profile}" and its subscription records were removed.`

@@ -91,7 +91,7 @@ async function finish(profiles: ProfileMetrics[], options: MetricsOptions, profi
   const { text, series } = await expose(profiles);
   if (options.output) {
     try {
-      writeFileAtomic(options.output, text, OUTPUT_MODE);
+      await writeFileAtomic(options.output, text, OUTPUT_MODE);
     } catch (error) {
       throw failure('output-failed', `Could not write ${options.output}: ${describeWriteError(error)}.`, { cause: error });
     }

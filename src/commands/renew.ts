@@ -146,7 +146,7 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
   }
   const limit = options.limit ?? pLimit(options.concurrency);
   // A fleet's profiles run side by side: one line each would overwrite the others.
-  const progress = startProgress(ctx, options.limit ? 0 : steps.filter((s) => s.kind === 'replace').length);
+  const progress = startProgress(ctx, options.limit ? 0 : replaces.length);
   let items: (RenewItem | undefined)[];
   try {
     items = await byDestination(steps, (step, stopped) =>

@@ -51,11 +51,12 @@ export async function run(options: ScheduleOptions, ctx: Context): Promise<Sched
   const files = systemdUnits(values);
   if (options.outputDir === undefined) return { format: 'systemd', files, written: [] };
   mkdirSync(options.outputDir, { recursive: true });
-  const written = files.map((file) => {
-    const path = join(options.outputDir!, file.name);
-    writeFileAtomic(path, file.content, 0o644);
-    return path;
-  });
+  const written: string[] = [];
+  for (const file of files) {
+    const path = join(options.outputDir, file.name);
+    await writeFileAtomic(path, file.content, 0o644);
+    written.push(path);
+  }
   ctx.log.info(
     `Wrote ${written.length} units to ${options.outputDir}; copy them to ${UNIT_DIR}, then: systemctl daemon-reload && systemctl enable --now protime-hooks-renew.timer`,
   );

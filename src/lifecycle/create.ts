@@ -2,7 +2,7 @@ import type { Context } from '../context.js';
 import { createWebhook, IncompleteCreateError } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
 import { CliError, failure } from '../shared/errors.js';
-import { closeIntent, closeIntents, commitCreate, type IntentInput, openIntent, openIntents } from '../state/journal.js';
+import { closeIntent, closeIntents, commitCreate, type IntentInput, openIntents } from '../state/journal.js';
 import type { Intent, SubscriptionRecord } from '../state/schemas.js';
 import type { Release } from '../state/store.js';
 import { handoverNeeded } from './deploy.js';
@@ -33,14 +33,8 @@ export async function createAndStore(
   opened?: OpenedIntent,
 ): Promise<SubscriptionRecord> {
   const profile = ctx.globals.profile;
-  // Decided before the POST: nothing that can fail may stand between the answer and its durable
-  // write. Read from the state the intent goes into: a read of its own would parse the store again.
-  let keysFile = opened?.keysFile ?? false;
-  const intent =
-    opened?.intent ??
-    (await openIntent(ctx.store, profile, input, ctx.now(), (data) => {
-      keysFile = keysFileOf(ctx, data.profiles[profile]) !== undefined;
-    }));
+  // Decided before the POST: nothing that can fail may stand between the answer and its durable write.
+  const { intent, keysFile } = opened ?? (await openCreates(ctx, [input]))[0]!;
   const pending = handoverNeeded(ctx, keysFile, { deployHook: input.deployHook });
   const lost = input.runLock?.lost?.();
   if (lost) {
@@ -89,7 +83,11 @@ export interface OpenedIntent {
   keysFile: boolean;
 }
 
-/** Opens the intents of several creates in one durable write (a renew's replacements), each for createAndStore. */
+/**
+ * Opens the intents of creates in one durable write (all of a renew's replacements), each for
+ * createAndStore; whether the profile has a keys file is read from the state they go into (a read
+ * of its own would parse the store again).
+ */
 export async function openCreates(ctx: Context, inputs: IntentInput[]): Promise<OpenedIntent[]> {
   const profile = ctx.globals.profile;
   let keysFile = false;

@@ -51,9 +51,9 @@ export function keysFileOf(ctx: Pick<Context, 'env'>, entry: ProfileEntry | unde
 }
 
 /** Writes the keys document atomically; a folder that does not exist is the user's to create. */
-export function writeKeysFile(path: string, keys: KeyEntry[], mode: number): void {
+export async function writeKeysFile(path: string, keys: KeyEntry[], mode: number): Promise<void> {
   try {
-    writeFileAtomic(path, keysDocument(keys), mode);
+    await writeFileAtomic(path, keysDocument(keys), mode);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw failure(
@@ -80,7 +80,7 @@ export async function syncKeysFile(ctx: Context, snapshot?: StoreData): Promise<
   if (!target) return;
   const keys = acceptedKeys(data.subscriptions[ctx.globals.profile], ctx.now());
   if (current(target.path) === keysDocument(keys) && modeOf(target.path) === target.mode) return;
-  writeKeysFile(target.path, keys, target.mode);
+  await writeKeysFile(target.path, keys, target.mode);
 }
 
 function current(path: string): string | undefined {

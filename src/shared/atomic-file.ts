@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -7,39 +6,12 @@ import { basename, dirname, join } from 'node:path';
  * Replaces `path` with `text` so that a reader sees the old content or the new, never a part:
  * a temp file in the same folder (same file system, so the rename is atomic), written and fsync'ed,
  * given `mode` (explicitly: the umask must not widen or narrow it), renamed over the target, and
- * the folder fsync'ed so the rename survives a power cut. Throws the file system's error.
+ * the folder fsync'ed so the rename survives a power cut. Rejects with the file system's error.
+ * Each step is awaited: while the disk syncs (milliseconds each) other work goes on, and a group
+ * commit gathers the changes that arrive meanwhile. Resolves only once the file and its folder are
+ * on disk.
  */
-export function writeFileAtomic(path: string, text: string, mode: number): void {
-  const dir = dirname(path);
-  const temp = tempPath(path);
-  let fd: number | undefined;
-  try {
-    fd = openSync(temp, 'wx', mode);
-    fchmodSync(fd, mode);
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, path);
-  } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
-}
-
-/**
- * writeFileAtomic without blocking the event loop: the same steps, each awaited, so that while the
- * disk syncs (milliseconds each) other work goes on, and a group commit gathers the changes that
- * arrive meanwhile. Resolves only once the file and its folder are on disk.
- */
-export async function writeFileAtomicAsync(path: string, text: string, mode: number): Promise<void> {
+export async function writeFileAtomic(path: string, text: string, mode: number): Promise<void> {
   const dir = dirname(path);
   const temp = tempPath(path);
   let file: Awaited<ReturnType<typeof open>> | undefined;

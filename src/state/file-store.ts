@@ -11,7 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomicAsync } from '../shared/atomic-file.js';
+import { writeFileAtomic } from '../shared/atomic-file.js';
 import { describeIssue } from '../shared/describe-issue.js';
 import { CliError, failure, temporary } from '../shared/errors.js';
 import { describeWriteError } from '../shared/fs-errors.js';
@@ -198,7 +198,7 @@ export class FileStore implements Store {
       let writeError: CliError | undefined;
       if (outcomes.some((o) => o.ok)) {
         try {
-          await writeFileAtomicAsync(this.file, `${JSON.stringify(data, undefined, '\t')}\n`, 0o600);
+          await writeFileAtomic(this.file, `${JSON.stringify(data, undefined, '\t')}\n`, 0o600);
           // What this process just wrote, under the lock, from data it had validated and changed
           // only through typed code: not validated again on its next read (another process does).
           const identity = identityOf(lstatSync(this.file, { bigint: true }));

@@ -13,29 +13,18 @@ export interface IntentInput {
   preexisting: string[];
 }
 
-/** Writes the intent durably before the POST that may create a webhook. */
-export async function openIntent(
-  store: Store,
-  profile: string,
-  input: IntentInput,
-  now: Date,
-  /** Told the state the intent is written into: what else the caller needs from it, without a read of its own. */
-  observe?: (data: StoreData) => void,
-): Promise<Intent> {
-  const [intent] = await openIntents(store, profile, [input], now, observe);
-  return intent!;
-}
-
 /**
- * Writes several intents in one durable write, before any of their POSTs: a renew opens those of
- * all its replacements at once, so no create waits for a write of its own first. An intent whose
- * POST is never sent is harmless: reconciliation finds no webhook it made, and closes it.
+ * Writes intents durably before the POSTs that may create webhooks, several in one write: a renew
+ * opens those of all its replacements at once, so no create waits for a write of its own first.
+ * An intent whose POST is never sent is harmless: reconciliation finds no webhook it made, and
+ * closes it.
  */
 export async function openIntents(
   store: Store,
   profile: string,
   inputs: IntentInput[],
   now: Date,
+  /** Told the state the intents are written into: what else the caller needs from it, without a read of its own. */
   observe?: (data: StoreData) => void,
 ): Promise<Intent[]> {
   const intents = inputs.map(

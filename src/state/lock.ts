@@ -27,14 +27,14 @@ export interface LockSpec {
   onWait?: (owner: LockOwner | undefined) => void;
 }
 
+/** Gives the lock back; `compromised` tells whether it was taken away (refresh failed, taken over as stale) while held. */
+export type LockRelease = (() => Promise<void>) & { compromised: () => Error | undefined };
+
 /**
  * An inter-process lock: proper-lockfile makes taking it atomic and releases it on exit; a lock
  * left by a killed process is taken over as soon as its owner's pid is gone (same host), instead
  * of after `staleMs`. Resolves to the release function.
  */
-/** Gives the lock back; `compromised` tells whether it was taken away (refresh failed, taken over as stale) while held. */
-export type LockRelease = (() => Promise<void>) & { compromised: () => Error | undefined };
-
 export async function acquireLock(spec: LockSpec): Promise<LockRelease> {
   // Loaded on use: read-only commands never need it.
   const { default: lockfile } = await import('proper-lockfile');

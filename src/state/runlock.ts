@@ -33,7 +33,7 @@ export async function acquireRunLock(options: FileRunLockOptions, command: strin
         hint: 'It exits when done; try again later, or pass --wait <duration> to wait for it.',
       }),
   });
-  return Object.assign(async () => release(), {
+  return Object.assign(release, {
     lost: () => {
       const error = release.compromised();
       return (

@@ -7,7 +7,7 @@ import { makeRecord } from '../helpers/protime.js';
 // The real writer, counted: how many durable writes carried the changes.
 vi.mock('../../src/shared/atomic-file.js', async (importOriginal) => {
   const real = await importOriginal<typeof atomic>();
-  return { ...real, writeFileAtomicAsync: vi.fn(real.writeFileAtomicAsync) };
+  return { ...real, writeFileAtomic: vi.fn(real.writeFileAtomic) };
 });
 
 describe('FileStore group commit', () => {
@@ -17,7 +17,7 @@ describe('FileStore group commit', () => {
     await store.update((data) => {
       data.subscriptions.default = {};
     });
-    const writes = vi.mocked(atomic.writeFileAtomicAsync);
+    const writes = vi.mocked(atomic.writeFileAtomic);
     writes.mockClear();
     const order: number[] = [];
     const acknowledged = await Promise.all(
