@@ -1,5 +1,6 @@
 import pLimit from 'p-limit';
 import type { Context, ContextOverrides, createContext as CreateContext, Env, IO } from '../context.js';
+import { renewalSlots } from '../lifecycle/slots.js';
 import { authError, CliError, EXIT, errorDocument, failure, usageError } from '../shared/errors.js';
 import type { View } from '../shared/output.js';
 import { printedKeys, type SecretScrubber } from '../shared/redact.js';
@@ -41,7 +42,7 @@ export async function runAllProfiles(fleet: Fleet): Promise<number> {
   const concurrency = typeof options.concurrency === 'number' ? options.concurrency : 8;
   if (name === 'renew') {
     // One bound on replacements in flight across every profile; one random delay for the fleet.
-    options.limit = pLimit(concurrency);
+    options.slots = renewalSlots(concurrency);
     const delay = options.randomDelaySeconds;
     if (typeof delay === 'number' && delay > 0) await ctx.http.sleep(Math.floor(ctx.http.random() * delay * 1000));
     options.randomDelaySeconds = undefined;

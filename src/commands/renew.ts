@@ -1,4 +1,3 @@
-import pLimit, { type LimitFunction } from 'p-limit';
 import type { Context } from '../context.js';
 import { type Assessed, assess } from '../lifecycle/assess.js';
 import { type CreateInput, closeUnsent, createAndStore, type OpenedIntent, openCreates } from '../lifecycle/create.js';
@@ -9,6 +8,7 @@ import { deleteFailing, finishOwedDeletes, type OwedDelete } from '../lifecycle/
 import { claimedByIntents, preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { deleteRemote, forgetExpiredKeys, markRetired, recordDeleteFailure, retire } from '../lifecycle/retire.js';
 import { recordRun } from '../lifecycle/run-record.js';
+import { renewalSlots, type Send, type Slots } from '../lifecycle/slots.js';
 import { checkWebhookId, isLive, sameDestination } from '../lifecycle/subscriptions.js';
 import type { ExternalReference, WebhookList } from '../protime/api.js';
 import type { ProtimeClient } from '../protime/client.js';
@@ -34,10 +34,10 @@ export interface RenewOptions {
   hookTimeoutSeconds: number;
   /** With --dry-run: run the hooks of each planned subscription with its current key. */
   runDeployHooks: boolean;
-  /** Replacements in flight at once (--concurrency, default 8). */
+  /** API requests of replacements in flight at once (--concurrency, default 8). */
   concurrency: number;
   /** Shared by every profile of an --all-profiles run, so the bound holds across them. */
-  limit?: LimitFunction;
+  slots?: Slots;
   /** Handled by the CLI: the same run for every stored profile. */
   allProfiles?: boolean;
   /** --random-delay: first sleep a random time up to this long (cron fleets). */
@@ -144,23 +144,28 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
     );
     for (const [i, step] of replaces.entries()) opened.set(step, intents[i]!);
   }
-  const limit = options.limit ?? pLimit(options.concurrency);
+  const slots = options.slots ?? renewalSlots(options.concurrency);
+  const halt: Halt = {};
   // A fleet's profiles run side by side: one line each would overwrite the others.
-  const progress = startProgress(ctx, options.limit ? 0 : replaces.length);
+  const progress = startProgress(ctx, options.slots ? 0 : replaces.length);
   let items: (RenewItem | undefined)[];
   try {
-    items = await byDestination(steps, (step, stopped) =>
-      limit(async () => {
-        // Queued behind the slot while another step ended the run: never started.
-        if (stopped()) return undefined;
-        const intent = opened.get(step);
-        opened.delete(step);
-        return options.dryRun ? await planned(step, options, ctx) : await execute(step, options, ctx, client, server, lock, intent);
-      }).then(async (done) => {
-        const result = done && 'later' in done ? await done.later : done;
-        if (step.kind === 'replace') progress.tick();
-        return result;
-      }),
+    items = await byDestination(steps, halt, (step) =>
+      slots
+        .steps(async () => {
+          // Queued behind the slot while another step ended the run: never started.
+          if (halt.stop) return undefined;
+          const intent = opened.get(step);
+          opened.delete(step);
+          return options.dryRun
+            ? await planned(step, options, ctx)
+            : await execute(step, options, ctx, { client, server, lock, send: slots.requests, halt }, intent);
+        })
+        .then(async (done) => {
+          const result = done && 'later' in done ? await done.later : done;
+          if (step.kind === 'replace') progress.tick();
+          return result;
+        }),
     );
   } finally {
     progress.done();
@@ -176,10 +181,7 @@ async function renewHeld(options: RenewOptions, ctx: Context, client: ProtimeCli
  * order (a keyless leftover is discarded before or after its replacement, never beside it);
  * returns their results in plan order.
  */
-async function byDestination<T>(
-  steps: Step[],
-  run: (step: Step, stopped: () => boolean) => Promise<T | undefined>,
-): Promise<(T | undefined)[]> {
+async function byDestination<T>(steps: Step[], halt: Halt, run: (step: Step) => Promise<T | undefined>): Promise<(T | undefined)[]> {
   const groups = new Map<string, number[]>();
   steps.forEach((step, i) => {
     const key = step.kind === 'fail' ? `id ${step.id}` : `${step.entry.collection} ${step.entry.destinationUrl}`;
@@ -188,21 +190,20 @@ async function byDestination<T>(
   const results: (T | undefined)[] = new Array(steps.length);
   // A step that throws ends the run (credentials revoked, the store gone): no further step starts,
   // and the run waits for those in flight, so none outlives the run lock.
-  let stop: { error: unknown } | undefined;
   await Promise.all(
     [...groups.values()].map(async (indexes) => {
       for (const i of indexes) {
-        if (stop) return;
+        if (halt.stop) return;
         try {
-          results[i] = await run(steps[i]!, () => stop !== undefined);
+          results[i] = await run(steps[i]!);
         } catch (error) {
-          stop ??= { error };
+          halt.stop ??= { error };
           return;
         }
       }
     }),
   );
-  if (stop) throw stop.error;
+  if (halt.stop) throw halt.stop.error;
   return results;
 }
 
@@ -327,13 +328,40 @@ function createInput(step: Step & { kind: 'replace' }, options: RenewOptions, se
   };
 }
 
+/** What every step of one profile's run shares. */
+interface Run {
+  client: ProtimeClient;
+  server: WebhookList;
+  lock: Release;
+  /** Each API request waits here for a slot of --concurrency. */
+  send: Send;
+  halt: Halt;
+}
+
+/**
+ * What ended the run, if anything did: set by the step that throws, or as soon as a create's
+ * answer says every other would fail too, so that a create still waiting for its slot is not sent.
+ */
+interface Halt {
+  stop?: { error: unknown };
+}
+
+/**
+ * A failure of this renewal alone. Credentials gone (exit 4), the run lock lost (75), or no CliError
+ * at all: every other renewal would fail the same way, and the run stops.
+ */
+function failsAlone(error: unknown): error is CliError {
+  return error instanceof CliError && error.kind !== 'auth' && error.code !== 'run-lock-lost';
+}
+
+/** Thrown instead of sending a create once the run has stopped; the error that stopped it is the one reported. */
+const STOPPED = new Error('the run stopped before this create was sent');
+
 async function execute(
   step: Step,
   options: RenewOptions,
   ctx: Context,
-  client: ProtimeClient,
-  server: WebhookList,
-  lock: Release,
+  { client, server, lock, send, halt }: Run,
   opened?: OpenedIntent,
 ): Promise<RenewItem | undefined | Later> {
   if (step.kind === 'fail') return item('failed', step.id, null, { error: step.reason, errorCode: step.code });
@@ -343,7 +371,7 @@ async function execute(
     return item('skipped', entry.id, entry, { error: step.reason, errorCode: entry.state });
   }
   if (step.kind === 'discard') {
-    const outcome = await retire(ctx, client, entry.id, { dropKey: true });
+    const outcome = await retire(ctx, client, entry.id, { dropKey: true, send });
     if (outcome instanceof CliError) ctx.log.warn(`Could not delete webhook ${entry.id} (${outcome.message}); the next run tries again.`);
     else
       ctx.log.info(
@@ -352,16 +380,25 @@ async function execute(
     return undefined;
   }
   const failedWith = (error: unknown): RenewItem => {
-    // Credentials gone (exit 4) or the run lock lost (75): every other renewal would fail the
-    // same way; stop.
-    if (!(error instanceof CliError) || error.kind === 'auth' || error.code === 'run-lock-lost') throw error;
+    if (!failsAlone(error)) throw error;
     const failed = item('failed', entry.id, entry, { error: error.message, errorCode: error.code });
     if (error.kind === 'temporary') temporaryFailures.add(failed);
     ctx.log.error(`Renewing ${entry.id} failed: ${error.message}`);
     return failed;
   };
   try {
-    const record = await createAndStore(ctx, client, createInput(step, options, server, lock), opened);
+    const sendCreate: Send = (request) =>
+      send(async () => {
+        if (halt.stop) throw STOPPED;
+        try {
+          return await request();
+        } catch (error) {
+          // Before the slot is given back, so the create waiting for it is not sent.
+          if (!failsAlone(error)) halt.stop ??= { error };
+          throw error;
+        }
+      });
+    const record = await createAndStore(ctx, client, { ...createInput(step, options, server, lock), send: sendCreate }, opened);
     const deployment = await handOver(ctx, record, step.action, entry.id, options.hookTimeoutSeconds);
     const renewed = (): RenewItem => ({
       action: step.action,
@@ -378,9 +415,9 @@ async function execute(
       return renewed();
     }
     if (options.keepOld) return renewed();
-    const deleted = await deleteRemote(client, entry.id);
-    // Recorded after the concurrency slot is given back: the next replacement's requests need
-    // not wait for this write (the run reports only once it is durable).
+    const deleted = await send(() => deleteRemote(client, entry.id));
+    // Recorded after the step's slot is given back: the next replacement need not wait for this
+    // write (the run reports only once it is durable).
     return {
       later: settleDelete(ctx, entry.id, deleted).then(renewed, failedWith),
     };

@@ -15,7 +15,10 @@ const MAX_EVENTS_PER_CALL = 10_000;
 
 /** One API or token request as the control endpoint reports it. Never holds headers or bodies. */
 export interface LoggedRequest {
+  /** When the answer was sent (or the request dropped). */
   at: string;
+  /** When the request came in: with `at`, how many were in flight at once. */
+  receivedAt: string;
   method: string;
   path: string;
   /** The query string without `?`, values of secret-looking keys replaced by `***`. */

@@ -23,6 +23,7 @@ export function createRequestHandler(ctx: ServerContext): (req: IncomingMessage,
 
 async function dispatch(req: IncomingMessage, res: ServerResponse, ctx: ServerContext): Promise<void> {
   const started = Date.now();
+  const receivedAt = ctx.now().toISOString();
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://emulator.invalid');
   const control = url.pathname === CONTROL_PATH || url.pathname.startsWith(`${CONTROL_PATH}/`);
@@ -32,7 +33,7 @@ async function dispatch(req: IncomingMessage, res: ServerResponse, ctx: ServerCo
     const query = redactQuery(url.searchParams);
     ctx.log(`${method} ${url.pathname}${query ? `?${query}` : ''} ${status ?? 'dropped'} ${Date.now() - started} ms`);
     // The log is for what a client did to the API; the test harness's own calls would only be noise.
-    if (!control) ctx.requests.add({ at: ctx.now().toISOString(), method, path: url.pathname, query, status });
+    if (!control) ctx.requests.add({ at: ctx.now().toISOString(), receivedAt, method, path: url.pathname, query, status });
   });
   try {
     if (control) {

@@ -7,6 +7,7 @@ import type { Intent, SubscriptionRecord } from '../state/schemas.js';
 import type { Release } from '../state/store.js';
 import { handoverNeeded } from './deploy.js';
 import { keysFileOf } from './keys.js';
+import { type Send, sendNow } from './slots.js';
 
 export interface CreateInput extends IntentInput {
   keepOld?: boolean;
@@ -16,6 +17,8 @@ export interface CreateInput extends IntentInput {
   event: 'created' | 'renewed' | 'recreated';
   /** The profile's run lock: a create whose lock was lost is not sent (another run may hold the profile). */
   runLock?: Release;
+  /** Sends the POST when a request slot is free (renew's --concurrency); at once without. */
+  send?: Send;
 }
 
 /**
@@ -36,16 +39,22 @@ export async function createAndStore(
   // Decided before the POST: nothing that can fail may stand between the answer and its durable write.
   const { intent, keysFile } = opened ?? (await openCreates(ctx, [input]))[0]!;
   const pending = handoverNeeded(ctx, keysFile, { deployHook: input.deployHook });
-  const lost = input.runLock?.lost?.();
-  if (lost) {
-    // Nothing sent: nothing to look for.
-    await closeIntent(ctx.store, profile, intent.id).catch(() => undefined);
-    throw lost;
-  }
+  let sent = false;
   let webhook: Awaited<ReturnType<typeof createWebhook>>;
   try {
-    webhook = await createWebhook(client, input);
+    webhook = await (input.send ?? sendNow)(async () => {
+      // Asked once the slot is had, right before sending: the wait for a slot may outlast the lock.
+      const lost = input.runLock?.lost?.();
+      if (lost) throw lost;
+      sent = true;
+      return await createWebhook(client, input);
+    });
   } catch (error) {
+    if (!sent) {
+      // Nothing sent (the lock lost, or the caller's run stopped meanwhile): nothing to look for.
+      await closeIntent(ctx.store, profile, intent.id).catch(() => undefined);
+      throw error;
+    }
     if (error instanceof IncompleteCreateError) throw await keepUnreadable(ctx, error);
     // A refusal (4xx, or 429/503 which mean "not done") created nothing; anything else may have.
     if (error instanceof CliError && error.status !== null && (error.status < 500 || error.status === 503)) {

@@ -4,6 +4,7 @@ import type { ProtimeClient } from '../protime/client.js';
 import { CliError } from '../shared/errors.js';
 import type { SubscriptionRecord } from '../state/schemas.js';
 import { syncKeysFile } from './keys.js';
+import { type Send, sendNow } from './slots.js';
 
 /**
  * Deletes a webhook on Protime and marks its record deleted (a 404 counts: it is gone either way).
@@ -15,9 +16,9 @@ export async function retire(
   ctx: Context,
   client: ProtimeClient,
   id: string,
-  options: { dropKey: boolean },
+  options: { dropKey: boolean; send?: Send },
 ): Promise<'deleted' | 'absent' | CliError> {
-  const outcome = await deleteRemote(client, id);
+  const outcome = await (options.send ?? sendNow)(() => deleteRemote(client, id));
   if (outcome instanceof CliError) return outcome;
   await markRetired(ctx, id, options);
   return outcome;

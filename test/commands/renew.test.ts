@@ -588,6 +588,33 @@ forEachBackend('renew: credentials revoked', (backend) => {
     expect(await openIntents(backend)).toEqual([]);
   });
 
+  it('with --concurrency 1, sends no create after the one whose answer revoked the credentials', async () => {
+    const { dir } = backend;
+    // Two replacements are under way at once even at --concurrency 1 (one may wait for its store
+    // write holding no request slot): the second must not be sent once the first says the run stops.
+    const due = ['a', 'b', 'c'].map((name) => dueRecord({ destinationUrl: `${URL}/${name}` }));
+    await backend.seed({ records: due });
+    mockList(due.map((record) => serverOf(record)));
+    let creates = 0;
+    api()
+      .post(`${API_PATH}/webhooks`)
+      .times(3)
+      .optionally()
+      .reply(() => {
+        creates++;
+        return [401, { error: { code: 'Unauthorized', message: 'token revoked' } }];
+      });
+    mockToken({ status: 401, body: { error: 'invalid_client', error_description: 'Client is disabled' } });
+
+    const result = await backend.run(['renew', '--concurrency', '1', '--json', '--config-dir', dir], { now: NOW });
+
+    expect(result.code).toBe(4);
+    expect(result.json().error).toMatchObject({ code: 'credentials-rejected', status: 401 });
+    expect(creates).toBe(1);
+    expect(await records(backend)).toEqual(Object.fromEntries(due.map((record) => [record.id, record])));
+    expect(await openIntents(backend)).toEqual([]);
+  });
+
   it('exits 4 before listing when no token can be had', async () => {
     const { dir } = backend;
     await backend.seed({ records: [dueRecord()], token: false });

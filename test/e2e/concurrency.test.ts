@@ -2,7 +2,8 @@
  * Concurrent renewals against an emulator process: 50 due subscriptions, the first creates
  * answered 429 with Retry-After: 1. Every one is renewed exactly once, each destination ends with
  * one Enabled webhook whose key is stored, nothing but the creates already on their way is sent
- * within the second after a 429, and the creates really overlapped.
+ * within the second after a 429, and the creates really overlapped. And at --concurrency 4, the
+ * emulator never has more than four of a renew's requests in flight at once, and has four at its busiest.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CliUser, EmulatorProcess, expectExit, removeTempDirs, stopAll } from './emulator-process.js';
@@ -70,5 +71,46 @@ describe('renew --concurrency', () => {
       `concurrency: ${COUNT} renewed once each, 4 × 429 honoured, ${overlapping} of ${gaps.length} creates answered < 100 ms after the previous one`,
     );
     expect(overlapping).toBeGreaterThan(COUNT / 2);
+  });
+
+  it('keeps exactly --concurrency API requests (creates and deletes) in flight at its busiest, never more', {
+    timeout: 120_000,
+  }, async () => {
+    const emulator = await EmulatorProcess.start();
+    const user = new CliUser(emulator);
+    expectExit(await user.login(), 0, 'login');
+    const count = 24;
+    const urls = Array.from({ length: count }, (_, i) => `http://127.0.0.1:9/n${i}`);
+    for (let i = 0; i < count; i += 12) {
+      const runs = await Promise.all(
+        urls.slice(i, i + 12).map((url) => user.run(['subscribe', 'contracts', '--url', url, '--wait', '60s', '--json'])),
+      );
+      for (const run of runs) expectExit(run, 0, 'subscribe');
+    }
+    await emulator.clearRequests();
+    // Creates and deletes alike (the fault's path is a prefix): long enough that overlap shows.
+    await emulator.addFault({ path: API_WEBHOOKS_PATH, latencyMs: 150, count: -1 });
+
+    const run = expectExit(await user.run(['renew', '--renew-within', '40d', '--concurrency', '4', '--json']), 0, 'renew');
+    expect((run.json().results as { action: string }[]).filter((r) => r.action === 'renewed')).toHaveLength(count);
+
+    const requests = (await emulator.requests()).filter((r) => r.path.startsWith(API_WEBHOOKS_PATH) && r.method !== 'GET');
+    expect(requests.filter((r) => r.method === 'POST')).toHaveLength(count);
+    expect(requests.filter((r) => r.method === 'DELETE')).toHaveLength(count);
+    // The emulator's interval of each request lies within the client's, so its overlap is never
+    // higher than what the client had in flight. At one instant, an answer ends before a request starts.
+    const events = requests.flatMap((r) => [
+      { at: Date.parse(r.receivedAt), change: 1 },
+      { at: Date.parse(r.at), change: -1 },
+    ]);
+    events.sort((a, b) => a.at - b.at || a.change - b.change);
+    let inFlight = 0;
+    let most = 0;
+    for (const event of events) {
+      inFlight += event.change;
+      most = Math.max(most, inFlight);
+    }
+    console.log(`concurrency: ${count} renewed at --concurrency 4, at most ${most} of their requests in flight at once`);
+    expect(most).toBe(4);
   });
 });
