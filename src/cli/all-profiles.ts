@@ -99,7 +99,7 @@ export async function runAllProfiles(fleet: Fleet): Promise<number> {
 
 function print({ name, module, ctx, deps, scrubber }: Fleet, outcomes: Outcome[], combined: unknown): void {
   const { io } = deps;
-  const write = (text: string, result: unknown) => io.stdout.write(scrubber.scrub(text, { printed: printedKeys(result) }));
+  const write = (text: string, result: unknown) => io.stdout.write(scrubber.scrub(text, { printed: () => printedKeys(result) }));
   if (ctx.globals.json) {
     const entries = outcomes.map((o) => {
       if (o.error) return { profile: o.profile, ...errorDocument(o.error) };

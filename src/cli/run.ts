@@ -83,7 +83,8 @@ async function execute(
       throw error;
     }
     // Only the keys the result prints on purpose may stand on stdout; an echoed one is scrubbed.
-    const printed = printedKeys(result);
+    // Walked only if a key is found in the text: 1000 subscriptions' status has none.
+    const printed = () => printedKeys(result);
     if (module.streaming) {
       // Already written while running.
     } else if (globals.json) {

@@ -29,23 +29,6 @@ function formEncoded(secret: string): string {
     .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** The forms a secret takes when a server or a library echoes it: as is, URL- and form-encoded, base64. */
-function encodings(secret: string): string[] {
-  // Most secrets (base64 keys, tokens) are ASCII without spaces: their forms are cheaper to make.
-  const base64 = Buffer.from(secret).toString('base64');
-  const uri = URI_SAFE.test(secret) ? secret : encodeURIComponent(secret);
-  const forms = [secret, uri, uri === secret ? secret : formEncoded(secret), base64, base64.replace(/=+$/, '').replace(/[+/]/g, urlSafe)];
-  // Longest first, so a longer form is replaced before a shorter one inside it.
-  return [...new Set(forms)].sort((a, b) => b.length - a.length);
-}
-
-/** Characters encodeURIComponent and the form encoding both leave as they are. */
-const URI_SAFE = /^[A-Za-z0-9_.-]*$/;
-
-function urlSafe(c: string): string {
-  return c === '+' ? '-' : '_';
-}
-
 /** The webhook keys a command's result prints on purpose: the strings of its `key` fields, at any depth. */
 export function printedKeys(value: unknown, found = new Set<string>()): Set<string> {
   if (Array.isArray(value)) for (const inner of value) printedKeys(inner, found);
@@ -70,11 +53,12 @@ export class SecretScrubber {
   /** Each secret added, and whether it is data (a webhook key) rather than a credential. */
   readonly #secrets = new Map<string, boolean>();
   /**
-   * The forms of every secret by their first PREFIX characters, longest first, and a filter of
-   * their first characters: built on the first scrub after a change. Forms are made then, not on
-   * add: a command reads a store of thousands of keys and may print nothing.
+   * Built on the first scrub after a change: the secrets by the first PREFIX characters of each
+   * of their forms, and a filter of those prefixes' first characters. Only the prefixes are made
+   * then; a form itself is made when some text holds its prefix (rare): a command reads a store
+   * of thousands of keys, and making five forms of each was most of what scrubbing cost.
    */
-  #index: { filter: Uint8Array; byPrefix: Map<string, Form[]> } | undefined;
+  #index: { filter: Uint8Array; byPrefix: Map<string, Candidate[] | Form[]> } | undefined;
 
   add(secret: string | null | undefined, options: { data?: boolean } = {}): void {
     // Very short values would scrub ordinary words; real secrets are long.
@@ -88,18 +72,24 @@ export class SecretScrubber {
   }
 
   /**
-   * `printed`: the webhook keys this text carries as its data (stdout only); all else is scrubbed.
-   * One pass over the text, leftmost and longest first, whatever the number of secrets: a fleet's
-   * store holds thousands of keys, and every line written goes through here.
+   * `printed`: the webhook keys this text carries as its data (stdout only), or what gives them
+   * when first needed; all else is scrubbed. One pass over the text, leftmost and longest first,
+   * whatever the number of secrets: a fleet's store holds thousands of keys, and every line
+   * written goes through here.
    */
-  scrub(text: string, options: { printed?: ReadonlySet<string> } = {}): string {
+  scrub(text: string, options: { printed?: ReadonlySet<string> | (() => ReadonlySet<string>) } = {}): string {
     if (this.#secrets.size === 0) return text;
     this.#index ??= this.#build();
     const { filter, byPrefix } = this.#index;
+    let printed = options.printed;
+    const isPrinted = (secret: string) => {
+      if (typeof printed === 'function') printed = printed();
+      return printed?.has(secret) ?? false;
+    };
     let out = '';
     let copied = 0;
     for (let i = 0; i + PREFIX <= text.length; ) {
-      const hit = filter[head(text, i)] === 1 ? this.#match(byPrefix, text, i, options.printed) : undefined;
+      const hit = filter[head(text, i)] === 1 ? match(byPrefix, text, i, isPrinted) : undefined;
       if (!hit) {
         i++;
         continue;
@@ -111,41 +101,141 @@ export class SecretScrubber {
     return copied === 0 ? text : out + text.slice(copied);
   }
 
-  #match(byPrefix: Map<string, Form[]>, text: string, at: number, printed: ReadonlySet<string> | undefined): string | undefined {
-    for (const form of byPrefix.get(text.slice(at, at + PREFIX)) ?? []) {
-      if (form.data && printed?.has(form.secret)) continue;
-      if (text.startsWith(form.text, at)) return form.text;
-    }
-    return undefined;
-  }
-
-  #build(): { filter: Uint8Array; byPrefix: Map<string, Form[]> } {
-    // A form shared by two secrets is data only if both are: a credential is never printed.
-    const forms = new Map<string, Form>();
-    for (const [secret, data] of this.#secrets) {
-      for (const text of encodings(secret)) {
-        const form = forms.get(text);
-        forms.set(text, { text, data: data && (form ? form.data : true), secret: form?.secret ?? secret });
-      }
-    }
-    const byPrefix = new Map<string, Form[]>();
+  #build(): { filter: Uint8Array; byPrefix: Map<string, Candidate[] | Form[]> } {
+    const byPrefix = new Map<string, Candidate[]>();
     const filter = new Uint8Array(FILTER_SIZE);
-    for (const form of forms.values()) {
-      const prefix = form.text.slice(0, PREFIX);
+    const put = (prefix: string, candidate: Candidate) => {
       const list = byPrefix.get(prefix);
-      if (list) list.push(form);
-      else byPrefix.set(prefix, [form]);
-      filter[head(form.text, 0)] = 1;
+      if (list) list.push(candidate);
+      else byPrefix.set(prefix, [candidate]);
+      filter[head(prefix, 0)] = 1;
+    };
+    for (const [secret, data] of this.#secrets) {
+      // Each form's first PREFIX characters come from the secret's first PREFIX (a character
+      // encodes to one or more): those are all that is encoded here.
+      const start = wellFormed(secret.slice(0, PREFIX + (isHighSurrogate(secret.charCodeAt(PREFIX - 1)) ? 1 : 0)));
+      const raw = secret.slice(0, PREFIX);
+      const uri = URI_SAFE.test(start) ? raw : encodeURIComponent(start).slice(0, PREFIX);
+      const form = URI_SAFE.test(start) ? raw : formEncoded(start).slice(0, PREFIX);
+      put(raw, { secret, data, kinds: RAW | (uri === raw ? URI : 0) | (form === raw ? FORM : 0) });
+      if (uri !== raw) put(uri, { secret, data, kinds: URI | (form === uri ? FORM : 0) });
+      if (form !== raw && form !== uri) put(form, { secret, data, kinds: FORM });
+      const base64 = base64Start(start);
+      const urlSafe = base64.replace(/[+/]/g, urlSafeChar);
+      put(base64, { secret, data, kinds: BASE64 | (urlSafe === base64 ? BASE64URL : 0) });
+      if (urlSafe !== base64) put(urlSafe, { secret, data, kinds: BASE64URL });
     }
-    for (const list of byPrefix.values()) list.sort((a, b) => b.text.length - a.text.length);
     return { filter, byPrefix };
   }
+}
+
+/** A secret whose form may start with a prefix: `kinds` says which of its forms do. */
+interface Candidate {
+  secret: string;
+  data: boolean;
+  kinds: number;
 }
 
 interface Form {
   text: string;
   data: boolean;
   secret: string;
+}
+
+const RAW = 1;
+const URI = 2;
+const FORM = 4;
+const BASE64 = 8;
+const BASE64URL = 16;
+
+/** The longest form of a known secret at `at`, skipping webhook keys printed there as data. */
+function match(
+  byPrefix: Map<string, Candidate[] | Form[]>,
+  text: string,
+  at: number,
+  isPrinted: (secret: string) => boolean,
+): string | undefined {
+  const prefix = text.slice(at, at + PREFIX);
+  const found = byPrefix.get(prefix);
+  if (!found) return undefined;
+  let forms = found as Form[];
+  if (found.length > 0 && 'kinds' in found[0]!) {
+    forms = formsOf(found as Candidate[]);
+    byPrefix.set(prefix, forms);
+  }
+  for (const form of forms) {
+    if (form.data && isPrinted(form.secret)) continue;
+    if (text.startsWith(form.text, at)) return form.text;
+  }
+  return undefined;
+}
+
+/** The forms the candidates of one prefix stand for, made now: each once, longest first. */
+function formsOf(candidates: Candidate[]): Form[] {
+  // A form shared by two secrets is data only if both are: a credential is never printed.
+  const forms = new Map<string, Form>();
+  for (const { secret, data, kinds } of candidates) {
+    for (const text of encodings(secret, kinds)) {
+      const form = forms.get(text);
+      forms.set(text, { text, data: data && (form ? form.data : true), secret: form?.secret ?? secret });
+    }
+  }
+  return [...forms.values()].sort((a, b) => b.text.length - a.text.length);
+}
+
+/** The forms a secret takes when a server or a library echoes it: as is, URL- and form-encoded, base64 (`kinds` of them). */
+function encodings(secret: string, kinds: number): string[] {
+  const forms: string[] = [];
+  if (kinds & RAW) forms.push(secret);
+  const encodable = wellFormed(secret);
+  if (kinds & URI) forms.push(URI_SAFE.test(secret) ? secret : encodeURIComponent(encodable));
+  if (kinds & FORM) forms.push(URI_SAFE.test(secret) ? secret : formEncoded(encodable));
+  if (kinds & (BASE64 | BASE64URL)) {
+    const base64 = Buffer.from(encodable).toString('base64');
+    if (kinds & BASE64) forms.push(base64);
+    if (kinds & BASE64URL) forms.push(base64.replace(/=+$/, '').replace(/[+/]/g, urlSafeChar));
+  }
+  return forms;
+}
+
+/** Characters encodeURIComponent and the form encoding both leave as they are. */
+const URI_SAFE = /^[A-Za-z0-9_.-]*$/;
+
+function urlSafeChar(c: string): string {
+  return c === '+' ? '-' : '_';
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** A lone surrogate becomes U+FFFD, as UTF-8 writes it (encodeURIComponent would throw). */
+function wellFormed(text: string): string {
+  return (text as string & { toWellFormed(): string }).toWellFormed();
+}
+
+const BASE64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * The first PREFIX characters of the base64 of `start` (at least PREFIX characters, so at least
+ * as many UTF-8 bytes: the first 6 digits need 36 bits). ASCII, the usual case, without a Buffer.
+ */
+function base64Start(start: string): string {
+  const b0 = start.charCodeAt(0);
+  const b1 = start.charCodeAt(1);
+  const b2 = start.charCodeAt(2);
+  const b3 = start.charCodeAt(3);
+  const b4 = start.charCodeAt(4);
+  if ((b0 | b1 | b2 | b3 | b4) > 0x7f) return Buffer.from(start).toString('base64').slice(0, PREFIX);
+  const digit = (value: number) => BASE64_DIGITS[value]!;
+  return (
+    digit(b0 >> 2) +
+    digit(((b0 & 3) << 4) | (b1 >> 4)) +
+    digit(((b1 & 15) << 2) | (b2 >> 6)) +
+    digit(b2 & 63) +
+    digit(b3 >> 2) +
+    digit(((b3 & 3) << 4) | (b4 >> 4))
+  );
 }
 
 /** Secrets (and so their forms) are at least this long; forms are indexed by this many characters. */
