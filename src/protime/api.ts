@@ -2,9 +2,13 @@ import { describeIssue } from '../shared/describe-issue.js';
 import { failure, usageError } from '../shared/errors.js';
 import { isWebhookId, printable } from '../shared/names.js';
 import type { ProtimeClient } from './client.js';
+import { plainPage, plainWebhook } from './plain.js';
 import type { Webhook } from './schemas.js';
 
-/** The wire schemas, loaded with the first answer to check: a command that asks nothing (status --offline) never loads zod. */
+/**
+ * The wire schemas, loaded with the first answer that plain.ts does not pass (or before a create):
+ * a command that asks nothing (status --offline), or reads only ordinary lists, never loads zod.
+ */
 const wire = () => import('./schemas.js');
 
 /** [collection, reference], e.g. ['people', '@employee-number']. */
@@ -145,16 +149,24 @@ export async function listWebhooks(client: ProtimeClient, options: { filter?: st
       purpose: 'listing webhooks',
       scopeHint: WEBHOOKS_SCOPE_HINT,
     });
-    const { webhookPageSchema, webhookSchema } = await wire();
-    const page = webhookPageSchema.safeParse(response.data);
-    if (!page.success) throw badResponse('GET /webhooks', describeIssue(page.error));
-    page.data.value.forEach((item, index) => {
-      const parsed = webhookSchema.safeParse(item);
+    let page = plainPage(response.data);
+    if (!page) {
+      const parsed = (await wire()).webhookPageSchema.safeParse(response.data);
+      if (!parsed.success) throw badResponse('GET /webhooks', describeIssue(parsed.error));
+      page = parsed.data;
+    }
+    for (const [index, item] of page.value.entries()) {
+      const plain = plainWebhook(item);
+      if (plain) {
+        all.push(plain);
+        continue;
+      }
+      const parsed = (await wire()).webhookSchema.safeParse(item);
       if (parsed.success) all.push(parsed.data);
       // seen holds one entry per page read so far: its size is this page's number.
       else unreadable.push({ id: idOf(item), page: seen.size, index, problem: describeIssue(parsed.error) });
-    });
-    next = page.data.nextLink ?? undefined;
+    }
+    next = page.nextLink ?? undefined;
     query = undefined; // nextLink carries its own query.
   }
   return { webhooks: all, unreadable };

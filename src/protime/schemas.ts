@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isIsoWithOffset } from './plain.js';
 
 /** Token endpoint answer (OAuth2 client credentials). Unknown fields are kept, not rejected. */
 export const tokenResponseSchema = z.looseObject({
@@ -9,11 +10,11 @@ export const tokenResponseSchema = z.looseObject({
   scope: z.string().optional(),
 });
 
-const isoWithOffset = z.string().refine((s) => !Number.isNaN(Date.parse(s)) && /T.*(Z|[+-]\d\d:?\d\d)$/i.test(s), {
+const isoWithOffset = z.string().refine(isIsoWithOffset, {
   message: 'expected an ISO 8601 date-time with an offset',
 });
 
-/** A webhook as Protime lists it. `status` stays a free string: Protime may add values. */
+/** A webhook as Protime lists it. `status` stays a free string: Protime may add values. plain.ts checks the usual ones without zod. */
 export const webhookSchema = z.looseObject({
   id: z.string().min(1),
   validUntil: isoWithOffset,

@@ -73,7 +73,7 @@ describe('answers are read with a cap, while they stream', () => {
   it('an answer under the cap is read whole, and a __proto__ key in it is dropped', async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"value":[],"__proto__":{"polluted":true},"padding":"' + 'x'.repeat(512 * 1024) + '"}');
+      res.end(`{"value":[],"__proto__":{"polluted":true},"padding":"${'x'.repeat(512 * 1024)}"}`);
     });
     const response = await send({ method: 'GET', url, retry: 'idempotent' }, settings({ maxBodyBytes: 1 * MiB }));
     const data = response.data as Record<string, unknown>;
