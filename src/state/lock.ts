@@ -79,9 +79,14 @@ export async function acquireLock(spec: LockSpec): Promise<LockRelease> {
       continue;
     }
     const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), command: spec.command };
+    // Written aside and renamed in: a holder killed while writing leaves no torn owner file, which
+    // would read as no owner and keep the lock from being taken over at once as a dead one's.
+    const written = `${ownerFile}.${process.pid}.new`;
     try {
-      writeFileSync(ownerFile, JSON.stringify(owner), { mode: 0o600 });
+      writeFileSync(written, JSON.stringify(owner), { mode: 0o600 });
+      renameSync(written, ownerFile);
     } catch (error) {
+      rmSync(written, { force: true });
       await release().catch(() => undefined);
       throw lockFailure(ownerFile, error);
     }

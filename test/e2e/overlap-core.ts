@@ -108,7 +108,12 @@ async function oneWinsNineLocked(due: Due, label: string) {
   console.log(
     `overlap (${label}): ${winners.length} renewed (exit 0), ${locked.length} exited 75, exit codes ${runs.map((r) => r.code).join(',')}`,
   );
-  expect(runs.map((r) => r.code).sort((a, b) => (a ?? -1) - (b ?? -1))).toEqual([0, ...Array(PROCESSES - 1).fill(75)]);
+  // On a failure, what each run said: which error, from which process.
+  const said = runs.map((r, i) => `#${i} exit ${r.code}: ${r.doc.error ? `${r.doc.error.code}: ${r.doc.error.message}` : 'renewed'}`);
+  expect(
+    runs.map((r) => r.code).sort((a, b) => (a ?? -1) - (b ?? -1)),
+    said.join('\n'),
+  ).toEqual([0, ...Array(PROCESSES - 1).fill(75)]);
   return { winners, locked };
 }
 

@@ -112,9 +112,30 @@ describe('emulator control endpoints', () => {
     await api(emulator, token, 'GET', `/webhooks?filter=${encodeURIComponent("status eq 'Enabled'")}`);
     const log = await control(emulator, 'GET', '/requests');
     expect(log.body).toEqual([
-      { at: '2025-02-02T02:02:02.000Z', method: 'POST', path: '/tenants/demo/connect/token', query: '', status: 200 },
-      { at: '2025-02-02T02:02:02.000Z', method: 'POST', path: '/tenants/demo/connect/token', query: 'client_secret=***', status: 400 },
-      { at: '2025-02-02T02:02:02.000Z', method: 'GET', path: WEBHOOKS_PATH, query: "filter=status%20eq%20'Enabled'", status: 200 },
+      {
+        at: '2025-02-02T02:02:02.000Z',
+        method: 'POST',
+        path: '/tenants/demo/connect/token',
+        query: '',
+        status: 200,
+        receivedAt: '2025-02-02T02:02:02.000Z',
+      },
+      {
+        at: '2025-02-02T02:02:02.000Z',
+        method: 'POST',
+        path: '/tenants/demo/connect/token',
+        query: 'client_secret=***',
+        status: 400,
+        receivedAt: '2025-02-02T02:02:02.000Z',
+      },
+      {
+        at: '2025-02-02T02:02:02.000Z',
+        method: 'GET',
+        path: WEBHOOKS_PATH,
+        query: "filter=status%20eq%20'Enabled'",
+        status: 200,
+        receivedAt: '2025-02-02T02:02:02.000Z',
+      },
     ]);
     expect(JSON.stringify(log.body)).not.toContain('leaked');
     expect((await control(emulator, 'DELETE', '/requests')).status).toBe(204);

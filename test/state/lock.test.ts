@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { failure } from '../../src/shared/errors.js';
 import { acquireLock, type LockOwner } from '../../src/state/lock.js';
@@ -29,6 +31,39 @@ describe('acquireLock', () => {
     await release();
     expect(existsSync(`${base}.lock`)).toBe(false);
     expect(existsSync(`${base}.owner`)).toBe(false);
+  });
+
+  it('never shows a torn owner file: a watcher in another process reads whole owners or none, while a holder cycles', {
+    timeout: 60_000,
+  }, async () => {
+    // A holder killed mid-write would leave what the watcher would see: an owner that reads as
+    // none, so its dead lock could not be taken over at once.
+    const base = join(tempDir(), 'x');
+    const cycler = fileURLToPath(new URL('./fixtures/lock-cycler.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', cycler, base, '3000'], { stdio: 'inherit' });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    let done = false;
+    void exited.then(() => (done = true));
+    let whole = 0;
+    const torn: string[] = [];
+    while (!done) {
+      let text: string;
+      try {
+        text = readFileSync(`${base}.owner`, 'utf8');
+      } catch {
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      try {
+        JSON.parse(text);
+        whole++;
+      } catch {
+        torn.push(text);
+      }
+    }
+    expect(await exited).toBe(0);
+    expect(torn).toEqual([]);
+    expect(whole).toBeGreaterThan(0);
   });
 
   it('takes over at once a fresh lock whose owner process is gone (no waiting for staleness)', async () => {
