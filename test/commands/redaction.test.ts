@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
-import { forms } from '../e2e/hostile-server.js';
 import { forEachBackend } from '../helpers/backends.js';
 import { API_PATH, api, makeRecord, mockList, NOW, SECRET, TOKEN } from '../helpers/protime.js';
+import { echoForms } from '../helpers/secrets.js';
 import { dueRecord, mockCreate, serverOf } from './renew-helpers.js';
 
 const OTHER_KEY = 'other-subscription-key-1234567890';
@@ -44,14 +44,14 @@ forEachBackend('one redaction layer on every output path', (backend) => {
       expect(result.code).toBe(1);
       const output = `${result.stdout}\n${result.stderr}`;
       for (const secret of [TOKEN, SECRET, OTHER_KEY]) {
-        for (const form of forms(secret)) expect(output, `${secret} as ${form}`).not.toContain(form);
+        for (const form of echoForms(secret)) expect(output, `${secret} as ${form}`).not.toContain(form);
       }
       expect(output).toContain('[redacted]');
       // The failure is kept for status and the next run: scrubbed before it is stored.
       const stored = (await backend.read()).subscriptions.default!['replaced-1']!;
       expect(stored).toMatchObject({ deleteFailures: 1, lastDeleteError: expect.stringContaining('[redacted]') });
       for (const secret of [TOKEN, SECRET, OTHER_KEY]) {
-        for (const form of forms(secret)) expect(stored.lastDeleteError, `${secret} as ${form}`).not.toContain(form);
+        for (const form of echoForms(secret)) expect(stored.lastDeleteError, `${secret} as ${form}`).not.toContain(form);
       }
     },
   );

@@ -16,20 +16,26 @@ afterEach(async () => {
 
 const COUNT = 50;
 
+/** An emulator process and a logged-in user subscribed to `count` contracts destinations, ten subscribes at a time. */
+async function subscribed(count: number) {
+  const emulator = await EmulatorProcess.start();
+  const user = new CliUser(emulator);
+  expectExit(await user.login(), 0, 'login');
+  const urls = Array.from({ length: count }, (_, i) => `http://127.0.0.1:9/c${i}`);
+  for (let i = 0; i < count; i += 10) {
+    const runs = await Promise.all(
+      urls.slice(i, i + 10).map((url) => user.run(['subscribe', 'contracts', '--url', url, '--wait', '60s', '--json'])),
+    );
+    for (const run of runs) expectExit(run, 0, 'subscribe');
+  }
+  return { emulator, user, urls };
+}
+
 describe('renew --concurrency', () => {
   it(`renews ${COUNT} due subscriptions once each through injected 429s, honouring Retry-After, with replacements overlapping`, {
     timeout: 120_000,
   }, async () => {
-    const emulator = await EmulatorProcess.start();
-    const user = new CliUser(emulator);
-    expectExit(await user.login(), 0, 'login');
-    const urls = Array.from({ length: COUNT }, (_, i) => `http://127.0.0.1:9/c${i}`);
-    for (let i = 0; i < COUNT; i += 10) {
-      const runs = await Promise.all(
-        urls.slice(i, i + 10).map((url) => user.run(['subscribe', 'contracts', '--url', url, '--wait', '60s', '--json'])),
-      );
-      for (const run of runs) expectExit(run, 0, 'subscribe');
-    }
+    const { emulator, user, urls } = await subscribed(COUNT);
     await emulator.clearRequests();
     // Each create also waits 100 ms, so that eight in flight at once show as overlap.
     await emulator.addFault({ method: 'POST', path: API_WEBHOOKS_PATH, status: 429, retryAfter: '1', count: 4 });
@@ -76,17 +82,8 @@ describe('renew --concurrency', () => {
   it('keeps exactly --concurrency API requests (creates and deletes) in flight at its busiest, never more', {
     timeout: 120_000,
   }, async () => {
-    const emulator = await EmulatorProcess.start();
-    const user = new CliUser(emulator);
-    expectExit(await user.login(), 0, 'login');
     const count = 24;
-    const urls = Array.from({ length: count }, (_, i) => `http://127.0.0.1:9/n${i}`);
-    for (let i = 0; i < count; i += 12) {
-      const runs = await Promise.all(
-        urls.slice(i, i + 12).map((url) => user.run(['subscribe', 'contracts', '--url', url, '--wait', '60s', '--json'])),
-      );
-      for (const run of runs) expectExit(run, 0, 'subscribe');
-    }
+    const { emulator, user } = await subscribed(count);
     await emulator.clearRequests();
     // Creates and deletes alike (the fault's path is a prefix): long enough that overlap shows.
     await emulator.addFault({ path: API_WEBHOOKS_PATH, latencyMs: 150, count: -1 });

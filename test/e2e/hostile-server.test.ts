@@ -8,12 +8,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { echoForms } from '../helpers/secrets.js';
 import { removeTempDirs } from './emulator-process.js';
 import {
   CREATED_KEY,
   DUE_ID,
   echoBody,
-  forms,
   type Handler,
   HELD_ID,
   HELD_KEY,
@@ -85,7 +85,7 @@ function expectClean(run: MeasuredRun, code: number, known = [SECRET, TOKEN, HEL
   expect(output).not.toMatch(/This is a bug|Unexpected error/);
   if (!debug) expect(output).not.toMatch(/\n\s+at \S+ \(/);
   for (const secret of known) {
-    for (const form of forms(secret)) expect(output, `${secret} echoed as ${form}`).not.toContain(form);
+    for (const form of echoForms(secret)) expect(output, `${secret} echoed as ${form}`).not.toContain(form);
   }
 }
 
@@ -130,7 +130,7 @@ describe('echoed secrets: every command, every output mode, every encoding', () 
     const { run } = await attack('login', {
       token: (_req, res) => {
         res.writeHead(401, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${forms(SECRET).join(' ')}` }));
+        res.end(JSON.stringify({ error: 'invalid_client', error_description: `bad secret ${echoForms(SECRET).join(' ')}` }));
       },
     });
     expectClean(run, 4, [SECRET, HELD_KEY]);

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { FileStore } from '../../src/state/file-store.js';
+import { echoForms } from '../helpers/secrets.js';
 import { makeTempDir } from './emulator-process.js';
 import { BIN } from './run-binary.js';
 
@@ -23,20 +24,9 @@ export const HELD_ID = 'held-1';
 export type Route = 'token' | 'list' | 'create' | 'delete';
 export type Handler = (req: IncomingMessage, res: ServerResponse, ctx: { origin: string; elsewhere: string }) => void;
 
-/** Every form a secret may be echoed in: raw, URL- and form-encoded, base64 and base64url. */
-export function forms(secret: string): string[] {
-  return [
-    secret,
-    encodeURIComponent(secret),
-    new URLSearchParams({ s: secret }).toString().slice(2),
-    Buffer.from(secret).toString('base64'),
-    Buffer.from(secret).toString('base64url'),
-  ];
-}
-
 /** An error body echoing every credential the client holds, in every form. */
 export function echoBody(): string {
-  const all = [SECRET, TOKEN, HELD_KEY].flatMap(forms);
+  const all = [SECRET, TOKEN, HELD_KEY].flatMap(echoForms);
   return JSON.stringify({ error: { code: 'BadRequest', message: `You sent: ${all.join(' | ')}`, reasons: all } });
 }
 

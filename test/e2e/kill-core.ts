@@ -11,8 +11,9 @@
  * prints every iteration.
  */
 import { expect } from 'vitest';
+import { seededRandom } from '../helpers/random.js';
 import { type CliUser, EmulatorProcess, type EmulatorWebhook, expectExit } from './emulator-process.js';
-import { API_WEBHOOKS_PATH, byDestination, clearFaults, enabledWebhooks, seededRandom, sleep } from './robustness-helpers.js';
+import { API_WEBHOOKS_PATH, byDestination, clearFaults, enabledWebhooks, sleep } from './robustness-helpers.js';
 import type { StoreBackend, TestStore } from './store-backends.js';
 
 /** Iterations per emulator and store; each batch starts from three fresh subscriptions. */

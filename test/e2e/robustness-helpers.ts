@@ -1,6 +1,6 @@
 /**
  * Small helpers for the process-level robustness tests (kill, overlap, cron): reading the state
- * file the way a user would, grouping the emulator's webhooks, a seeded random source, and a
+ * file the way a user would, grouping the emulator's webhooks, and a
  * cron-like runner (`env -i`, stdin closed, no TTY).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -13,18 +13,6 @@ import { BIN } from './run-binary.js';
 export const API_WEBHOOKS_PATH = '/connector/protimeapi/api/v1/webhooks';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with the printed seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export interface StoredRecord {
   id: string;

@@ -7,11 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { plainPage, plainWebhook } from '../../src/protime/plain.js';
 import { webhookPageSchema, webhookSchema } from '../../src/protime/schemas.js';
-
-const random = (seed: number) => () => {
-  seed = (seed * 1103515245 + 12345) % 2 ** 31;
-  return seed / 2 ** 31;
-};
+import { seededRandom } from '../helpers/random.js';
 
 const DATES = [
   '2026-07-01T14:00:00+02:00',
@@ -55,7 +51,7 @@ describe('plainWebhook', () => {
     let accepted = 0;
     let refused = 0;
     for (let seed = 1; seed <= 3000; seed++) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const input = item(next);
       const plain = plainWebhook(input);
       const parsed = webhookSchema.safeParse(input);

@@ -1,3 +1,5 @@
+import { echoForms } from '../helpers/secrets.js';
+
 /**
  * The scrubber's rule, the plain way: every form of every secret made up front (form-encoding by
  * URLSearchParams itself, base64url by Buffer), and at each position of the text the longest form
@@ -7,15 +9,7 @@ export function referenceScrub(secrets: { text: string; data: boolean }[], text:
   const forms = new Map<string, { data: boolean; secret: string }>();
   for (const { text: secret, data } of secrets) {
     if (secret.length < 6) continue;
-    const encodable = wellFormed(secret);
-    const all = [
-      secret,
-      encodeURIComponent(encodable),
-      new URLSearchParams({ s: encodable }).toString().slice(2),
-      Buffer.from(encodable).toString('base64'),
-      Buffer.from(encodable).toString('base64url'),
-    ];
-    for (const form of all) {
+    for (const form of echoForms(secret)) {
       const known = forms.get(form);
       // A form of a credential and of a key is a credential's.
       forms.set(form, { data: data && (known ? known.data : true), secret: known?.secret ?? secret });
@@ -34,9 +28,4 @@ export function referenceScrub(secrets: { text: string; data: boolean }[], text:
     }
   }
   return out;
-}
-
-/** A lone surrogate as U+FFFD, as UTF-8 writes it (Node 20 has the method; TypeScript's lib here does not). */
-export function wellFormed(text: string): string {
-  return (text as string & { toWellFormed(): string }).toWellFormed();
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SecretScrubber } from '../../src/shared/redact.js';
-import { referenceScrub, wellFormed } from './redact-reference.js';
+import { seededRandom } from '../helpers/random.js';
+import { echoForms } from '../helpers/secrets.js';
+import { referenceScrub } from './redact-reference.js';
 
 describe('SecretScrubber', () => {
   it('scrubs each secret in every form, at the start, the end, back to back, and overlapping', () => {
@@ -50,16 +52,12 @@ describe('the form-encoded form', () => {
 });
 
 describe('against a plain reference (every form of every secret made up front, tried at every position)', () => {
-  // A seeded generator: a failure names its seed and replays.
-  const random = (seed: number) => () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
   const ALPHABETS = ['ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=', "abc-_.~!'()* %+&=", 'aé€😀b\ud800'];
 
   it('scrubs exactly what the reference scrubs: 400 seeded cases of unicode, spaces, padding and look-alikes', () => {
     for (let seed = 1; seed <= 400; seed++) {
-      const next = random(seed);
+      // Seeded: a failure names its seed and replays.
+      const next = seededRandom(seed);
       const pick = (text: string) => [...text][Math.floor(next() * [...text].length)]!;
       const word = (min: number, spread: number) => {
         const alphabet = ALPHABETS[Math.floor(next() * ALPHABETS.length)]!;
@@ -70,16 +68,7 @@ describe('against a plain reference (every form of every secret made up front, t
       for (const { text, data } of secrets) s.add(text, { data });
       const printed = new Set(secrets.filter(() => next() < 0.5).map((secret) => secret.text));
       // Forms of the secrets whole, cut short, and back to back, among noise.
-      const forms = secrets.flatMap(({ text }) => {
-        const encodable = wellFormed(text);
-        return [
-          text,
-          encodeURIComponent(encodable),
-          new URLSearchParams({ s: encodable }).toString().slice(2),
-          Buffer.from(encodable).toString('base64'),
-          Buffer.from(encodable).toString('base64url'),
-        ];
-      });
+      const forms = secrets.flatMap(({ text }) => echoForms(text));
       const parts = Array.from({ length: 12 }, () => {
         const form = forms[Math.floor(next() * forms.length)]!;
         const r = next();
