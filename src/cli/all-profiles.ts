@@ -41,7 +41,7 @@ export async function runAllProfiles(fleet: Fleet): Promise<number> {
   }
   const concurrency = typeof options.concurrency === 'number' ? options.concurrency : 8;
   if (name === 'renew') {
-    // One bound on replacements in flight across every profile; one random delay for the fleet.
+    // One bound on the requests in flight across every profile; one random delay for the fleet.
     options.slots = renewalSlots(concurrency);
     const delay = options.randomDelaySeconds;
     if (typeof delay === 'number' && delay > 0) await ctx.http.sleep(Math.floor(ctx.http.random() * delay * 1000));

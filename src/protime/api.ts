@@ -194,8 +194,9 @@ export async function getWebhook(client: ProtimeClient, id: string): Promise<Web
     purpose: `reading webhook ${id}`,
     scopeHint: WEBHOOKS_SCOPE_HINT,
   });
-  const { webhookSchema } = await wire();
-  const parsed = webhookSchema.safeParse(response.data);
+  const plain = plainWebhook(response.data);
+  if (plain) return plain;
+  const parsed = (await wire()).webhookSchema.safeParse(response.data);
   if (!parsed.success) throw badResponse(`GET /webhooks/${id}`, describeIssue(parsed.error));
   return parsed.data;
 }

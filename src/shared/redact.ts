@@ -115,8 +115,9 @@ export class SecretScrubber {
       // encodes to one or more): those are all that is encoded here.
       const start = wellFormed(secret.slice(0, PREFIX + (isHighSurrogate(secret.charCodeAt(PREFIX - 1)) ? 1 : 0)));
       const raw = secret.slice(0, PREFIX);
-      const uri = URI_SAFE.test(start) ? raw : encodeURIComponent(start).slice(0, PREFIX);
-      const form = URI_SAFE.test(start) ? raw : formEncoded(start).slice(0, PREFIX);
+      const safe = URI_SAFE.test(start);
+      const uri = safe ? raw : encodeURIComponent(start).slice(0, PREFIX);
+      const form = safe ? raw : formEncoded(start).slice(0, PREFIX);
       put(raw, { secret, data, kinds: RAW | (uri === raw ? URI : 0) | (form === raw ? FORM : 0) });
       if (uri !== raw) put(uri, { secret, data, kinds: URI | (form === uri ? FORM : 0) });
       if (form !== raw && form !== uri) put(form, { secret, data, kinds: FORM });
@@ -188,8 +189,9 @@ function encodings(secret: string, kinds: number): string[] {
   const forms: string[] = [];
   if (kinds & RAW) forms.push(secret);
   const encodable = wellFormed(secret);
-  if (kinds & URI) forms.push(URI_SAFE.test(secret) ? secret : encodeURIComponent(encodable));
-  if (kinds & FORM) forms.push(URI_SAFE.test(secret) ? secret : formEncoded(encodable));
+  const safe = URI_SAFE.test(secret);
+  if (kinds & URI) forms.push(safe ? secret : encodeURIComponent(encodable));
+  if (kinds & FORM) forms.push(safe ? secret : formEncoded(encodable));
   if (kinds & (BASE64 | BASE64URL)) {
     const base64 = Buffer.from(encodable).toString('base64');
     if (kinds & BASE64) forms.push(base64);
