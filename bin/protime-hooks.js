@@ -8,14 +8,23 @@
 
 // `--version` and `--help` alone are answered from texts made at build time (dist/fast.cjs),
 // without loading the CLI: start-up then costs little more than Node's own.
+// `status --offline`, piped, from the index of the state the CLI keeps beside it (dist/fast-status.cjs).
 const args = process.argv.slice(2);
 const answer = args.length === 1 ? fastAnswer(args[0]) : undefined;
-if (answer === undefined) {
-  start();
-} else {
+const status = answer === undefined && args[0] === 'status' ? fastStatus() : undefined;
+if (answer !== undefined) {
   // `protime-hooks --help | head -1` closes the pipe early; that is not an error.
   process.stdout.on('error', (error) => process.exit(error.code === 'EPIPE' ? 0 : 1));
   process.stdout.write(answer);
+} else if (status !== undefined) {
+  // Straight to the descriptors: making process.stdout costs more than the whole table's write.
+  if (!put(1, status.stdout)) process.exitCode = 0; // a pipe closed early (`| head`): not an error
+  else {
+    put(2, status.stderr);
+    process.exitCode = status.code;
+  }
+} else {
+  start();
 }
 
 function fastAnswer(arg) {
@@ -24,6 +33,34 @@ function fastAnswer(arg) {
   } catch {
     return undefined; // not built: the CLI says so below
   }
+}
+
+function fastStatus() {
+  try {
+    // isatty, not process.stdout.isTTY: making the stream costs more than the whole answer.
+    const { isatty } = require('node:tty');
+    const terminal = { stdoutIsTTY: isatty(1), stderrIsTTY: isatty(2) };
+    return require('../dist/fast-status.cjs').answer(args, process.env, process.cwd(), terminal);
+  } catch {
+    return undefined; // not built, or anything unforeseen: the CLI answers, and says what is wrong
+  }
+}
+
+/** Writes all of `text`; false when the reader has gone (EPIPE). A non-blocking pipe gets the rest through Node's stream. */
+function put(fd, text) {
+  const { writeSync } = require('node:fs');
+  const bytes = Buffer.from(text);
+  let done = 0;
+  try {
+    while (done < bytes.length) done += writeSync(fd, bytes, done);
+  } catch (error) {
+    if (error.code === 'EPIPE') return false;
+    if (error.code !== 'EAGAIN') throw error;
+    const stream = fd === 1 ? process.stdout : process.stderr;
+    stream.on('error', (e) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+    stream.write(bytes.subarray(done));
+  }
+  return true;
 }
 
 function start() {

@@ -302,6 +302,7 @@ function learningSecrets(store: Store, scrubber: SecretScrubber): Store {
     update: (change) => store.update((data) => change(learn(data))),
     runLock: (profile, command, options) => store.runLock(profile, command, options),
     health: store.health && (() => store.health!()),
+    indexStatus: store.indexStatus && ((make) => store.indexStatus!(make)),
     close: async () => store.close?.(),
   };
 }

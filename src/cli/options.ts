@@ -77,7 +77,7 @@ export function colorWanted(flag: boolean, env: Env): boolean {
 }
 
 /** '' when there is no home to put it in: the store then asks for --config-dir (state never lands in ./.config). */
-function defaultConfigDir(env: Env): string {
+export function defaultConfigDir(env: Env): string {
   const base = env.XDG_CONFIG_HOME || (env.HOME || env.USERPROFILE ? join((env.HOME || env.USERPROFILE)!, '.config') : '');
   return base ? join(base, 'protime-hooks') : '';
 }

@@ -1,10 +1,11 @@
 import type { Context } from '../context.js';
 import { type Assessed, assess } from '../lifecycle/assess.js';
 import { type CreateInput, closeUnsent, createAndStore, type OpenedIntent, openCreates } from '../lifecycle/create.js';
+import { deleteFailing } from '../lifecycle/delete-failing.js';
 import { type Deployment, handOver, runHooks } from '../lifecycle/deploy.js';
 import { syncKeysFile } from '../lifecycle/keys.js';
 import { readList, unreadableIds } from '../lifecycle/listing.js';
-import { deleteFailing, finishOwedDeletes, type OwedDelete } from '../lifecycle/owed-deletes.js';
+import { finishOwedDeletes, type OwedDelete } from '../lifecycle/owed-deletes.js';
 import { claimedByIntents, preexistingIds, settleIntents } from '../lifecycle/reconcile.js';
 import { deleteRemote, forgetExpiredKeys, markRetired, recordDeleteFailure, retire } from '../lifecycle/retire.js';
 import { recordRun } from '../lifecycle/run-record.js';

@@ -4,8 +4,17 @@ import type { SubscriptionRecord } from '../state/schemas.js';
 import { type SubscriptionState, subscriptionState } from './renewal.js';
 import { isLive, renewAfterText } from './subscriptions.js';
 
+/**
+ * What assessing a record reads of it: a stored record, or status --offline's index of one (whose
+ * `key` only says whether one is held: the key itself stays in the state file).
+ */
+export type Assessable = Pick<
+  SubscriptionRecord,
+  'id' | 'collection' | 'destinationUrl' | 'status' | 'validUntil' | 'createdAt' | 'deletedAt' | 'replacedBy'
+> & { key?: unknown; deployPending?: unknown };
+
 /** One subscription as status and renew see it: the server's view merged with the local record. */
-export interface Assessed {
+export interface Assessed<R extends Assessable = SubscriptionRecord> {
   id: string;
   collection: string;
   destinationUrl: string;
@@ -17,7 +26,7 @@ export interface Assessed {
   hasKey: boolean;
   renewAfter: string;
   /** The local record, when there is one (a retired one only for state `replaced`). */
-  record?: SubscriptionRecord;
+  record?: R;
   /** The server's object, when it listed one. */
   webhook?: Webhook;
   /** State `unreadable` only: what was wrong with the server's item. */
@@ -28,19 +37,19 @@ export interface Assessed {
  * Merges the server list (undefined = offline) with the profile's records. Server webhooks of
  * retired records, and disabled ones we hold nothing for, are history rather than subscriptions.
  */
-export function assess(
-  records: Record<string, SubscriptionRecord> | undefined,
+export function assess<R extends Assessable = SubscriptionRecord>(
+  records: Record<string, R> | undefined,
   server: WebhookList | undefined,
   now: Date,
   windowSeconds?: number,
   /** Unrecorded webhooks that open intents prove are this profile's (see claimedByIntents). */
   claimed: Set<string> = new Set(),
-): Assessed[] {
+): Assessed<R>[] {
   const all = records ?? {};
-  const entries: Assessed[] = [];
+  const entries: Assessed<R>[] = [];
   /** `replaced` is set, not computed: a replaced webhook is never due, whatever its time. */
   const add = (
-    entry: Omit<Assessed, 'secondsLeft' | 'state' | 'renewAfter'>,
+    entry: Omit<Assessed<R>, 'secondsLeft' | 'state' | 'renewAfter'>,
     onServer: boolean,
     replaced = false,
     foreign = false,
@@ -48,25 +57,26 @@ export function assess(
   ) => {
     const validUntil = new Date(entry.validUntil);
     const createdAt = entry.record?.createdAt;
-    entries.push({
-      ...entry,
-      secondsLeft: Math.floor((validUntil.getTime() - now.getTime()) / 1000),
-      state: replaced
-        ? 'replaced'
-        : subscriptionState({
-            foreign,
-            now,
-            validUntil,
-            createdAt: createdAt ? new Date(createdAt) : undefined,
-            serverStatus: entry.status ?? undefined,
-            onServer,
-            unreadable,
-            hasKey: entry.hasKey,
-            deployPending: Boolean(entry.record?.deployPending),
-            windowSeconds,
-          }),
-      renewAfter: renewAfterText(entry.validUntil, createdAt, replaced ? undefined : windowSeconds),
-    });
+    // The caller's fresh literal, completed in place: its fields stay first, in order, and a
+    // fleet's thousands of entries are not each copied once more.
+    const assessed = entry as Assessed<R>;
+    assessed.secondsLeft = Math.floor((validUntil.getTime() - now.getTime()) / 1000);
+    assessed.state = replaced
+      ? 'replaced'
+      : subscriptionState({
+          foreign,
+          now,
+          validUntil,
+          createdAt: createdAt ? new Date(createdAt) : undefined,
+          serverStatus: entry.status ?? undefined,
+          onServer,
+          unreadable,
+          hasKey: entry.hasKey,
+          deployPending: Boolean(entry.record?.deployPending),
+          windowSeconds,
+        });
+    assessed.renewAfter = renewAfterText(entry.validUntil, createdAt, replaced ? undefined : windowSeconds);
+    entries.push(assessed);
   };
   for (const webhook of server?.webhooks ?? []) {
     const record = all[webhook.id];

@@ -11,24 +11,6 @@ export type OwedDelete =
   /** `repeated`: it had failed in an earlier run too, so it is no longer a blip. */
   | { kind: 'failed'; record: SubscriptionRecord; error: CliError; repeated: boolean };
 
-/** A failing delete as status and renew report it; null when nothing failed. */
-export interface DeleteFailing {
-  failures: number;
-  since: string | null;
-  nextAttemptAt: string | null;
-  lastError: string | null;
-}
-
-export function deleteFailing(record: SubscriptionRecord | undefined): DeleteFailing | null {
-  if (!record?.replacedBy || record.deletedAt || !record.deleteFailures) return null;
-  return {
-    failures: record.deleteFailures,
-    since: record.deleteFailingSince ?? null,
-    nextAttemptAt: record.nextDeleteAt ?? null,
-    lastError: record.lastDeleteError ?? null,
-  };
-}
-
 /**
  * Renewals whose old webhook's delete failed earlier: delete it now, unless its backoff has not
  * passed. One whose replacement's key has not reached every receiver yet stays, so its key is

@@ -68,12 +68,27 @@ export function subscriptionState(input: StateInput): SubscriptionState {
   if (input.unreadable) return 'unreadable';
   if (!input.onServer) return 'missing';
   if (input.serverStatus?.toLowerCase() === 'disabled') return 'disabled';
+  const held = !input.hasKey ? 'unknown-key' : input.deployPending ? 'deploy-pending' : null;
+  return stateAt(input.now.getTime(), input.validUntil.getTime(), held, () =>
+    renewAfter(input.validUntil, input.createdAt, input.windowSeconds).getTime(),
+  );
+}
+
+/**
+ * The part of the state that time changes, once the rest is known: `held` says what a webhook
+ * still in force lacks (its key, or a receiver's copy of it). status --offline's fast path keeps
+ * the two instants and asks this alone (cli/fast-status.ts).
+ */
+export function stateAt(
+  nowMs: number,
+  validUntilMs: number,
+  held: 'unknown-key' | 'deploy-pending' | null,
+  dueMs: number | (() => number),
+): SubscriptionState {
   // An unreadable validUntil must not pass for healthy: treat it as the worst time can be.
-  if (Number.isNaN(input.validUntil.getTime()) || input.now.getTime() >= input.validUntil.getTime()) return 'expired';
-  if (!input.hasKey) return 'unknown-key';
-  if (input.deployPending) return 'deploy-pending';
-  const due = renewAfter(input.validUntil, input.createdAt, input.windowSeconds);
-  return input.now.getTime() >= due.getTime() ? 'renew-due' : 'ok';
+  if (Number.isNaN(validUntilMs) || nowMs >= validUntilMs) return 'expired';
+  if (held) return held;
+  return nowMs >= (typeof dueMs === 'number' ? dueMs : dueMs()) ? 'renew-due' : 'ok';
 }
 
 type Severity = 'ok' | 'attention' | 'failure' | 'critical';

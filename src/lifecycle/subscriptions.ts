@@ -47,7 +47,7 @@ export function referencesJson(pairs: ExternalReference[]) {
 }
 
 /** A record still in force: not deleted, not replaced by a newer webhook. */
-export function isLive(record: SubscriptionRecord): boolean {
+export function isLive(record: Pick<SubscriptionRecord, 'deletedAt' | 'replacedBy'>): boolean {
   return !record.deletedAt && !record.replacedBy;
 }
 

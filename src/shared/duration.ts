@@ -25,18 +25,19 @@ export function parseIntervalMs(text: string): number | undefined {
 export function formatDuration(totalSeconds: number): string {
   const sign = totalSeconds < 0 ? '-' : '';
   let rest = Math.floor(Math.abs(totalSeconds));
-  const parts: string[] = [];
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3600],
-    ['m', 60],
-    ['s', 1],
-  ] as const) {
-    if (rest >= size || (unit === 's' && parts.length === 0)) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
+  let text = '';
+  let parts = 0;
+  // An index loop over constant units: a fleet's status formats thousands of these at start-up.
+  for (let u = 0; u < SIZES.length && parts < 2; u++) {
+    const size = SIZES[u]!;
+    if (rest >= size || (size === 1 && parts === 0)) {
+      text += `${parts === 0 ? '' : ' '}${Math.floor(rest / size)}${LETTERS[u]}`;
       rest %= size;
+      parts++;
     }
-    if (parts.length === 2) break;
   }
-  return sign + parts.join(' ');
+  return sign + text;
 }
+
+const LETTERS = ['d', 'h', 'm', 's'];
+const SIZES = [86_400, 3600, 60, 1];

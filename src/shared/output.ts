@@ -1,42 +1,8 @@
-import { styleText } from 'node:util';
 import Table from 'cli-table3';
+import { aligned, type Column, paint, plainTable, type View, visibleLength } from './text-table.js';
 
-/** How a result is shown to a person: decided once per run in cli.ts. */
-export interface View {
-  /** stdout is a terminal: boxed table; otherwise plain aligned columns that `cut`/`awk` can read. */
-  tty: boolean;
-  color: boolean;
-  now: Date;
-  /** The terminal's width when stdout is one; a boxed table is fitted to it. Undefined: no limit. */
-  columns?: number;
-}
-
-type Style = Parameters<typeof styleText>[0];
-
-export function paint(view: View, style: Style, text: string): string {
-  // Node's own check looks at process.stdout; whether to colour was decided for this run already.
-  return view.color ? styleText(style, text, { validateStream: false }) : text;
-}
-
-/** A column of a table, and how it gives way when a terminal is too narrow for the whole table. */
-export interface Column {
-  head: string;
-  /** A shorter form of a cell (an id's first characters, a time to the minute), tried first. */
-  short?: (cell: string) => string;
-  /** Left out when the short forms do not fit either: the lowest number first. */
-  drop?: number;
-  /** May wrap onto several lines (a URL, a key) instead of being cut with `…`. */
-  wrap?: boolean;
-}
-
-/** An id shortened to its first 8 characters and `…` (ids are UUIDs: 8 are plenty to tell them apart by eye). */
-export const shortId = (id: string) => (id.length > 9 ? `${id.slice(0, 8)}…` : id);
-
-/** An ISO 8601 UTC time to the minute, `2026-06-21 12:00Z`; anything else unchanged. */
-export const shortTime = (time: string) => {
-  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?Z$/.exec(time);
-  return match ? `${match[1]} ${match[2]}Z` : time;
-};
+// Re-exported: most commands take all of their output helpers from here.
+export { type Column, paint, shortId, shortTime, type View } from './text-table.js';
 
 /**
  * A table of rows; an empty string when there are no rows (the caller says so on stderr). Piped,
@@ -44,9 +10,8 @@ export const shortTime = (time: string) => {
  * whole table when it fits; else short forms, then fewer columns, then wrapped or cut cells.
  */
 export function table(view: View, columns: Array<string | Column>, rows: string[][]): string {
-  if (rows.length === 0) return '';
+  if (!view.tty || rows.length === 0) return plainTable(columns, rows);
   const spec = columns.map((c) => (typeof c === 'string' ? { head: c } : c));
-  if (!view.tty) return aligned([spec.map((c) => c.head), ...rows]);
   const width = view.columns;
   let shown = spec.map((_, i) => i);
   let text = boxed(view, spec, shown, rows);
@@ -105,26 +70,4 @@ function widest(text: string): number {
 /** Two columns, `name  value`, for single records such as a new subscription. */
 export function fields(pairs: Array<[string, string]>): string {
   return aligned(pairs.map(([name, value]) => [name, value]));
-}
-
-/** Plain columns separated by at least two spaces; the last column is not padded. */
-function aligned(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) {
-    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell));
-  }
-  const lines = rows.map((row) =>
-    row
-      .map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell) + 2)))
-      .join('')
-      .trimEnd(),
-  );
-  return `${lines.join('\n')}\n`;
-}
-
-function visibleLength(text: string): number {
-  // Most cells carry no colour: no regex for them (a fleet's table has thousands of cells).
-  if (!text.includes('\u001b')) return text.length;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes this strips.
-  return text.replace(/\u001b\[[0-9;]*m/g, '').length;
 }

@@ -1,40 +1,28 @@
-import {
-  type BigIntStats,
-  chmodSync,
-  closeSync,
-  constants,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readFileSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../shared/atomic-file.js';
 import { describeIssue } from '../shared/describe-issue.js';
 import { CliError, failure, temporary } from '../shared/errors.js';
 import { describeWriteError } from '../shared/fs-errors.js';
-import { VERSION } from '../shared/version.js';
+import { CHECKED_FILE, checkedLine, identityOf, STATE_FILE } from './file-identity.js';
 import { applyAll, GroupCommit, type Pending } from './group-commit.js';
 import { acquireLock } from './lock.js';
 import { ensurePrivateDir } from './private-dir.js';
 import { acquireRunLock } from './runlock.js';
 import type { StoreData } from './schemas.js';
+import { statusIndexCurrent, writeStatusIndex } from './status-index.js';
 import type { Release, RunLockOptions, Store } from './store.js';
 import { loadStoreSchema, type StoreSchema } from './store-schema.js';
 import { PLAIN_STORE_VERSION, STORE_VERSION } from './versions.js';
 
+/** The store lock's files are named from this. */
 const FILE_NAME = 'state';
 /** How long a burst of commits may keep the store lock before letting others have it. */
 const HOLD_MS = 250;
-/**
- * Beside the state file: the identity of the last version of it found valid, and by which release.
- * A command that finds the file unchanged since then skips zod altogether (loading and running it
- * was a quarter of `status --offline` on 1000 records). Only a cache: anything else in it, or none,
- * and the file is validated.
- */
-const CHECKED_NAME = 'state.checked';
+// Beside the state file, state.checked: the identity of the last version of it found valid, and by
+// which release. A command that finds the file unchanged since then skips zod altogether (loading
+// and running it was a quarter of `status --offline` on 1000 records). Only a cache: anything else
+// in it, or none, and the file is validated. state.status (status-index.ts) is the other cache.
 
 /** What readNow returns when the file must be validated and the caller has not loaded the schema. */
 const NEEDS_SCHEMA = Symbol('needs schema');
@@ -71,8 +59,8 @@ export class FileStore implements Store {
     this.dir = dir;
     this.#warn = warn;
     ensurePrivateDir(dir, warn);
-    this.file = join(dir, `${FILE_NAME}.json`);
-    this.checkedFile = join(dir, CHECKED_NAME);
+    this.file = join(dir, STATE_FILE);
+    this.checkedFile = join(dir, CHECKED_FILE);
     this.location = this.file;
   }
 
@@ -154,6 +142,23 @@ export class FileStore implements Store {
     }
     if (snapshot) this.#snapshot = { identity, data: deepFreeze(data) };
     return data;
+  }
+
+  /**
+   * Writes state.status for the snapshot last read, unless it is there already: `make` gives its
+   * text. Only status asks: making it costs about 10 ms on 1000 records, which no other command
+   * should pay. A state with sealed secrets gets none (they need the store key, which only the CLI has).
+   */
+  indexStatus(make: (data: StoreData) => string): void {
+    const snapshot = this.#snapshot;
+    if (!snapshot || snapshot.data.schemaVersion !== PLAIN_STORE_VERSION || statusIndexCurrent(this.dir, snapshot.identity)) return;
+    let text: string;
+    try {
+      text = make(snapshot.data);
+    } catch {
+      return; // a record the index cannot hold (a validUntil that is no time): the CLI answers, and says so
+    }
+    writeStatusIndex(this.dir, snapshot.identity, text);
   }
 
   /**
@@ -346,14 +351,4 @@ function deepFreeze<T>(value: T): T {
     for (const inner of Object.values(value)) deepFreeze(inner);
   }
   return value;
-}
-
-/** The line state.checked holds for a file version found valid: the release too, since a newer one may check more. */
-function checkedLine(identity: string): string {
-  return `${VERSION} ${STORE_VERSION} ${identity}\n`;
-}
-
-/** What tells one version of the file from another: no write keeps all five. */
-function identityOf(stat: BigIntStats): string {
-  return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
 }

@@ -158,6 +158,8 @@ export function sealedStore(
     },
     runLock: (profile, command, lockOptions) => inner.runLock(profile, command, lockOptions),
     health: inner.health && (() => inner.health!()),
+    // The index holds no secret; the file store writes none for a state with sealed ones.
+    indexStatus: inner.indexStatus && ((make) => inner.indexStatus!(make)),
     close: async () => inner.close?.(),
   };
 }

@@ -41,6 +41,11 @@ export interface Store {
   runLock(profile: string, command: string, options: RunLockOptions): Promise<Release>;
   /** A backend that can look at itself without changing anything says so here (doctor's `store` check). */
   health?(): Promise<StoreHealth>;
+  /**
+   * The file store keeps what `status --offline` prints beside the state (status-index.ts), for
+   * its fast path; status calls this after reading, and `make` gives the text. Others have no such cache.
+   */
+  indexStatus?(make: (data: StoreData) => string): void;
   /** Frees what the backend keeps open between calls (PostgreSQL's pool); the file store keeps nothing. */
   close?(): Promise<void>;
 }

@@ -60,6 +60,10 @@ describe('formatDuration', () => {
     [6 * 86_400 + 23 * 3600, '6d 23h'],
     [7 * 86_400 - 1, '6d 23h'],
     [14 * 86_400, '14d'],
+    // A zero unit is skipped, not shown: the next one that is not zero comes second.
+    [86_400 + 5 * 60, '1d 5m'],
+    [3600 + 5, '1h 5s'],
+    [86_400 + 7, '1d 7s'],
     [-(2 * 86_400 + 3600), '-2d 1h'],
     [-45, '-45s'],
   ])('%d s reads %j', (seconds, text) => {
