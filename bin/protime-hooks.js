@@ -12,14 +12,12 @@
 const args = process.argv.slice(2);
 const answer = args.length === 1 ? fastAnswer(args[0]) : undefined;
 const status = answer === undefined && args[0] === 'status' ? fastStatus() : undefined;
+// Straight to the descriptors: making process.stdout costs more than the whole write. A pipe
+// closed early (`protime-hooks --help | head -1`) is not an error.
 if (answer !== undefined) {
-  // `protime-hooks --help | head -1` closes the pipe early; that is not an error.
-  process.stdout.on('error', (error) => process.exit(error.code === 'EPIPE' ? 0 : 1));
-  process.stdout.write(answer);
+  put(1, answer);
 } else if (status !== undefined) {
-  // Straight to the descriptors: making process.stdout costs more than the whole table's write.
-  if (!put(1, status.stdout)) process.exitCode = 0; // a pipe closed early (`| head`): not an error
-  else {
+  if (put(1, status.stdout)) {
     put(2, status.stderr);
     process.exitCode = status.code;
   }
@@ -29,7 +27,8 @@ if (answer !== undefined) {
 
 function fastAnswer(arg) {
   try {
-    return require('../dist/fast.cjs').answer(arg, process.stdout.isTTY ? process.stdout.columns : undefined);
+    const columns = () => (isTerminal(1) ? process.stdout.columns : undefined);
+    return require('../dist/fast.cjs').answer(arg, columns);
   } catch {
     return undefined; // not built: the CLI says so below
   }
@@ -37,13 +36,28 @@ function fastAnswer(arg) {
 
 function fastStatus() {
   try {
-    // isatty, not process.stdout.isTTY: making the stream costs more than the whole answer.
-    const { isatty } = require('node:tty');
-    const terminal = { stdoutIsTTY: isatty(1), stderrIsTTY: isatty(2) };
+    const terminal = { stdoutIsTTY: isTerminal(1), stderrIsTTY: isTerminal(2) };
     return require('../dist/fast-status.cjs').answer(args, process.env, process.cwd(), terminal);
   } catch {
     return undefined; // not built, or anything unforeseen: the CLI answers, and says what is wrong
   }
+}
+
+/**
+ * process.stdout.isTTY without making process.stdout (which costs more than the whole answer), and
+ * without loading node:tty (2 ms) for what cannot be a terminal: a pipe or file, or on Linux a
+ * memory device (major 1: /dev/null, /dev/zero).
+ */
+function isTerminal(fd) {
+  let stat;
+  try {
+    stat = require('node:fs').fstatSync(fd);
+  } catch {
+    return false; // closed
+  }
+  if (!stat.isCharacterDevice()) return false;
+  if (process.platform === 'linux' && ((stat.rdev >> 8) & 0xfff) === 1) return false;
+  return require('node:tty').isatty(fd);
 }
 
 /** Writes all of `text`; false when the reader has gone (EPIPE). A non-blocking pipe gets the rest through Node's stream. */

@@ -42,11 +42,11 @@ const VERSION = ${JSON.stringify(VERSION)};
 const HELP = ${JSON.stringify(texts)};
 const NATURAL = ${JSON.stringify({ width: naturalWidth, text: natural })};
 
-/** What the CLI would print for this lone argument at this width (undefined: ask the CLI). */
+/** What the CLI would print for this lone argument at the width columns() gives (undefined: ask the CLI). */
 function answer(arg, columns) {
   if (arg === '--version' || arg === '-V') return VERSION + '\\n';
   if (arg !== '--help' && arg !== '-h') return undefined;
-  const width = columns ?? 80;
+  const width = columns() ?? 80;
   return HELP[width] ?? (width >= NATURAL.width ? NATURAL.text : undefined);
 }
 module.exports = { VERSION, answer };
