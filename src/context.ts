@@ -18,7 +18,7 @@ import { PostgresStore, parseStoreUrl, storeSchemaName } from './state/postgres-
 import type { ProfileEntry, StoreData } from './state/schemas.js';
 import { parseStoreKey, STORE_KEY_VARIABLE } from './state/seal.js';
 import { sealedStore } from './state/sealed-store.js';
-import type { Store } from './state/store.js';
+import { learnSecrets, type Store } from './state/store.js';
 
 /** The process's streams and whether each is a terminal. Tests pass in-memory ones. */
 export interface IO {
@@ -287,13 +287,7 @@ function learningSecrets(store: Store, scrubber: SecretScrubber): Store {
   const learn = (data: StoreData) => {
     if (learnt.has(data)) return data;
     learnt.add(data);
-    for (const profile of Object.values(data.profiles)) {
-      scrubber.add(profile.clientSecret);
-      scrubber.add(profile.token?.accessToken);
-    }
-    for (const records of Object.values(data.subscriptions)) {
-      for (const record of Object.values(records)) scrubber.add(record.key, { data: true });
-    }
+    learnSecrets(scrubber, data);
     return data;
   };
   return {

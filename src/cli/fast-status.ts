@@ -84,7 +84,7 @@ function asTable(profile: string, { rows, head }: IndexedTable, nowMs: number): 
   let leftWidth = 'LEFT'.length;
   for (let k = 0; k < rows.length; k++) {
     const [, , , validUntil, due, disabled, held] = rows[k]!;
-    const state = disabled ? 'disabled' : stateAt(nowMs, validUntil, held, due);
+    const state = stateAt(nowMs, validUntil, disabled, held, due);
     const left = formatDuration(Math.floor((validUntil - nowMs) / 1000));
     states[k] = state;
     lefts[k] = left;

@@ -2,10 +2,12 @@
 // made from the state by the CLI for its fast path (cli/fast-status.ts), which then reads no state
 // and no keys. Per profile, the table's cells that time does not change, laid out as the CLI lays
 // them out, with the two instants that decide each row's state; and the records --json assesses.
-import { renewAfter } from '../lifecycle/renewal.js';
+import { isDisabled, lacking, renewAfter } from '../lifecycle/renewal.js';
+import { isLive } from '../lifecycle/subscriptions.js';
 import { SecretScrubber } from '../shared/redact.js';
 import { spaces, visibleLength } from '../shared/text-table.js';
 import type { StoreData, SubscriptionRecord } from '../state/schemas.js';
+import { learnSecrets } from '../state/store.js';
 import { COLUMNS } from './status-report.js';
 
 /** A live record as --json assesses it; `key` only says whether one is held. */
@@ -17,10 +19,10 @@ export type IndexedRecord = Pick<SubscriptionRecord, 'id' | 'collection' | 'dest
 /**
  * A row: the cells before STATE, those between STATE and LEFT, those after LEFT (each padded as
  * the CLI pads it), then validUntil and the renewal instant in ms, whether it is disabled, and
- * what it lacks (stateAt's `held`). A validUntil that is no time fails the index (as it fails
+ * what it lacks (renewal.ts's lacking). A validUntil that is no time fails the index (as it fails
  * the CLI's status): the CLI answers.
  */
-export type IndexedRow = [string, string, string, number, number, boolean, 'unknown-key' | 'deploy-pending' | null];
+export type IndexedRow = [string, string, string, number, number, boolean, ReturnType<typeof lacking>];
 
 /** A profile's table: what --offline prints without --json. */
 export interface IndexedTable {
@@ -47,13 +49,10 @@ export interface StatusIndex {
 }
 
 export function statusIndex(data: StoreData): StatusIndex {
-  const scrubber = new SecretScrubber();
   const shown: string[] = [];
   const profiles: StatusIndex['profiles'] = {};
   for (const [name, profile] of Object.entries(data.profiles)) {
-    scrubber.add(profile.clientSecret);
-    scrubber.add(profile.token?.accessToken);
-    const live = Object.values(data.subscriptions[name] ?? {}).filter((r) => !r.deletedAt && !r.replacedBy);
+    const live = Object.values(data.subscriptions[name] ?? {}).filter(isLive);
     const records = live.map(({ id, collection, destinationUrl, status, validUntil, createdAt, key, deployPending }): IndexedRecord => {
       shown.push(id, collection, destinationUrl, status, validUntil, createdAt);
       return {
@@ -70,10 +69,9 @@ export function statusIndex(data: StoreData): StatusIndex {
     profiles[name] = { tenant: profile.tenant, keysFile: Boolean(profile.keysFile), table: table(live), records };
     shown.push(name, profile.tenant);
   }
-  // Replaced records' keys too: the CLI scrubs every key the state holds.
-  for (const records of Object.values(data.subscriptions)) {
-    for (const record of Object.values(records)) scrubber.add(record.key, { data: true });
-  }
+  // The secrets the CLI's scrubber would know of: every one the state holds.
+  const scrubber = new SecretScrubber();
+  learnSecrets(scrubber, data);
   const text = shown.join('\n');
   return { clean: scrubber.scrub(text) === text, profiles };
 }
@@ -119,24 +117,32 @@ export function readStatusIndex(
   return { clean: about!.clean, tenant: entry.tenant, keysFile: entry.keysFile, [part]: value };
 }
 
-/** Columns of the table whose cells do not change with time: all but STATE (3) and LEFT (5). */
-const FIXED = [0, 1, 2, 4, 6, 7];
-
 function table(live: SubscriptionRecord[]): IndexedTable {
   const records = [...live].sort((a, b) => (a.validUntil < b.validUntil ? -1 : a.validUntil > b.validUntil ? 1 : 0));
-  const cells = records.map((r) => {
-    const renewal = renewAfter(new Date(r.validUntil), r.createdAt ? new Date(r.createdAt) : undefined);
-    return [r.id, r.collection, r.destinationUrl, '', r.validUntil, '', renewal.toISOString(), r.key ? 'held' : 'missing'];
-  });
-  const heads = COLUMNS.map((c) => c.head);
-  const widths = FIXED.map((i) => Math.max(...[heads, ...cells].map((row) => visibleLength(row[i]!))));
-  const pad = (row: string[], i: number) => row[i]! + spaces(widths[FIXED.indexOf(i)]! - visibleLength(row[i]!) + 2);
+  const due = records.map((r) => renewAfter(new Date(r.validUntil), r.createdAt ? new Date(r.createdAt) : undefined));
+  // STATE (3) and LEFT (5) change with time: the fast path puts them in, and pads them.
+  const cells = records.map((r, k) => [
+    r.id,
+    r.collection,
+    r.destinationUrl,
+    '',
+    r.validUntil,
+    '',
+    due[k]!.toISOString(),
+    r.key ? 'held' : 'missing',
+  ]);
+  const rows = [COLUMNS.map((c) => c.head), ...cells];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => visibleLength(row[i]!))));
+  const pad = (row: string[], i: number) => row[i]! + spaces(widths[i]! - visibleLength(row[i]!) + 2);
   const parts = (row: string[]): [string, string, string] => [pad(row, 0) + pad(row, 1) + pad(row, 2), pad(row, 4), pad(row, 6) + row[7]];
   return {
-    head: parts(heads),
-    rows: records.map((r, k) => {
-      const held = !r.key ? 'unknown-key' : r.deployPending ? 'deploy-pending' : null;
-      return [...parts(cells[k]!), Date.parse(r.validUntil), Date.parse(cells[k]![6]!), r.status.toLowerCase() === 'disabled', held];
-    }),
+    head: parts(rows[0]!),
+    rows: records.map((r, k) => [
+      ...parts(cells[k]!),
+      Date.parse(r.validUntil),
+      due[k]!.getTime(),
+      isDisabled(r.status),
+      lacking(Boolean(r.key), r.deployPending),
+    ]),
   };
 }

@@ -67,24 +67,34 @@ export function subscriptionState(input: StateInput): SubscriptionState {
   // Listed, so not missing; unread, so its health is unknown: neither ok, nor due, nor dead.
   if (input.unreadable) return 'unreadable';
   if (!input.onServer) return 'missing';
-  if (input.serverStatus?.toLowerCase() === 'disabled') return 'disabled';
-  const held = !input.hasKey ? 'unknown-key' : input.deployPending ? 'deploy-pending' : null;
-  return stateAt(input.now.getTime(), input.validUntil.getTime(), held, () =>
-    renewAfter(input.validUntil, input.createdAt, input.windowSeconds).getTime(),
+  return stateAt(
+    input.now.getTime(),
+    input.validUntil.getTime(),
+    isDisabled(input.serverStatus),
+    lacking(input.hasKey, input.deployPending),
+    () => renewAfter(input.validUntil, input.createdAt, input.windowSeconds).getTime(),
   );
 }
 
+/** Protime's status says disabled, whatever its case. */
+export const isDisabled = (status: string | undefined) => status?.toLowerCase() === 'disabled';
+
+/** What a webhook still in force lacks: its key, or a receiver's copy of it. */
+export const lacking = (hasKey: boolean, deployPending: unknown) => (!hasKey ? 'unknown-key' : deployPending ? 'deploy-pending' : null);
+
 /**
- * The part of the state that time changes, once the rest is known: `held` says what a webhook
- * still in force lacks (its key, or a receiver's copy of it). status --offline's fast path keeps
- * the two instants and asks this alone (cli/fast-status.ts).
+ * The state of a webhook of this profile on the server, from what does not change with time
+ * (`disabled`, and what it lacks: `held`) and the two instants that do. status --offline's
+ * fast path keeps those and asks this alone (cli/fast-status.ts).
  */
 export function stateAt(
   nowMs: number,
   validUntilMs: number,
-  held: 'unknown-key' | 'deploy-pending' | null,
+  disabled: boolean,
+  held: ReturnType<typeof lacking>,
   dueMs: number | (() => number),
 ): SubscriptionState {
+  if (disabled) return 'disabled';
   // An unreadable validUntil must not pass for healthy: treat it as the worst time can be.
   if (Number.isNaN(validUntilMs) || nowMs >= validUntilMs) return 'expired';
   if (held) return held;

@@ -1,4 +1,5 @@
 import type { CliError } from '../shared/errors.js';
+import type { SecretScrubber } from '../shared/redact.js';
 import type { StoreData } from './schemas.js';
 
 /**
@@ -60,4 +61,18 @@ export interface StoreHealth {
    * null when this schema version cannot tell without opening them.
    */
   secrets: { sealedWith: Record<string, number>; clear: number } | null;
+}
+
+/**
+ * Makes every secret `data` holds known to `scrubber`: client secrets and cached tokens, and every
+ * webhook key (replaced records' too) as data, which stdout may carry where a command prints it.
+ */
+export function learnSecrets(scrubber: Pick<SecretScrubber, 'add'>, data: StoreData): void {
+  for (const profile of Object.values(data.profiles)) {
+    scrubber.add(profile.clientSecret);
+    scrubber.add(profile.token?.accessToken);
+  }
+  for (const records of Object.values(data.subscriptions)) {
+    for (const record of Object.values(records)) scrubber.add(record.key, { data: true });
+  }
 }
